@@ -1,0 +1,291 @@
+// parley placeholder web app: a client of the signaling protocol v1
+// (docs/protocol.md). No framework, no build step. User data only ever
+// reaches the page through textContent.
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  startView: $('start-view'), startTitle: $('start-title'), invite: $('invite'),
+  inviteRoom: $('invite-room'), form: $('start-form'), name: $('name'),
+  email: $('email'), start: $('start'), roomView: $('room-view'),
+  roomId: $('room-id'), joinLink: $('join-link'), copy: $('copy'),
+  roster: $('roster'), rosterCount: $('roster-count'), leave: $('leave'),
+  end: $('end'), hint: $('organiser-hint'), closedView: $('closed-view'),
+  closedReason: $('closed-reason'), restart: $('restart'),
+  error: $('error'), status: $('status'),
+};
+
+const PROTOCOL = 1;
+const inviteRoom = (new URLSearchParams(location.search).get('room') || '').trim();
+const signalingPath =
+  document.querySelector('meta[name="parley-signaling"]')?.content || '/ws';
+
+const FRIENDLY = {
+  room_not_found: 'This conversation does not exist or has already ended.',
+  room_full: 'This conversation is full.',
+  too_many_rooms: 'The server cannot hold another conversation right now.',
+  server_full: 'The server is full right now. Please try again later.',
+  rate_limited: 'Too many requests. Please wait a moment.',
+  internal: 'The server ran into a problem. Please try again.',
+};
+
+const CLOSED_REASONS = {
+  organiser_closed: 'The organiser ended the conversation.',
+  organiser_left: 'The organiser left, so the conversation ended.',
+};
+
+let ws = null;        // the current WebSocket, or null
+let greeted = false;  // the server has sent "hello" on ws
+let pending = null;   // a create/join waiting for the greeting
+let me = null;        // our participant object while in a conversation
+let room = null;      // the conversation id while in one
+let leaving = false;  // we sent "leave" and wait for "left"
+const people = new Map(); // id -> participant, in the server's order
+
+function signalingUrl() {
+  if (/^wss?:\/\//i.test(signalingPath)) return signalingPath;
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const path = signalingPath.startsWith('/') ? signalingPath : '/' + signalingPath;
+  return `${scheme}://${location.host}${path}`;
+}
+
+function setState(state) {
+  document.body.dataset.state = state;
+  ui.startView.hidden = state === 'in-room' || state === 'closed';
+  ui.roomView.hidden = state !== 'in-room';
+  ui.closedView.hidden = state !== 'closed';
+  ui.start.disabled = state === 'connecting';
+  ui.start.setAttribute('aria-busy', String(state === 'connecting'));
+}
+
+function setStatus(text) { ui.status.textContent = text; }
+
+function showError(text) {
+  ui.error.textContent = text;
+  ui.error.hidden = !text;
+}
+
+function send(msg) {
+  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+}
+
+function connect() {
+  const sock = new WebSocket(signalingUrl());
+  ws = sock;
+  greeted = false;
+  sock.addEventListener('message', (ev) => { if (sock === ws) onMessage(ev.data); });
+  sock.addEventListener('close', (ev) => { if (sock === ws) onDrop(ev); });
+}
+
+function disconnect() {
+  const sock = ws;
+  ws = null;
+  greeted = false;
+  if (sock) sock.close(1000);
+}
+
+function request(msg) {
+  showError('');
+  setState('connecting');
+  setStatus('Connecting…');
+  if (ws && greeted) { send(msg); return; }
+  pending = msg;
+  if (!ws) connect();
+}
+
+function onMessage(data) {
+  let msg;
+  try { msg = JSON.parse(data); } catch { return; }
+  if (!msg || typeof msg.type !== 'string') return;
+  switch (msg.type) {
+    case 'hello':
+      greeted = true;
+      if (msg.protocol !== PROTOCOL) {
+        showError(`The server speaks protocol ${msg.protocol}, this page speaks ${PROTOCOL}.`);
+      }
+      if (pending) { send(pending); pending = null; }
+      break;
+    case 'created':
+    case 'joined':
+      enterRoom(msg);
+      break;
+    case 'roster':
+      if (room) setPeople(msg.participants);
+      break;
+    case 'participant-joined':
+      if (room && msg.participant) {
+        people.set(msg.participant.id, msg.participant);
+        renderRoster();
+        setStatus(`${msg.participant.name} joined.`);
+      }
+      break;
+    case 'participant-left': {
+      const who = people.get(msg.id);
+      people.delete(msg.id);
+      renderRoster();
+      if (who) {
+        setStatus(msg.reason === 'left' ? `${who.name} left.` : `${who.name} was disconnected.`);
+      }
+      break;
+    }
+    case 'left':
+      exitRoom();
+      setState('idle');
+      setStatus('You left the conversation.');
+      break;
+    case 'closed':
+      onClosed(msg);
+      break;
+    case 'error':
+      onError(msg);
+      break;
+    default:
+      break; // "pong" and anything newer: nothing to do
+  }
+}
+
+function enterRoom(msg) {
+  room = msg.room;
+  me = msg.you;
+  leaving = false;
+  showError('');
+  const link = `${location.origin}${location.pathname}?room=${encodeURIComponent(room)}`;
+  ui.roomId.textContent = room;
+  ui.joinLink.textContent = link;
+  ui.joinLink.href = link;
+  const organiser = me && me.role === 'organiser';
+  ui.end.hidden = !organiser;
+  ui.hint.hidden = !organiser;
+  setPeople(msg.participants);
+  setState('in-room');
+  setStatus(msg.type === 'created' ? 'Conversation started. Share the link to invite people.'
+                                   : 'You joined the conversation.');
+}
+
+function exitRoom() {
+  room = null;
+  me = null;
+  leaving = false;
+  people.clear();
+  renderRoster();
+}
+
+function setPeople(list) {
+  people.clear();
+  for (const p of Array.isArray(list) ? list : []) people.set(p.id, p);
+  renderRoster();
+}
+
+function tag(name, cls, text) {
+  const el = document.createElement(name);
+  el.className = cls;
+  el.textContent = text;
+  return el;
+}
+
+function renderRoster() {
+  const items = [];
+  for (const p of people.values()) {
+    const li = document.createElement('li');
+    li.dataset.id = p.id;
+    li.dataset.role = p.role;
+    li.append(tag('span', 'name', p.name));
+    if (me && p.id === me.id) {
+      li.dataset.you = 'true';
+      li.append(' ', tag('span', 'you', '(you)'));
+    }
+    li.append(' ', tag('span', `role role-${p.role}`, p.role));
+    if (p.guest) li.append(' ', tag('span', 'role role-guest', 'guest'));
+    items.push(li);
+  }
+  ui.roster.replaceChildren(...items);
+  ui.rosterCount.textContent = people.size ? `(${people.size})` : '';
+}
+
+function onClosed(msg) {
+  const wasOrganiser = me && me.role === 'organiser';
+  const wasLeaving = leaving;
+  exitRoom();
+  disconnect();
+  let text = CLOSED_REASONS[msg.reason] || 'The conversation has ended.';
+  if (wasOrganiser && msg.reason === 'organiser_closed') text = 'You ended the conversation for everyone.';
+  if (wasLeaving) text = 'You left, so the conversation ended for everyone.';
+  ui.closedReason.textContent = text;
+  setState('closed');
+  setStatus('Conversation ended.');
+}
+
+function onError(msg) {
+  const text = FRIENDLY[msg.code] || msg.message || `Error: ${msg.code || 'unknown'}`;
+  showError(text);
+  if (document.body.dataset.state === 'connecting') {
+    setState('idle');
+    setStatus('');
+  }
+}
+
+function onDrop(ev) {
+  const wasIn = room !== null;
+  const wasGreeted = greeted;
+  ws = null;
+  greeted = false;
+  pending = null;
+  exitRoom();
+  setState('disconnected');
+  setStatus('Disconnected.');
+  if (wasIn) showError('Lost the connection to the server: you are no longer in the conversation.');
+  else if (!wasGreeted) showError('Could not reach the server. Please try again.');
+  else if (ev.code !== 1000) showError(`The server closed the connection (code ${ev.code}).`);
+}
+
+ui.form.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const name = ui.name.value.trim();
+  const email = ui.email.value.trim();
+  if (!name) {
+    showError('Please enter your name.');
+    ui.name.focus();
+    return;
+  }
+  if (email && !ui.email.checkValidity()) {
+    showError('Please enter a valid email address, or leave it empty.');
+    ui.email.focus();
+    return;
+  }
+  const msg = inviteRoom ? { type: 'join', room: inviteRoom, name } : { type: 'create', name };
+  if (email) msg.email = email;
+  request(msg);
+});
+
+ui.leave.addEventListener('click', () => {
+  leaving = true;
+  send({ type: 'leave' });
+  setStatus('Leaving…');
+});
+
+ui.end.addEventListener('click', () => {
+  send({ type: 'close' });
+  setStatus('Ending the conversation…');
+});
+
+ui.copy.addEventListener('click', async () => {
+  const link = ui.joinLink.textContent;
+  try {
+    await navigator.clipboard.writeText(link);
+    setStatus('Join link copied.');
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(ui.joinLink);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    setStatus('Press Ctrl+C (or ⌘C) to copy the selected link.');
+  }
+});
+
+if (inviteRoom) {
+  ui.startTitle.textContent = 'Join a conversation';
+  ui.inviteRoom.textContent = inviteRoom;
+  ui.invite.hidden = false;
+  ui.start.textContent = 'Join conversation';
+}
+ui.restart.href = location.pathname;
+setState('idle');

@@ -1,0 +1,609 @@
+/*
+ * parley: directives, the shared zone, worker start and stop.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <sys/eventfd.h>
+
+#include "ngx_http_parley_module.h"
+
+
+#define NGX_HTTP_PARLEY_MIN_PING     1000
+
+
+static void *ngx_http_parley_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_parley_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_parley_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_parley_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_parley_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_parley_signaling(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_parley_app(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_parley_allowed_origins(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_parley_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_parley_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_parley_init_process(ngx_cycle_t *cycle);
+static void ngx_http_parley_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_num_bounds_t  ngx_http_parley_rooms_bounds = {
+    ngx_conf_check_num_bounds, 1, 1000000
+};
+
+static ngx_conf_num_bounds_t  ngx_http_parley_participants_bounds = {
+    ngx_conf_check_num_bounds, 2, 10000
+};
+
+
+static ngx_command_t  ngx_http_parley_commands[] = {
+
+    { ngx_string("parley_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_parley_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("parley_max_rooms"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_parley_main_conf_t, max_rooms),
+      &ngx_http_parley_rooms_bounds },
+
+    { ngx_string("parley_max_participants"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_parley_main_conf_t, max_participants),
+      &ngx_http_parley_participants_bounds },
+
+    { ngx_string("parley_signaling"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_parley_signaling,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("parley_app"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_parley_app,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("parley_max_message_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_parley_loc_conf_t, max_message_size),
+      NULL },
+
+    { ngx_string("parley_send_buffer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_parley_loc_conf_t, send_buffer),
+      NULL },
+
+    { ngx_string("parley_ping_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_parley_loc_conf_t, ping_interval),
+      NULL },
+
+    { ngx_string("parley_idle_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_parley_loc_conf_t, idle_timeout),
+      NULL },
+
+    { ngx_string("parley_allowed_origins"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_parley_allowed_origins,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_parley_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_parley_create_main_conf,      /* create main configuration */
+    ngx_http_parley_init_main_conf,        /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_parley_create_loc_conf,       /* create location configuration */
+    ngx_http_parley_merge_loc_conf         /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_parley_module = {
+    NGX_MODULE_V1,
+    &ngx_http_parley_module_ctx,           /* module context */
+    ngx_http_parley_commands,              /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    ngx_http_parley_init_module,           /* init module */
+    ngx_http_parley_init_process,          /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_parley_exit_process,          /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+ngx_http_parley_worker_t  ngx_http_parley_worker;
+
+/*
+ * One wake-up eventfd per inbox slot, created once by the master and kept
+ * for its whole life: workers of every generation (old ones draining after
+ * a reload, respawned ones) inherit the same set, so any worker can wake
+ * any other whatever configuration cycle started it.
+ */
+int  ngx_http_parley_wake_fds[PARLEY_MAX_INBOXES];
+static ngx_uint_t  ngx_http_parley_wake_fds_created;
+
+
+static ngx_int_t
+ngx_http_parley_init_module(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                    i;
+    ngx_http_parley_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_parley_module);
+
+    if (pmcf == NULL || pmcf->shm_zone == NULL
+        || ngx_http_parley_wake_fds_created)
+    {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < PARLEY_MAX_INBOXES; i++) {
+        ngx_http_parley_wake_fds[i] = eventfd(0, EFD_NONBLOCK|EFD_CLOEXEC);
+
+        if (ngx_http_parley_wake_fds[i] == -1) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                          "parley: eventfd() failed");
+
+            while (i--) {
+                (void) close(ngx_http_parley_wake_fds[i]);
+            }
+
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_http_parley_wake_fds_created = 1;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_parley_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_parley_worker_t     *w;
+    ngx_http_parley_main_conf_t  *pmcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    pmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_parley_module);
+
+    if (pmcf == NULL || pmcf->shm_zone == NULL) {
+        return NGX_OK;
+    }
+
+    w = &ngx_http_parley_worker;
+    ngx_memzero(w, sizeof(ngx_http_parley_worker_t));
+
+    w->conf = pmcf;
+    w->dir = pmcf->shm_zone->data;
+    w->pid = (uint32_t) ngx_pid;
+
+    ngx_queue_init(&w->sessions);
+    ngx_rbtree_init(&w->rooms, &w->rooms_sentinel, ngx_rbtree_insert_value);
+
+    w->roster = ngx_alloc(pmcf->max_participants
+                          * sizeof(parley_participant_t), cycle->log);
+    if (w->roster == NULL) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_parley_inbox_start(cycle);
+}
+
+
+static void
+ngx_http_parley_exit_process(ngx_cycle_t *cycle)
+{
+    if (ngx_http_parley_worker.dir == NULL) {
+        return;
+    }
+
+    ngx_http_parley_inbox_stop(cycle);
+
+    ngx_free(ngx_http_parley_worker.roster);
+    ngx_http_parley_worker.roster = NULL;
+    ngx_http_parley_worker.dir = NULL;
+}
+
+
+static ngx_int_t
+ngx_http_parley_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    size_t                        lo, hi, mid, size;
+    void                         *mem;
+    parley_rc_t                   rc;
+    ngx_slab_pool_t              *shpool;
+    parley_dir_limits_t           limits;
+    ngx_http_parley_main_conf_t  *pmcf;
+
+    pmcf = shm_zone->data;
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    limits.max_rooms = pmcf->max_rooms;
+    limits.max_per_room = pmcf->max_participants;
+
+    if (data) {
+        /* nginx -s reload with a zone of the same name and size */
+
+        mem = data;
+        rc = parley_dir_attach(mem, ((parley_dir_t *) mem)->size, &limits);
+
+        if (rc != PARLEY_OK) {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "parley_zone \"%V\" holds rooms laid out for "
+                          "other parley_max_rooms/parley_max_participants "
+                          "values; restart nginx, or change the zone's "
+                          "name or size, to apply them",
+                          &shm_zone->shm.name);
+            return NGX_ERROR;
+        }
+
+        shm_zone->data = mem;
+        return NGX_OK;
+    }
+
+    if (shm_zone->shm.exists) {
+        shm_zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    /*
+     * The directory is one slab allocation; its participant pool gets what
+     * the zone can hold, up to max_rooms * max_participants. Find the
+     * largest pool that fits with a binary search over allocation sizes.
+     */
+
+    shpool->log_nomem = 0;
+
+    lo = 0;
+    hi = (size_t) limits.max_rooms * limits.max_per_room;
+    mem = NULL;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo + 1) / 2;
+        mem = ngx_slab_alloc(shpool, parley_dir_size(&limits, mid));
+
+        if (mem) {
+            ngx_slab_free(shpool, mem);
+            lo = mid;
+
+        } else {
+            hi = mid - 1;
+        }
+    }
+
+    shpool->log_nomem = 1;
+
+    size = parley_dir_size(&limits, lo);
+    mem = (lo > 0) ? ngx_slab_alloc(shpool, size) : NULL;
+
+    if (mem == NULL || parley_dir_init(mem, size, &limits) != PARLEY_OK) {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "parley_zone \"%V\" is too small for "
+                      "parley_max_rooms %ui: it needs at least %uz bytes",
+                      &shm_zone->shm.name, pmcf->max_rooms,
+                      parley_dir_size(&limits, 1) + 2 * ngx_pagesize
+                      + sizeof(ngx_slab_pool_t));
+        return NGX_ERROR;
+    }
+
+    shpool->data = mem;
+    shm_zone->data = mem;
+
+    ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
+                  "parley_zone \"%V\": %ui rooms, %uz participants in all",
+                  &shm_zone->shm.name, pmcf->max_rooms, lo);
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_parley_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_parley_main_conf_t  *pmcf;
+
+    pmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_parley_main_conf_t));
+    if (pmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     pmcf->shm_zone = NULL;
+     */
+
+    pmcf->max_rooms = NGX_CONF_UNSET_UINT;
+    pmcf->max_participants = NGX_CONF_UNSET_UINT;
+
+    return pmcf;
+}
+
+
+static char *
+ngx_http_parley_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_parley_main_conf_t  *pmcf = conf;
+
+    ngx_conf_init_uint_value(pmcf->max_rooms, 1000);
+    ngx_conf_init_uint_value(pmcf->max_participants, 50);
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_parley_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_parley_loc_conf_t  *plcf;
+
+    plcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_parley_loc_conf_t));
+    if (plcf == NULL) {
+        return NULL;
+    }
+
+    plcf->signaling = NGX_CONF_UNSET;
+    plcf->app = NGX_CONF_UNSET;
+    plcf->max_message_size = NGX_CONF_UNSET_SIZE;
+    plcf->send_buffer = NGX_CONF_UNSET_SIZE;
+    plcf->ping_interval = NGX_CONF_UNSET_MSEC;
+    plcf->idle_timeout = NGX_CONF_UNSET_MSEC;
+    plcf->allowed_origins = NGX_CONF_UNSET_PTR;
+
+    return plcf;
+}
+
+
+static char *
+ngx_http_parley_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_parley_loc_conf_t *prev = parent;
+    ngx_http_parley_loc_conf_t *conf = child;
+
+    ngx_conf_merge_value(conf->signaling, prev->signaling, 0);
+    ngx_conf_merge_value(conf->app, prev->app, 0);
+    ngx_conf_merge_size_value(conf->max_message_size,
+                              prev->max_message_size, 64 * 1024);
+    ngx_conf_merge_size_value(conf->send_buffer, prev->send_buffer,
+                              1024 * 1024);
+    ngx_conf_merge_msec_value(conf->ping_interval, prev->ping_interval,
+                              30000);
+    ngx_conf_merge_msec_value(conf->idle_timeout, prev->idle_timeout,
+                              75000);
+    ngx_conf_merge_ptr_value(conf->allowed_origins, prev->allowed_origins,
+                             NULL);
+
+    if (conf->max_message_size < 256) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"parley_max_message_size\" must be at least "
+                           "256 bytes");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->send_buffer < conf->max_message_size) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"parley_send_buffer\" must be at least "
+                           "\"parley_max_message_size\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->ping_interval < NGX_HTTP_PARLEY_MIN_PING) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"parley_ping_interval\" must be at least 1s");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->idle_timeout <= conf->ping_interval) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"parley_idle_timeout\" must be longer than "
+                           "\"parley_ping_interval\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_parley_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_parley_main_conf_t  *pmcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value;
+
+    if (pmcf->shm_zone) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone name \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    size = ngx_parse_size(&value[2]);
+
+    if (size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zone size \"%V\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is too small", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    pmcf->shm_zone = ngx_shared_memory_add(cf, &value[1], size,
+                                           &ngx_http_parley_module);
+    if (pmcf->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (pmcf->shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is already used", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    pmcf->shm_zone->init = ngx_http_parley_init_zone;
+    pmcf->shm_zone->data = pmcf;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_parley_signaling(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_parley_loc_conf_t  *plcf = conf;
+
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_parley_main_conf_t  *pmcf;
+
+    if (plcf->signaling != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_parley_module);
+
+    if (pmcf->shm_zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"parley_signaling\" requires \"parley_zone\" "
+                           "in the http block, before it");
+        return NGX_CONF_ERROR;
+    }
+
+    plcf->signaling = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_parley_ws_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_parley_app(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_parley_loc_conf_t  *plcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (plcf->app != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    plcf->app = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_parley_app_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_parley_allowed_origins(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_parley_loc_conf_t  *plcf = conf;
+
+    ngx_str_t   *value, *origin;
+    ngx_uint_t   i;
+
+    if (plcf->allowed_origins != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        plcf->allowed_origins = NULL;
+        return NGX_CONF_OK;
+    }
+
+    plcf->allowed_origins = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                             sizeof(ngx_str_t));
+    if (plcf->allowed_origins == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "http://", 7) != 0
+            && ngx_strncmp(value[i].data, "https://", 8) != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid origin \"%V\": an origin is "
+                               "\"http://host[:port]\" or "
+                               "\"https://host[:port]\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (value[i].data[value[i].len - 1] == '/') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid origin \"%V\": no path or "
+                               "trailing \"/\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        origin = ngx_array_push(plcf->allowed_origins);
+        if (origin == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *origin = value[i];
+    }
+
+    return NGX_CONF_OK;
+}

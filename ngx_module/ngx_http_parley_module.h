@@ -1,0 +1,131 @@
+/*
+ * parley: nginx glue shared by the module's files.
+ *
+ * ngx_http_parley_module.c  directives, the shared zone, worker start/stop
+ * ngx_http_parley_ws.c      the WebSocket server (RFC 6455, over libwslay)
+ * ngx_http_parley_signal.c  the JSON signaling protocol (docs/protocol.md)
+ * ngx_http_parley_inbox.c   worker inboxes: events between workers
+ * ngx_http_parley_app.c     the web app, compiled into the module
+ */
+
+#ifndef _NGX_HTTP_PARLEY_MODULE_H_INCLUDED_
+#define _NGX_HTTP_PARLEY_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <wslay/wslay.h>
+
+#include "parley_directory.h"
+
+
+#define NGX_HTTP_PARLEY_PROTOCOL      1
+
+
+typedef struct {
+    ngx_shm_zone_t              *shm_zone;
+    ngx_uint_t                   max_rooms;
+    ngx_uint_t                   max_participants;
+} ngx_http_parley_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                   signaling;
+    ngx_flag_t                   app;
+    size_t                       max_message_size;
+    size_t                       send_buffer;
+    ngx_msec_t                   ping_interval;
+    ngx_msec_t                   idle_timeout;
+    ngx_array_t                 *allowed_origins;   /* of ngx_str_t */
+} ngx_http_parley_loc_conf_t;
+
+
+/* A room with at least one participant held by this worker. */
+typedef struct {
+    ngx_rbtree_node_t            node;              /* key: room uid */
+    uint32_t                     index;             /* in the directory */
+    ngx_queue_t                  sessions;
+    char                         id[PARLEY_ROOM_ID_MAX + 1];
+} ngx_http_parley_room_t;
+
+
+/* One signaling WebSocket connection, i.e. one (would-be) participant. */
+typedef struct {
+    ngx_http_request_t          *request;
+    ngx_connection_t            *connection;
+    ngx_http_parley_loc_conf_t  *conf;
+    wslay_event_context_ptr      ws;
+
+    ngx_queue_t                  queue;             /* worker's sessions */
+    ngx_queue_t                  room_queue;        /* room's sessions */
+    ngx_http_parley_room_t      *room;
+    uint32_t                     participant;       /* directory index */
+    uint64_t                     participant_id;
+
+    ngx_event_t                  ping;              /* keepalive / idle */
+    ngx_event_t                  linger;            /* close deadline */
+    ngx_msec_t                   last_seen;
+
+    u_char                      *preread;           /* bytes read with */
+    u_char                      *preread_end;       /* the HTTP header */
+    u_char                      *handshake;         /* 101 response left */
+    u_char                      *handshake_end;
+
+    ngx_uint_t                   close_code;        /* to send, 0: none */
+    unsigned                     closing:1;
+    unsigned                     closed:1;
+    unsigned                     in_handler:1;
+} ngx_http_parley_session_t;
+
+
+/* What this worker holds: set up in init_process. */
+typedef struct {
+    parley_dir_t                *dir;
+    ngx_http_parley_main_conf_t *conf;
+    uint32_t                     pid;
+    uint16_t                     inbox;
+    ngx_connection_t            *inbox_conn;
+    ngx_event_t                  wake;              /* flushes wake-ups */
+    ngx_event_t                  reaper;
+    uint64_t                     wake_mask[PARLEY_MAX_INBOXES / 64];
+    ngx_queue_t                  sessions;
+    ngx_rbtree_t                 rooms;
+    ngx_rbtree_node_t            rooms_sentinel;
+    parley_participant_t        *roster;            /* scratch copy */
+} ngx_http_parley_worker_t;
+
+
+extern ngx_module_t               ngx_http_parley_module;
+extern ngx_http_parley_worker_t   ngx_http_parley_worker;
+extern int                        ngx_http_parley_wake_fds[PARLEY_MAX_INBOXES];
+
+
+/* ngx_http_parley_ws.c */
+ngx_int_t ngx_http_parley_ws_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_parley_ws_send_text(ngx_http_parley_session_t *s,
+    const char *text, size_t len);
+void ngx_http_parley_ws_close(ngx_http_parley_session_t *s, ngx_uint_t code);
+ngx_int_t ngx_http_parley_utf8_valid(const u_char *p, size_t len);
+
+/* ngx_http_parley_signal.c */
+void ngx_http_parley_signal_open(ngx_http_parley_session_t *s);
+void ngx_http_parley_signal_text(ngx_http_parley_session_t *s,
+    const u_char *text, size_t len);
+void ngx_http_parley_signal_binary(ngx_http_parley_session_t *s);
+void ngx_http_parley_signal_closed(ngx_http_parley_session_t *s);
+void ngx_http_parley_signal_event(const parley_event_t *ev);
+void ngx_http_parley_signal_resync(void);
+
+/* ngx_http_parley_inbox.c */
+ngx_int_t ngx_http_parley_inbox_start(ngx_cycle_t *cycle);
+void ngx_http_parley_inbox_stop(ngx_cycle_t *cycle);
+void ngx_http_parley_inbox_send(uint16_t slot, const parley_event_t *ev);
+void ngx_http_parley_inbox_reap(void);
+
+/* ngx_http_parley_app.c */
+ngx_int_t ngx_http_parley_app_handler(ngx_http_request_t *r);
+
+
+#endif /* _NGX_HTTP_PARLEY_MODULE_H_INCLUDED_ */

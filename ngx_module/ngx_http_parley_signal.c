@@ -1,0 +1,1233 @@
+/*
+ * parley: the signaling protocol, version 1 (docs/protocol.md).
+ *
+ * Each client message is parsed with jansson, validated, and handled by one
+ * function per type. Changes to a room are made in the shared directory
+ * under its lock, and announced to the workers holding the room's other
+ * participants through their inboxes; this worker's own sessions learn them
+ * the same way, from its own inbox, so there is one path for everyone.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <sys/random.h>
+#include <jansson.h>
+
+#include "ngx_http_parley_module.h"
+
+
+#define NGX_HTTP_PARLEY_REF_MAX      64
+#define NGX_HTTP_PARLEY_ROOM_ID_LEN  16
+
+
+typedef struct {
+    ngx_http_parley_session_t   *session;
+    json_t                      *msg;
+    json_t                      *ref;
+} ngx_http_parley_req_t;
+
+
+typedef ngx_int_t (*ngx_http_parley_msg_pt)(ngx_http_parley_req_t *req);
+
+
+typedef struct {
+    const char                  *type;
+    ngx_http_parley_msg_pt       handler;
+} ngx_http_parley_msg_type_t;
+
+
+typedef struct {
+    uint64_t                     mask[PARLEY_MAX_INBOXES / 64];
+} ngx_http_parley_slots_t;
+
+
+/* What a session needs to know of the room it enters, read under lock. */
+typedef struct {
+    uint64_t                     room_uid;
+    uint32_t                     room;
+    uint32_t                     participant;
+    uint64_t                     participant_id;
+    uint32_t                     roster;            /* entries copied */
+    char                         id[PARLEY_ROOM_ID_MAX + 1];
+} ngx_http_parley_entry_t;
+
+
+static ngx_int_t ngx_http_parley_msg_create(ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_msg_join(ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_msg_roster(ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_msg_leave(ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_msg_close(ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_msg_ping(ngx_http_parley_req_t *req);
+
+static ngx_int_t ngx_http_parley_error(ngx_http_parley_session_t *s,
+    json_t *ref, const char *code, const char *field, const char *fmt, ...);
+static ngx_int_t ngx_http_parley_send(ngx_http_parley_session_t *s,
+    json_t *msg);
+static ngx_int_t ngx_http_parley_get_string(ngx_http_parley_req_t *req,
+    const char *field, ngx_uint_t required, size_t max, const char **value);
+static ngx_int_t ngx_http_parley_get_member(ngx_http_parley_req_t *req,
+    parley_member_t *member);
+static ngx_int_t ngx_http_parley_email_valid(const char *email);
+static ngx_int_t ngx_http_parley_room_id_valid(const char *id);
+static void ngx_http_parley_room_id_generate(char *id);
+static ngx_int_t ngx_http_parley_rc_error(ngx_http_parley_req_t *req,
+    parley_rc_t rc);
+static json_t *ngx_http_parley_participant_json(parley_participant_t *p);
+static json_t *ngx_http_parley_roster_json(uint32_t n);
+static uint32_t ngx_http_parley_roster_copy_locked(parley_dir_t *dir,
+    uint32_t room);
+static ngx_int_t ngx_http_parley_entered(ngx_http_parley_req_t *req,
+    const char *type, ngx_http_parley_entry_t *entry);
+static void ngx_http_parley_entry_locked(parley_dir_t *dir, uint32_t room,
+    uint32_t p, ngx_http_parley_entry_t *entry);
+static void ngx_http_parley_slots_locked(parley_dir_t *dir, uint32_t room,
+    ngx_http_parley_slots_t *slots);
+static void ngx_http_parley_announce(ngx_http_parley_slots_t *slots,
+    parley_event_t *ev);
+static void ngx_http_parley_depart(ngx_http_parley_session_t *s,
+    parley_reason_t reason);
+static void ngx_http_parley_room_attach(ngx_http_parley_session_t *s,
+    ngx_http_parley_entry_t *entry);
+static void ngx_http_parley_room_detach(ngx_http_parley_session_t *s);
+static ngx_http_parley_room_t *ngx_http_parley_room_lookup(uint64_t uid);
+static void ngx_http_parley_room_broadcast(ngx_http_parley_room_t *room,
+    json_t *msg, uint64_t except);
+static const char *ngx_http_parley_reason_name(uint32_t reason);
+
+
+static ngx_http_parley_msg_type_t  ngx_http_parley_msg_types[] = {
+    { "create", ngx_http_parley_msg_create },
+    { "join", ngx_http_parley_msg_join },
+    { "roster", ngx_http_parley_msg_roster },
+    { "leave", ngx_http_parley_msg_leave },
+    { "close", ngx_http_parley_msg_close },
+    { "ping", ngx_http_parley_msg_ping },
+    { NULL, NULL }
+};
+
+
+void
+ngx_http_parley_signal_open(ngx_http_parley_session_t *s)
+{
+    (void) ngx_http_parley_send(s, json_pack("{s:s, s:i, s:i}",
+                                             "type", "hello",
+                                             "protocol",
+                                             NGX_HTTP_PARLEY_PROTOCOL,
+                                             "worker", (int) ngx_worker));
+}
+
+
+void
+ngx_http_parley_signal_text(ngx_http_parley_session_t *s, const u_char *text,
+    size_t len)
+{
+    json_t                      *type;
+    json_error_t                 err;
+    ngx_http_parley_req_t        req;
+    ngx_http_parley_msg_type_t  *t;
+
+    req.session = s;
+    req.ref = NULL;
+    req.msg = json_loadb((const char *) text, len, JSON_REJECT_DUPLICATES,
+                         &err);
+
+    if (req.msg == NULL || !json_is_object(req.msg)) {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "parley: bad JSON from client: %s",
+                      req.msg ? "not an object" : err.text);
+        (void) ngx_http_parley_error(s, NULL, "bad_json", NULL,
+                                     "the message must be a JSON object%s%s",
+                                     req.msg ? "" : ": ",
+                                     req.msg ? "" : err.text);
+        json_decref(req.msg);
+        return;
+    }
+
+    req.ref = json_object_get(req.msg, "ref");
+
+    if (req.ref
+        && !json_is_integer(req.ref)
+        && !(json_is_string(req.ref)
+             && json_string_length(req.ref) <= NGX_HTTP_PARLEY_REF_MAX))
+    {
+        req.ref = NULL;
+        (void) ngx_http_parley_error(s, NULL, "wrong_type", "ref",
+                                     "\"ref\" must be an integer or a "
+                                     "string of at most %d bytes",
+                                     NGX_HTTP_PARLEY_REF_MAX);
+        goto done;
+    }
+
+    type = json_object_get(req.msg, "type");
+
+    if (type == NULL) {
+        (void) ngx_http_parley_error(s, req.ref, "missing_field", "type",
+                                     "\"type\" is required");
+        goto done;
+    }
+
+    if (!json_is_string(type)) {
+        (void) ngx_http_parley_error(s, req.ref, "wrong_type", "type",
+                                     "\"type\" must be a string");
+        goto done;
+    }
+
+    for (t = ngx_http_parley_msg_types; t->type; t++) {
+        if (ngx_strcmp(t->type, json_string_value(type)) == 0) {
+            (void) t->handler(&req);
+            goto done;
+        }
+    }
+
+    ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                  "parley: unknown message type from client");
+
+    (void) ngx_http_parley_error(s, req.ref, "unknown_type", "type",
+                                 "unknown message type \"%.64s\"",
+                                 json_string_value(type));
+
+done:
+
+    json_decref(req.msg);
+}
+
+
+void
+ngx_http_parley_signal_binary(ngx_http_parley_session_t *s)
+{
+    ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                  "parley: binary message from client refused");
+
+    (void) ngx_http_parley_error(s, NULL, "binary_not_supported", NULL,
+                                 "messages are JSON in text frames");
+}
+
+
+/* The connection is gone: the participant, if any, left unannounced. */
+
+void
+ngx_http_parley_signal_closed(ngx_http_parley_session_t *s)
+{
+    if (s->room) {
+        ngx_http_parley_depart(s, PARLEY_REASON_DISCONNECTED);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_parley_msg_create(ngx_http_parley_req_t *req)
+{
+    char                        id[NGX_HTTP_PARLEY_ROOM_ID_LEN + 1];
+    uint32_t                    room, p;
+    ngx_uint_t                  tries;
+    parley_rc_t                 rc;
+    parley_dir_t               *dir;
+    parley_member_t             member;
+    ngx_http_parley_entry_t     entry;
+    ngx_http_parley_session_t  *s;
+
+    s = req->session;
+    dir = ngx_http_parley_worker.dir;
+
+    if (s->room) {
+        return ngx_http_parley_error(s, req->ref, "already_in_room", NULL,
+                                     "leave the conversation first");
+    }
+
+    if (ngx_http_parley_get_member(req, &member) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    member.role = PARLEY_ROLE_ORGANISER;
+
+    parley_dir_lock(dir, ngx_http_parley_worker.pid);
+
+    tries = 0;
+
+    do {
+        ngx_http_parley_room_id_generate(id);
+        rc = parley_dir_room_create_locked(dir, id, ngx_time(), &room);
+    } while (rc == PARLEY_ERR_ROOM_EXISTS && ++tries < 8);
+
+    if (rc == PARLEY_OK) {
+        rc = parley_dir_join_locked(dir, room, &member, &p);
+
+        if (rc == PARLEY_OK) {
+            parley_dir_room(dir, room)->organiser =
+                                        parley_dir_participant(dir, p)->id;
+            ngx_http_parley_entry_locked(dir, room, p, &entry);
+
+        } else {
+            parley_dir_room_close_locked(dir, room, NULL, NULL);
+        }
+    }
+
+    parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+
+    if (rc != PARLEY_OK) {
+        return ngx_http_parley_rc_error(req, rc);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                  "parley: conversation \"%s\" created", id);
+
+    return ngx_http_parley_entered(req, "created", &entry);
+}
+
+
+static ngx_int_t
+ngx_http_parley_msg_join(ngx_http_parley_req_t *req)
+{
+    uint32_t                    room, p;
+    const char                 *id;
+    parley_rc_t                 rc;
+    parley_dir_t               *dir;
+    parley_event_t              ev;
+    parley_member_t             member;
+    ngx_http_parley_slots_t     slots;
+    ngx_http_parley_entry_t     entry;
+    ngx_http_parley_session_t  *s;
+
+    s = req->session;
+    dir = ngx_http_parley_worker.dir;
+
+    if (s->room) {
+        return ngx_http_parley_error(s, req->ref, "already_in_room", NULL,
+                                     "leave the conversation first");
+    }
+
+    if (ngx_http_parley_get_string(req, "room", 1, PARLEY_ROOM_ID_MAX, &id)
+        != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    if (!ngx_http_parley_room_id_valid(id)) {
+        return ngx_http_parley_error(s, req->ref, "invalid_value", "room",
+                                     "\"room\" may hold only letters, "
+                                     "digits, \"-\" and \"_\"");
+    }
+
+    if (ngx_http_parley_get_member(req, &member) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    member.role = PARLEY_ROLE_PARTICIPANT;
+
+    parley_dir_lock(dir, ngx_http_parley_worker.pid);
+
+    rc = parley_dir_room_find_locked(dir, id, &room);
+
+    if (rc == PARLEY_OK) {
+        rc = parley_dir_join_locked(dir, room, &member, &p);
+    }
+
+    if (rc == PARLEY_OK) {
+        ngx_http_parley_entry_locked(dir, room, p, &entry);
+
+        ngx_memzero(&ev, sizeof(parley_event_t));
+        ev.code = PARLEY_EV_JOINED;
+        ev.room_uid = entry.room_uid;
+        ev.room = room;
+        ev.participant = p;
+        ev.participant_id = entry.participant_id;
+
+        ngx_http_parley_slots_locked(dir, room, &slots);
+        ngx_http_parley_announce(&slots, &ev);
+    }
+
+    parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+
+    if (rc != PARLEY_OK) {
+        return ngx_http_parley_rc_error(req, rc);
+    }
+
+    return ngx_http_parley_entered(req, "joined", &entry);
+}
+
+
+static ngx_int_t
+ngx_http_parley_msg_roster(ngx_http_parley_req_t *req)
+{
+    json_t                     *msg;
+    uint32_t                    n;
+    parley_dir_t               *dir;
+    ngx_http_parley_session_t  *s;
+
+    s = req->session;
+    dir = ngx_http_parley_worker.dir;
+
+    if (s->room == NULL) {
+        return ngx_http_parley_error(s, req->ref, "not_in_room", NULL,
+                                     "not in a conversation");
+    }
+
+    parley_dir_lock(dir, ngx_http_parley_worker.pid);
+    n = ngx_http_parley_roster_copy_locked(dir, s->room->index);
+    parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+
+    msg = json_pack("{s:s, s:s, s:o}",
+                    "type", "roster",
+                    "room", s->room->id,
+                    "participants", ngx_http_parley_roster_json(n));
+
+    if (msg && req->ref) {
+        json_object_set(msg, "ref", req->ref);
+    }
+
+    return ngx_http_parley_send(s, msg);
+}
+
+
+static ngx_int_t
+ngx_http_parley_msg_leave(ngx_http_parley_req_t *req)
+{
+    json_t                     *msg;
+    ngx_http_parley_session_t  *s;
+    char                        id[PARLEY_ROOM_ID_MAX + 1];
+
+    s = req->session;
+
+    if (s->room == NULL) {
+        return ngx_http_parley_error(s, req->ref, "not_in_room", NULL,
+                                     "not in a conversation");
+    }
+
+    ngx_cpystrn((u_char *) id, (u_char *) s->room->id, sizeof(id));
+
+    ngx_http_parley_depart(s, PARLEY_REASON_LEFT);
+
+    msg = json_pack("{s:s, s:s}", "type", "left", "room", id);
+
+    if (msg && req->ref) {
+        json_object_set(msg, "ref", req->ref);
+    }
+
+    return ngx_http_parley_send(s, msg);
+}
+
+
+static ngx_int_t
+ngx_http_parley_msg_close(ngx_http_parley_req_t *req)
+{
+    uint32_t                    room;
+    parley_dir_t               *dir;
+    parley_event_t              ev;
+    parley_participant_t       *p;
+    ngx_http_parley_slots_t     slots;
+    ngx_http_parley_session_t  *s;
+
+    s = req->session;
+    dir = ngx_http_parley_worker.dir;
+
+    if (s->room == NULL) {
+        return ngx_http_parley_error(s, req->ref, "not_in_room", NULL,
+                                     "not in a conversation");
+    }
+
+    parley_dir_lock(dir, ngx_http_parley_worker.pid);
+
+    p = parley_dir_participant(dir, s->participant);
+
+    if (p->id != s->participant_id || p->role != PARLEY_ROLE_ORGANISER) {
+        parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+        return ngx_http_parley_error(s, req->ref, "not_organiser", NULL,
+                                     "only the organiser may end the "
+                                     "conversation");
+    }
+
+    room = p->room;
+
+    ngx_memzero(&ev, sizeof(parley_event_t));
+    ev.code = PARLEY_EV_CLOSED;
+    ev.reason = PARLEY_REASON_ORGANISER_CLOSED;
+    ev.room_uid = parley_dir_room(dir, room)->uid;
+    ev.room = room;
+
+    ngx_http_parley_slots_locked(dir, room, &slots);
+    ngx_http_parley_announce(&slots, &ev);
+
+    parley_dir_room_close_locked(dir, room, NULL, NULL);
+
+    parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+
+    ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                  "parley: conversation closed by its organiser");
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_parley_msg_ping(ngx_http_parley_req_t *req)
+{
+    json_t  *msg;
+
+    msg = json_pack("{s:s}", "type", "pong");
+
+    if (msg && req->ref) {
+        json_object_set(msg, "ref", req->ref);
+    }
+
+    return ngx_http_parley_send(req->session, msg);
+}
+
+
+/*
+ * Takes the session's participant out of its room, announcing it to the
+ * others; when it is the organiser, the conversation ends for everyone.
+ */
+
+static void
+ngx_http_parley_depart(ngx_http_parley_session_t *s, parley_reason_t reason)
+{
+    uint32_t                 room;
+    parley_dir_t            *dir;
+    parley_event_t           ev;
+    parley_participant_t    *p;
+    ngx_http_parley_slots_t  slots;
+
+    dir = ngx_http_parley_worker.dir;
+
+    ngx_memzero(&ev, sizeof(parley_event_t));
+    ev.participant = s->participant;
+    ev.participant_id = s->participant_id;
+    ev.room_uid = s->room->node.key;
+    ev.room = s->room->index;
+
+    ngx_http_parley_room_detach(s);
+
+    parley_dir_lock(dir, ngx_http_parley_worker.pid);
+
+    p = parley_dir_participant(dir, ev.participant);
+
+    if (p->id != ev.participant_id) {
+        /* already removed: the room was closed or this worker reaped */
+        parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+        return;
+    }
+
+    room = p->room;
+
+    if (p->role == PARLEY_ROLE_ORGANISER
+        && parley_dir_room(dir, room)->count > 1)
+    {
+        ev.code = PARLEY_EV_CLOSED;
+        ev.reason = PARLEY_REASON_ORGANISER_LEFT;
+
+        parley_dir_leave_locked(dir, ev.participant);
+        ngx_http_parley_slots_locked(dir, room, &slots);
+        ngx_http_parley_announce(&slots, &ev);
+        parley_dir_room_close_locked(dir, room, NULL, NULL);
+
+    } else {
+        ev.code = PARLEY_EV_LEFT;
+        ev.reason = reason;
+
+        parley_dir_leave_locked(dir, ev.participant);
+
+        if (parley_dir_room(dir, room)->uid == ev.room_uid) {
+            ngx_http_parley_slots_locked(dir, room, &slots);
+            ngx_http_parley_announce(&slots, &ev);
+        }
+    }
+
+    parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+}
+
+
+/* An event from an inbox: tell this worker's sessions in the room. */
+
+void
+ngx_http_parley_signal_event(const parley_event_t *ev)
+{
+    json_t                  *msg, *who;
+    parley_dir_t            *dir;
+    parley_participant_t    *p;
+    ngx_http_parley_room_t  *room;
+    u_char                   id[NGX_INT64_LEN + 1];
+
+    dir = ngx_http_parley_worker.dir;
+
+    room = ngx_http_parley_room_lookup(ev->room_uid);
+    if (room == NULL) {
+        return;
+    }
+
+    switch (ev->code) {
+
+    case PARLEY_EV_JOINED:
+
+        parley_dir_lock(dir, ngx_http_parley_worker.pid);
+
+        p = parley_dir_participant(dir, ev->participant);
+        who = (p->id == ev->participant_id)
+              ? ngx_http_parley_participant_json(p) : NULL;
+
+        parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+
+        if (who == NULL) {
+            /* gone again already: its "left" follows */
+            return;
+        }
+
+        msg = json_pack("{s:s, s:s, s:o}", "type", "participant-joined",
+                        "room", room->id, "participant", who);
+
+        ngx_http_parley_room_broadcast(room, msg, ev->participant_id);
+        return;
+
+    case PARLEY_EV_LEFT:
+
+        *ngx_sprintf(id, "%uL", ev->participant_id) = '\0';
+
+        msg = json_pack("{s:s, s:s, s:s, s:s}", "type", "participant-left",
+                        "room", room->id, "id", (char *) id,
+                        "reason", ngx_http_parley_reason_name(ev->reason));
+
+        ngx_http_parley_room_broadcast(room, msg, ev->participant_id);
+        return;
+
+    case PARLEY_EV_CLOSED:
+
+        msg = json_pack("{s:s, s:s, s:s}", "type", "closed",
+                        "room", room->id,
+                        "reason", ngx_http_parley_reason_name(ev->reason));
+
+        ngx_http_parley_room_broadcast(room, msg, 0);
+
+        /* the last detach frees the room record */
+
+        while (!ngx_queue_empty(&room->sessions)) {
+            ngx_http_parley_room_detach(
+                ngx_queue_data(ngx_queue_head(&room->sessions),
+                               ngx_http_parley_session_t, room_queue));
+        }
+
+        return;
+
+    default:
+        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                      "parley: unknown inbox event %uD", ev->code);
+        return;
+    }
+}
+
+
+/*
+ * The inbox overflowed and events were lost: give every local participant
+ * a fresh roster, and let go of those the directory no longer holds.
+ */
+
+void
+ngx_http_parley_signal_resync(void)
+{
+    json_t                     *msg;
+    uint32_t                    n;
+    ngx_uint_t                  member;
+    ngx_queue_t                *q, *next;
+    parley_dir_t               *dir;
+    parley_participant_t       *p;
+    ngx_http_parley_session_t  *s;
+
+    dir = ngx_http_parley_worker.dir;
+
+    for (q = ngx_queue_head(&ngx_http_parley_worker.sessions);
+         q != ngx_queue_sentinel(&ngx_http_parley_worker.sessions);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        s = ngx_queue_data(q, ngx_http_parley_session_t, queue);
+
+        if (s->room == NULL) {
+            continue;
+        }
+
+        parley_dir_lock(dir, ngx_http_parley_worker.pid);
+
+        p = parley_dir_participant(dir, s->participant);
+        member = (p->id == s->participant_id);
+        n = member ? ngx_http_parley_roster_copy_locked(dir, p->room) : 0;
+
+        parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+
+        if (member) {
+            msg = json_pack("{s:s, s:s, s:o}", "type", "roster",
+                            "room", s->room->id,
+                            "participants", ngx_http_parley_roster_json(n));
+        } else {
+            msg = json_pack("{s:s, s:s, s:s}", "type", "closed",
+                            "room", s->room->id, "reason", "removed");
+            ngx_http_parley_room_detach(s);
+        }
+
+        (void) ngx_http_parley_send(s, msg);
+    }
+}
+
+
+static void
+ngx_http_parley_entry_locked(parley_dir_t *dir, uint32_t room, uint32_t p,
+    ngx_http_parley_entry_t *entry)
+{
+    parley_room_t  *r;
+
+    r = parley_dir_room(dir, room);
+
+    entry->room_uid = r->uid;
+    entry->room = room;
+    entry->participant = p;
+    entry->participant_id = parley_dir_participant(dir, p)->id;
+    entry->roster = ngx_http_parley_roster_copy_locked(dir, room);
+    ngx_cpystrn((u_char *) entry->id, (u_char *) r->id, sizeof(entry->id));
+}
+
+
+static ngx_int_t
+ngx_http_parley_entered(ngx_http_parley_req_t *req, const char *type,
+    ngx_http_parley_entry_t *entry)
+{
+    json_t                     *msg;
+    uint32_t                    i;
+    parley_participant_t       *me, *roster;
+    ngx_http_parley_session_t  *s;
+
+    s = req->session;
+    roster = ngx_http_parley_worker.roster;
+    me = NULL;
+
+    for (i = 0; i < entry->roster; i++) {
+        if (roster[i].id == entry->participant_id) {
+            me = &roster[i];
+        }
+    }
+
+    if (me == NULL) {
+        /* the roster was cut at max_participants before reaching us */
+        return ngx_http_parley_error(s, req->ref, "internal", NULL,
+                                     "internal error");
+    }
+
+    s->participant = entry->participant;
+    s->participant_id = entry->participant_id;
+
+    ngx_http_parley_room_attach(s, entry);
+
+    msg = json_pack("{s:s, s:s, s:o, s:o}", "type", type,
+                    "room", entry->id,
+                    "you", ngx_http_parley_participant_json(me),
+                    "participants",
+                    ngx_http_parley_roster_json(entry->roster));
+
+    if (msg && req->ref) {
+        json_object_set(msg, "ref", req->ref);
+    }
+
+    return ngx_http_parley_send(s, msg);
+}
+
+
+static ngx_int_t
+ngx_http_parley_error(ngx_http_parley_session_t *s, json_t *ref,
+    const char *code, const char *field, const char *fmt, ...)
+{
+    u_char    *p;
+    json_t    *msg;
+    va_list    args;
+    u_char     text[256];
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(text, text + sizeof(text) - 1, fmt, args);
+    va_end(args);
+
+    *p = '\0';
+
+    msg = json_pack("{s:s, s:s, s:s}", "type", "error", "code", code,
+                    "message", (char *) text);
+
+    if (msg && field) {
+        json_object_set_new(msg, "field", json_string(field));
+    }
+
+    if (msg && ref) {
+        json_object_set(msg, "ref", ref);
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, s->connection->log, 0,
+                   "parley: error \"%s\" sent: %s", code, text);
+
+    return ngx_http_parley_send(s, msg);
+}
+
+
+/* Sends msg to the session's client and releases it. */
+
+static ngx_int_t
+ngx_http_parley_send(ngx_http_parley_session_t *s, json_t *msg)
+{
+    char       *text;
+    ngx_int_t   rc;
+
+    if (msg == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, s->connection->log, 0,
+                      "parley: could not build a message: no memory");
+        return NGX_ERROR;
+    }
+
+    text = json_dumps(msg, JSON_COMPACT);
+    json_decref(msg);
+
+    if (text == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, s->connection->log, 0,
+                      "parley: json_dumps() failed");
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_parley_ws_send_text(s, text, ngx_strlen(text));
+
+    free(text);
+
+    return rc;
+}
+
+
+/*
+ * Reads a string member. Returns NGX_OK with *value set (NULL when an
+ * optional member is absent), or NGX_ERROR after telling the client.
+ */
+
+static ngx_int_t
+ngx_http_parley_get_string(ngx_http_parley_req_t *req, const char *field,
+    ngx_uint_t required, size_t max, const char **value)
+{
+    json_t  *v;
+
+    v = json_object_get(req->msg, field);
+    *value = NULL;
+
+    if (v == NULL || json_is_null(v)) {
+        if (!required) {
+            return NGX_OK;
+        }
+
+        (void) ngx_http_parley_error(req->session, req->ref, "missing_field",
+                                     field, "\"%s\" is required", field);
+        return NGX_ERROR;
+    }
+
+    if (!json_is_string(v)) {
+        (void) ngx_http_parley_error(req->session, req->ref, "wrong_type",
+                                     field, "\"%s\" must be a string",
+                                     field);
+        return NGX_ERROR;
+    }
+
+    if (json_string_length(v) > max) {
+        (void) ngx_http_parley_error(req->session, req->ref, "too_long",
+                                     field, "\"%s\" is longer than %uz "
+                                     "bytes", field, max);
+        return NGX_ERROR;
+    }
+
+    if (ngx_strlen(json_string_value(v)) != json_string_length(v)) {
+        (void) ngx_http_parley_error(req->session, req->ref, "invalid_value",
+                                     field, "\"%s\" holds a NUL character",
+                                     field);
+        return NGX_ERROR;
+    }
+
+    *value = json_string_value(v);
+
+    return NGX_OK;
+}
+
+
+/* The "name" and "email" members of create and join. */
+
+static ngx_int_t
+ngx_http_parley_get_member(ngx_http_parley_req_t *req,
+    parley_member_t *member)
+{
+    const u_char  *c;
+
+    ngx_memzero(member, sizeof(parley_member_t));
+
+    if (ngx_http_parley_get_string(req, "name", 1, PARLEY_NAME_MAX,
+                                   &member->name)
+        != NGX_OK
+        || ngx_http_parley_get_string(req, "email", 0, PARLEY_EMAIL_MAX,
+                                      &member->email)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    for (c = (const u_char *) member->name; *c; c++) {
+        if (*c < 0x20 || *c == 0x7f) {
+            break;
+        }
+    }
+
+    if (*member->name == '\0' || *c != '\0') {
+        (void) ngx_http_parley_error(req->session, req->ref, "invalid_value",
+                                     "name", "\"name\" must not be empty "
+                                     "nor hold control characters");
+        return NGX_ERROR;
+    }
+
+    if (member->email && !ngx_http_parley_email_valid(member->email)) {
+        (void) ngx_http_parley_error(req->session, req->ref, "invalid_value",
+                                     "email", "\"email\" must look like "
+                                     "\"name@domain\"");
+        return NGX_ERROR;
+    }
+
+    member->guest = (member->email != NULL);
+    member->inbox = ngx_http_parley_worker.inbox;
+
+    return NGX_OK;
+}
+
+
+/* local@domain: both parts present, no spaces or control characters. */
+
+static ngx_int_t
+ngx_http_parley_email_valid(const char *email)
+{
+    const u_char  *p, *at;
+
+    at = NULL;
+
+    for (p = (const u_char *) email; *p; p++) {
+        if (*p <= 0x20 || *p == 0x7f) {
+            return 0;
+        }
+
+        if (*p == '@') {
+            if (at) {
+                return 0;
+            }
+
+            at = p;
+        }
+    }
+
+    return at != NULL && at != (const u_char *) email && at[1] != '\0';
+}
+
+
+static ngx_int_t
+ngx_http_parley_room_id_valid(const char *id)
+{
+    const u_char  *p;
+
+    for (p = (const u_char *) id; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return p != (const u_char *) id;
+}
+
+
+/*
+ * 16 characters from a 32-letter alphabet without look-alikes (no l, o, 0,
+ * 1): 80 random bits, unguessable, and easy to read aloud or retype.
+ */
+
+static void
+ngx_http_parley_room_id_generate(char *id)
+{
+    ngx_uint_t  i;
+    u_char      rnd[NGX_HTTP_PARLEY_ROOM_ID_LEN];
+
+    static const char  alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
+
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd)) {
+        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, ngx_errno,
+                      "parley: getrandom() failed");
+
+        for (i = 0; i < sizeof(rnd); i++) {
+            rnd[i] = (u_char) ngx_random();
+        }
+    }
+
+    for (i = 0; i < NGX_HTTP_PARLEY_ROOM_ID_LEN; i++) {
+        id[i] = alphabet[rnd[i] & 31];
+    }
+
+    id[i] = '\0';
+}
+
+
+static ngx_int_t
+ngx_http_parley_rc_error(ngx_http_parley_req_t *req, parley_rc_t rc)
+{
+    ngx_http_parley_session_t  *s;
+
+    s = req->session;
+
+    switch (rc) {
+
+    case PARLEY_ERR_ROOM_NOT_FOUND:
+        return ngx_http_parley_error(s, req->ref, "room_not_found", "room",
+                                     "no conversation with that id");
+
+    case PARLEY_ERR_ROOM_FULL:
+        return ngx_http_parley_error(s, req->ref, "room_full", NULL,
+                                     "the conversation is full");
+
+    case PARLEY_ERR_TOO_MANY_ROOMS:
+        ngx_log_error(NGX_LOG_WARN, s->connection->log, 0,
+                      "parley: parley_max_rooms reached");
+        return ngx_http_parley_error(s, req->ref, "too_many_rooms", NULL,
+                                     "the server holds as many "
+                                     "conversations as it may");
+
+    case PARLEY_ERR_SERVER_FULL:
+        ngx_log_error(NGX_LOG_WARN, s->connection->log, 0,
+                      "parley: parley_zone is full of participants");
+        return ngx_http_parley_error(s, req->ref, "server_full", NULL,
+                                     "the server holds as many "
+                                     "participants as it may");
+
+    default:
+        ngx_log_error(NGX_LOG_ALERT, s->connection->log, 0,
+                      "parley: directory failed: %s", parley_rc_str(rc));
+        return ngx_http_parley_error(s, req->ref, "internal", NULL,
+                                     "internal error");
+    }
+}
+
+
+static json_t *
+ngx_http_parley_participant_json(parley_participant_t *p)
+{
+    u_char  id[NGX_INT64_LEN + 1];
+
+    *ngx_sprintf(id, "%uL", p->id) = '\0';
+
+    return json_pack("{s:s, s:s, s:s, s:b}",
+                     "id", (char *) id,
+                     "name", p->name,
+                     "role", (p->role == PARLEY_ROLE_ORGANISER)
+                             ? "organiser" : "participant",
+                     "guest", p->guest);
+}
+
+
+static json_t *
+ngx_http_parley_roster_json(uint32_t n)
+{
+    json_t    *list;
+    uint32_t   i;
+
+    list = json_array();
+    if (list == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (json_array_append_new(list,
+                ngx_http_parley_participant_json(
+                    &ngx_http_parley_worker.roster[i]))
+            != 0)
+        {
+            json_decref(list);
+            return NULL;
+        }
+    }
+
+    return list;
+}
+
+
+/* Copies the room's participants to the worker's scratch roster. */
+
+static uint32_t
+ngx_http_parley_roster_copy_locked(parley_dir_t *dir, uint32_t room)
+{
+    uint32_t  p, n;
+
+    n = 0;
+
+    for (p = parley_dir_room_first(dir, room);
+         p != PARLEY_NONE && n < ngx_http_parley_worker.conf->max_participants;
+         p = parley_dir_room_next(dir, p))
+    {
+        ngx_memcpy(&ngx_http_parley_worker.roster[n++],
+                   parley_dir_participant(dir, p),
+                   sizeof(parley_participant_t));
+    }
+
+    return n;
+}
+
+
+/* The inbox slots of the workers holding the room's participants. */
+
+static void
+ngx_http_parley_slots_locked(parley_dir_t *dir, uint32_t room,
+    ngx_http_parley_slots_t *slots)
+{
+    uint32_t  p, inbox;
+
+    ngx_memzero(slots, sizeof(ngx_http_parley_slots_t));
+
+    for (p = parley_dir_room_first(dir, room);
+         p != PARLEY_NONE;
+         p = parley_dir_room_next(dir, p))
+    {
+        inbox = parley_dir_participant(dir, p)->inbox;
+        slots->mask[inbox / 64] |= (uint64_t) 1 << (inbox % 64);
+    }
+}
+
+
+static void
+ngx_http_parley_announce(ngx_http_parley_slots_t *slots, parley_event_t *ev)
+{
+    uint16_t  slot;
+
+    for (slot = 0; slot < PARLEY_MAX_INBOXES; slot++) {
+        if (slots->mask[slot / 64] & ((uint64_t) 1 << (slot % 64))) {
+            ngx_http_parley_inbox_send(slot, ev);
+        }
+    }
+}
+
+
+static void
+ngx_http_parley_room_attach(ngx_http_parley_session_t *s,
+    ngx_http_parley_entry_t *entry)
+{
+    ngx_http_parley_room_t  *room;
+
+    room = ngx_http_parley_room_lookup(entry->room_uid);
+
+    if (room == NULL) {
+        room = ngx_alloc(sizeof(ngx_http_parley_room_t),
+                         s->connection->log);
+        if (room == NULL) {
+            return;
+        }
+
+        room->node.key = entry->room_uid;
+        room->index = entry->room;
+        ngx_memcpy(room->id, entry->id, sizeof(room->id));
+        ngx_queue_init(&room->sessions);
+        ngx_rbtree_insert(&ngx_http_parley_worker.rooms, &room->node);
+    }
+
+    ngx_queue_insert_tail(&room->sessions, &s->room_queue);
+    s->room = room;
+}
+
+
+static void
+ngx_http_parley_room_detach(ngx_http_parley_session_t *s)
+{
+    ngx_http_parley_room_t  *room;
+
+    room = s->room;
+
+    if (room == NULL) {
+        return;
+    }
+
+    ngx_queue_remove(&s->room_queue);
+    ngx_queue_init(&s->room_queue);
+    s->room = NULL;
+    s->participant = PARLEY_NONE;
+    s->participant_id = 0;
+
+    if (ngx_queue_empty(&room->sessions)) {
+        ngx_rbtree_delete(&ngx_http_parley_worker.rooms, &room->node);
+        ngx_free(room);
+    }
+}
+
+
+static ngx_http_parley_room_t *
+ngx_http_parley_room_lookup(uint64_t uid)
+{
+    ngx_rbtree_node_t  *node, *sentinel;
+
+    node = ngx_http_parley_worker.rooms.root;
+    sentinel = ngx_http_parley_worker.rooms.sentinel;
+
+    while (node != sentinel) {
+
+        if (uid == node->key) {
+            return (ngx_http_parley_room_t *) node;
+        }
+
+        node = (uid < node->key) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_parley_room_broadcast(ngx_http_parley_room_t *room, json_t *msg,
+    uint64_t except)
+{
+    char                       *text;
+    size_t                      len;
+    ngx_queue_t                *q;
+    ngx_http_parley_session_t  *s;
+
+    if (msg == NULL) {
+        return;
+    }
+
+    text = json_dumps(msg, JSON_COMPACT);
+    json_decref(msg);
+
+    if (text == NULL) {
+        return;
+    }
+
+    len = ngx_strlen(text);
+
+    for (q = ngx_queue_head(&room->sessions);
+         q != ngx_queue_sentinel(&room->sessions);
+         q = ngx_queue_next(q))
+    {
+        s = ngx_queue_data(q, ngx_http_parley_session_t, room_queue);
+
+        if (s->participant_id != except) {
+            (void) ngx_http_parley_ws_send_text(s, text, len);
+        }
+    }
+
+    free(text);
+}
+
+
+static const char *
+ngx_http_parley_reason_name(uint32_t reason)
+{
+    switch (reason) {
+    case PARLEY_REASON_LEFT:
+        return "left";
+    case PARLEY_REASON_DISCONNECTED:
+        return "disconnected";
+    case PARLEY_REASON_WORKER_DIED:
+        return "worker_died";
+    case PARLEY_REASON_KICKED:
+        return "kicked";
+    case PARLEY_REASON_ORGANISER_CLOSED:
+        return "organiser_closed";
+    case PARLEY_REASON_ORGANISER_LEFT:
+        return "organiser_left";
+    default:
+        return "unknown";
+    }
+}

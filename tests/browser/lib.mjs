@@ -1,0 +1,148 @@
+// Shared helpers for parley's browser tests (run with `node --test`).
+//
+// The browser is Debian's Chromium (/usr/bin/chromium) driven by
+// playwright-core; nothing here ever downloads a browser. Every browser
+// launched gets a fresh temporary profile (user-data-dir) that Playwright
+// creates under $TMPDIR and removes when the browser closes; run.sh also
+// points TMPDIR at its own temporary directory, which it deletes at the end.
+
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Base URL of the parley server under test (run.sh sets it).
+export const BASE_URL = (process.env.PARLEY_BASE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+
+// Where screenshots taken on failure go.
+export const ARTIFACTS = process.env.PARLEY_ARTIFACTS || join(tmpdir(), 'parley-browser-artifacts');
+
+export const CHROMIUM = process.env.PARLEY_CHROMIUM || '/usr/bin/chromium';
+
+// Default time a single wait may take.
+export const WAIT_MS = Number(process.env.PARLEY_WAIT_MS || 10_000);
+
+export const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+// Launch Debian's Chromium headless with fake media devices.
+export async function launchBrowser(options = {}) {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 30_000,
+    ...options,
+  });
+}
+
+// A page in its own browser context (its own cookies and storage: one
+// context per simulated person). page.parleyLog collects console errors and
+// uncaught page errors, so that failures can show them.
+export async function newPage(browser, label = 'page') {
+  const context = await browser.newContext({
+    viewport: { width: 1000, height: 760 },
+    permissions: ['camera', 'microphone'],
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.parleyLabel = label;
+  page.parleyLog = [];
+  page.parleyErrors = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') page.parleyLog.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => {
+    page.parleyErrors.push(String(e && e.stack || e));
+    page.parleyLog.push(`pageerror: ${e}`);
+  });
+  return page;
+}
+
+let shots = 0;
+
+// Save a screenshot of the page and gather what it shows, for an error message.
+export async function diagnose(page, why) {
+  const lines = [`[${page.parleyLabel}] ${why}`];
+  try {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const file = join(ARTIFACTS, `${process.pid}-${++shots}-${page.parleyLabel}.png`);
+    await page.screenshot({ path: file, fullPage: true, timeout: 5_000 });
+    lines.push(`  screenshot: ${file}`);
+  } catch (e) {
+    lines.push(`  (no screenshot: ${e.message.split('\n')[0]})`);
+  }
+  try {
+    const info = await page.evaluate(() => ({
+      url: location.href,
+      state: document.body && document.body.dataset.state,
+      error: document.getElementById('error')?.textContent || '',
+      status: document.getElementById('status')?.textContent || '',
+    }));
+    lines.push(`  url: ${info.url}`, `  state: ${info.state}`,
+      `  #error: ${JSON.stringify(info.error)}`, `  #status: ${JSON.stringify(info.status)}`);
+  } catch (e) {
+    lines.push(`  (page not readable: ${e.message.split('\n')[0]})`);
+  }
+  for (const l of page.parleyLog.slice(-10)) lines.push(`  ${l}`);
+  return lines.join('\n');
+}
+
+// Wait until fn(arg) is truthy in the page; on timeout, throw an error that
+// says what was awaited, with a screenshot path and the page's #error text.
+export async function waitFor(page, what, fn, arg, timeout = WAIT_MS) {
+  try {
+    return await page.waitForFunction(fn, arg, { timeout, polling: 100 });
+  } catch (e) {
+    throw new Error(await diagnose(page, `timed out after ${timeout} ms waiting for ${what}: ${e.message.split('\n')[0]}`));
+  }
+}
+
+// Wait for document.body.dataset.state to become `state`. Gives up early
+// when the page ends up "disconnected" or "closed" instead.
+export async function waitForState(page, state, timeout = WAIT_MS) {
+  const handle = await waitFor(page, `state "${state}"`, (s) => {
+    const now = document.body && document.body.dataset.state;
+    return (now === s || now === 'disconnected' || now === 'closed') && now;
+  }, state, timeout);
+  const reached = await handle.jsonValue();
+  if (reached !== state) {
+    throw new Error(await diagnose(page, `waiting for state "${state}", the page went "${reached}"`));
+  }
+}
+
+// Wait until the roster has exactly n entries.
+export function waitForRosterSize(page, n, timeout = WAIT_MS) {
+  return waitFor(page, `a roster of ${n}`,
+    (k) => document.querySelectorAll('#roster > li').length === k, n, timeout);
+}
+
+// The roster as the page shows it.
+export function readRoster(page) {
+  return page.$$eval('#roster > li', (lis) => lis.map((li) => ({
+    id: li.dataset.id,
+    name: li.querySelector('.name')?.textContent ?? '',
+    role: li.dataset.role,
+    you: li.dataset.you === 'true',
+    text: li.textContent.replace(/\s+/g, ' ').trim(),
+  })));
+}
+
+// Open the app (optionally with a join link), fill the form and press #start.
+export async function enter(page, url, name, email) {
+  await page.goto(url, { waitUntil: 'load' });
+  await waitForState(page, 'idle');
+  await page.fill('#name', name);
+  if (email) await page.fill('#email', email);
+  await page.click('#start');
+  await waitForState(page, 'in-room');
+}
