@@ -54,6 +54,15 @@ ngx_http_parley_inbox_start(ngx_cycle_t *cycle)
 
     w = &ngx_http_parley_worker;
 
+    w->wake.handler = ngx_http_parley_inbox_wake_handler;
+    w->wake.log = cycle->log;
+    w->wake.data = w;
+
+    w->reaper.handler = ngx_http_parley_inbox_reap_handler;
+    w->reaper.log = cycle->log;
+    w->reaper.data = w;
+    w->reaper.cancelable = 1;
+
     /* a respawned worker first clears what its predecessor left */
     ngx_http_parley_inbox_reap();
 
@@ -88,14 +97,6 @@ ngx_http_parley_inbox_start(ngx_cycle_t *cycle)
 
     w->inbox_conn = c;
 
-    w->wake.handler = ngx_http_parley_inbox_wake_handler;
-    w->wake.log = cycle->log;
-    w->wake.data = w;
-
-    w->reaper.handler = ngx_http_parley_inbox_reap_handler;
-    w->reaper.log = cycle->log;
-    w->reaper.data = w;
-    w->reaper.cancelable = 1;
     ngx_add_timer(&w->reaper, NGX_HTTP_PARLEY_REAP_INTERVAL);
 
     ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
