@@ -9,15 +9,27 @@ BUILD      := $(CURDIR)/build
 MODULE     := $(BUILD)/ngx_http_parley_module.so
 
 CC         ?= cc
-CFLAGS_T   := -std=gnu11 -Wall -Wextra -Werror -O2 -g -Ishm
+CFLAGS_T   := -std=gnu11 -Wall -Wextra -Werror -O2 -g -Ishm -Irelay
+LIBS_T     := -lcrypto
 SHM_SRCS   := $(wildcard shm/*.c)
 SHM_HDRS   := $(wildcard shm/*.h)
+RELAY_SRCS := $(wildcard relay/*.c)
+RELAY_HDRS := $(wildcard relay/*.h)
+LIB_SRCS   := $(SHM_SRCS) $(RELAY_SRCS)
+LIB_HDRS   := $(SHM_HDRS) $(RELAY_HDRS)
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+# libFuzzer targets: tests/fuzz/fuzz_NAME.c with a seed corpus in
+# tests/fuzz/corpus/NAME/. make test runs each briefly; make fuzz longer.
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SECONDS       ?= 300
 MOD_SRCS   := $(wildcard ngx_module/*.c ngx_module/*.h ngx_module/app/*) \
               $(SHM_SRCS) $(SHM_HDRS)
 
-.PHONY: all deps deps-test run test unit t browser clean
+.PHONY: all deps deps-test run test unit fuzz-smoke fuzz t browser clean
 
 all: $(MODULE)
 
@@ -44,16 +56,35 @@ run: $(MODULE)
 test: deps-test
 	$(MAKE) $(MODULE)
 	$(MAKE) unit
+	$(MAKE) fuzz-smoke
 	$(MAKE) t
 	$(MAKE) browser
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-$(BUILD)/tests/%: tests/unit/%.c $(SHM_SRCS) $(SHM_HDRS)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_T) -fsanitize=address,undefined \
-		-fno-sanitize-recover=all $< $(SHM_SRCS) -lcmocka -o $@
+		-fno-sanitize-recover=all $< $(LIB_SRCS) -lcmocka $(LIBS_T) -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	clang $(CFLAGS_T) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $< $(LIB_SRCS) $(LIBS_T) -o $@
+
+fuzz-smoke: $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do n=$${f##*/fuzz_}; \
+		echo "== $$f ($(FUZZ_SMOKE_SECONDS)s)"; \
+		$$f -max_total_time=$(FUZZ_SMOKE_SECONDS) tests/fuzz/corpus/$$n \
+			> $$f.log 2>&1 || { tail -n 60 $$f.log; exit 1; }; \
+		tail -n 1 $$f.log; done
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do n=$${f##*/fuzz_}; \
+		mkdir -p $(BUILD)/fuzz/corpus/$$n; \
+		$$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus/$$n \
+			tests/fuzz/corpus/$$n; done
 
 t: $(MODULE)
 	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \

@@ -118,6 +118,10 @@ ngx_http_parley_ws_check(ngx_http_request_t *r,
         return "the protocol must be HTTP/1.1";
     }
 
+    if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
+        return "a handshake has no body";
+    }
+
     if (!ngx_http_parley_ws_has_token(r, "Upgrade", "websocket")
         || !ngx_http_parley_ws_has_token(r, "Connection", "upgrade"))
     {
@@ -212,6 +216,23 @@ ngx_http_parley_ws_refuse(ngx_http_request_t *r, ngx_uint_t status,
     if (status == NGX_HTTP_PARLEY_UPGRADE_REQUIRED) {
         /* nginx's header filter knows no reason phrase for 426 */
         ngx_str_set(&r->headers_out.status_line, "426 Upgrade Required");
+
+        /*
+         * RFC 7230 6.7: who sends Upgrade also sends "Connection: upgrade";
+         * nginx writes its own Connection header, which must then be
+         * "close" rather than "keep-alive" to go with it
+         */
+
+        r->keepalive = 0;
+
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Connection");
+        ngx_str_set(&h->value, "upgrade");
     }
 
     rc = ngx_http_send_header(r);

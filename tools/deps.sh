@@ -7,7 +7,7 @@
 set -eu
 
 build_pkgs="gcc make nginx nginx-dev libwslay-dev libjansson-dev"
-test_pkgs="libcmocka-dev libtest-base-perl libipc-run-perl
+test_pkgs="libcmocka-dev clang libclang-rt-14-dev libtest-base-perl libipc-run-perl
     libprotocol-websocket-perl libjson-pp-perl chromium iproute2 nodejs"
 
 case ${1:-build} in
