@@ -130,13 +130,12 @@ ngx_http_parley_signal_text(ngx_http_parley_session_t *s, const u_char *text,
 
     req.session = s;
     req.ref = NULL;
-    req.msg = json_loadb((const char *) text, len, JSON_REJECT_DUPLICATES,
-                         &err);
+    /* NULs inside strings are refused per member, with the member named */
+
+    req.msg = json_loadb((const char *) text, len,
+                         JSON_REJECT_DUPLICATES|JSON_ALLOW_NUL, &err);
 
     if (req.msg == NULL || !json_is_object(req.msg)) {
-        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
-                      "parley: bad JSON from client: %s",
-                      req.msg ? "not an object" : err.text);
         (void) ngx_http_parley_error(s, NULL, "bad_json", NULL,
                                      "the message must be a JSON object%s%s",
                                      req.msg ? "" : ": ",
@@ -147,15 +146,20 @@ ngx_http_parley_signal_text(ngx_http_parley_session_t *s, const u_char *text,
 
     req.ref = json_object_get(req.msg, "ref");
 
-    if (req.ref
-        && !json_is_integer(req.ref)
-        && !(json_is_string(req.ref)
-             && json_string_length(req.ref) <= NGX_HTTP_PARLEY_REF_MAX))
-    {
+    if (req.ref && !json_is_integer(req.ref) && !json_is_string(req.ref)) {
         req.ref = NULL;
         (void) ngx_http_parley_error(s, NULL, "wrong_type", "ref",
                                      "\"ref\" must be an integer or a "
-                                     "string of at most %d bytes",
+                                     "string");
+        goto done;
+    }
+
+    if (req.ref && json_is_string(req.ref)
+        && json_string_length(req.ref) > NGX_HTTP_PARLEY_REF_MAX)
+    {
+        req.ref = NULL;
+        (void) ngx_http_parley_error(s, NULL, "too_long", "ref",
+                                     "\"ref\" is longer than %d bytes",
                                      NGX_HTTP_PARLEY_REF_MAX);
         goto done;
     }
@@ -175,14 +179,13 @@ ngx_http_parley_signal_text(ngx_http_parley_session_t *s, const u_char *text,
     }
 
     for (t = ngx_http_parley_msg_types; t->type; t++) {
-        if (ngx_strcmp(t->type, json_string_value(type)) == 0) {
+        if (ngx_strlen(t->type) == json_string_length(type)
+            && ngx_strcmp(t->type, json_string_value(type)) == 0)
+        {
             (void) t->handler(&req);
             goto done;
         }
     }
-
-    ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
-                  "parley: unknown message type from client");
 
     (void) ngx_http_parley_error(s, req.ref, "unknown_type", "type",
                                  "unknown message type \"%.64s\"",
@@ -197,9 +200,6 @@ done:
 void
 ngx_http_parley_signal_binary(ngx_http_parley_session_t *s)
 {
-    ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
-                  "parley: binary message from client refused");
-
     (void) ngx_http_parley_error(s, NULL, "binary_not_supported", NULL,
                                  "messages are JSON in text frames");
 }
@@ -412,6 +412,7 @@ ngx_http_parley_msg_leave(ngx_http_parley_req_t *req)
 static ngx_int_t
 ngx_http_parley_msg_close(ngx_http_parley_req_t *req)
 {
+    json_t                     *msg;
     uint32_t                    room;
     parley_dir_t               *dir;
     parley_event_t              ev;
@@ -454,9 +455,21 @@ ngx_http_parley_msg_close(ngx_http_parley_req_t *req)
     parley_dir_unlock(dir, ngx_http_parley_worker.pid);
 
     ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
-                  "parley: conversation closed by its organiser");
+                  "parley: conversation \"%s\" closed by its organiser",
+                  s->room->id);
 
-    return NGX_OK;
+    /* the sender is answered now, with its ref, and not again by the event */
+
+    msg = json_pack("{s:s, s:s, s:s}", "type", "closed", "room", s->room->id,
+                    "reason", "organiser_closed");
+
+    if (msg && req->ref) {
+        json_object_set(msg, "ref", req->ref);
+    }
+
+    ngx_http_parley_room_detach(s);
+
+    return ngx_http_parley_send(s, msg);
 }
 
 
@@ -755,8 +768,10 @@ ngx_http_parley_error(ngx_http_parley_session_t *s, json_t *ref,
         json_object_set(msg, "ref", ref);
     }
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, s->connection->log, 0,
-                   "parley: error \"%s\" sent: %s", code, text);
+    /* a client's mistake is the operator's concern only at info level */
+
+    ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                  "parley: refused a client message: %s: %s", code, text);
 
     return ngx_http_parley_send(s, msg);
 }
