@@ -73,10 +73,10 @@ typedef struct {
     u_char                      *handshake;         /* 101 response left */
     u_char                      *handshake_end;
 
-    ngx_uint_t                   close_code;        /* to send, 0: none */
     unsigned                     closing:1;
     unsigned                     closed:1;
-    unsigned                     in_handler:1;
+    unsigned                     recv_failed:1;
+    unsigned                     close_logged:1;
 } ngx_http_parley_session_t;
 
 
@@ -107,7 +107,6 @@ ngx_int_t ngx_http_parley_ws_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_parley_ws_send_text(ngx_http_parley_session_t *s,
     const char *text, size_t len);
 void ngx_http_parley_ws_close(ngx_http_parley_session_t *s, ngx_uint_t code);
-ngx_int_t ngx_http_parley_utf8_valid(const u_char *p, size_t len);
 
 /* ngx_http_parley_signal.c */
 void ngx_http_parley_signal_open(ngx_http_parley_session_t *s);

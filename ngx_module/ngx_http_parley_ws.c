@@ -36,6 +36,7 @@ static ngx_int_t ngx_http_parley_ws_origin_allowed(ngx_http_request_t *r,
 static ngx_int_t ngx_http_parley_ws_start(ngx_http_request_t *r,
     ngx_http_parley_loc_conf_t *plcf, ngx_str_t *key);
 static void ngx_http_parley_ws_read_handler(ngx_event_t *rev);
+static void ngx_http_parley_ws_protocol_error(ngx_http_parley_session_t *s);
 static void ngx_http_parley_ws_write_handler(ngx_event_t *wev);
 static void ngx_http_parley_ws_ping_handler(ngx_event_t *ev);
 static void ngx_http_parley_ws_linger_handler(ngx_event_t *ev);
@@ -47,15 +48,19 @@ static ssize_t ngx_http_parley_ws_send_cb(wslay_event_context_ptr ctx,
     const uint8_t *buf, size_t len, int flags, void *data);
 static int ngx_http_parley_ws_genmask_cb(wslay_event_context_ptr ctx,
     uint8_t *buf, size_t len, void *data);
+static void ngx_http_parley_ws_frame_cb(wslay_event_context_ptr ctx,
+    const struct wslay_event_on_frame_recv_start_arg *arg, void *data);
 static void ngx_http_parley_ws_msg_cb(wslay_event_context_ptr ctx,
     const struct wslay_event_on_msg_recv_arg *arg, void *data);
+static void ngx_http_parley_ws_log_close(ngx_http_parley_session_t *s);
+static const char *ngx_http_parley_ws_close_reason(ngx_uint_t code);
 
 
 static struct wslay_event_callbacks  ngx_http_parley_ws_callbacks = {
     ngx_http_parley_ws_recv_cb,
     ngx_http_parley_ws_send_cb,
     ngx_http_parley_ws_genmask_cb,
-    NULL,                                  /* on_frame_recv_start */
+    ngx_http_parley_ws_frame_cb,
     NULL,                                  /* on_frame_recv_chunk */
     NULL,                                  /* on_frame_recv_end */
     ngx_http_parley_ws_msg_cb
@@ -524,10 +529,48 @@ ngx_http_parley_ws_read_handler(ngx_event_t *rev)
         return;
     }
 
-    if (wslay_event_recv(s->ws) != 0 || ngx_http_parley_ws_flush(s) != NGX_OK)
-    {
+    if (wslay_event_recv(s->ws) != 0) {
+
+        if (!s->recv_failed) {
+            ngx_http_parley_ws_protocol_error(s);
+        }
+
         ngx_http_parley_ws_finalize(s);
         ngx_http_run_posted_requests(c);
+        return;
+    }
+
+    if (ngx_http_parley_ws_flush(s) != NGX_OK) {
+        ngx_http_parley_ws_finalize(s);
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+
+/*
+ * libwslay refuses some frames while reading their header (a fragmented or
+ * oversized control frame, a 64-bit length with the top bit set) by failing
+ * the read, with a close frame queued that carries no code. RFC 6455 7.4.1
+ * wants 1002 there: it is written as is, best effort, before the end.
+ */
+
+static void
+ngx_http_parley_ws_protocol_error(ngx_http_parley_session_t *s)
+{
+    ngx_connection_t  *c;
+
+    static u_char  close_1002[] = { 0x88, 0x02, 0x03, 0xea };
+
+    c = s->connection;
+
+    ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                  "parley: WebSocket closed with 1002: %s",
+                  ngx_http_parley_ws_close_reason(1002));
+
+    s->close_logged = 1;
+
+    if (s->handshake == s->handshake_end) {
+        (void) c->send(c, close_1002, sizeof(close_1002));
     }
 }
 
@@ -582,8 +625,23 @@ ngx_http_parley_ws_flush(ngx_http_parley_session_t *s)
         return NGX_DONE;
     }
 
+    if (!s->close_logged && wslay_event_get_close_sent(s->ws)) {
+        ngx_http_parley_ws_log_close(s);
+    }
+
     if (!wslay_event_want_read(s->ws) && !wslay_event_want_write(s->ws)) {
         return NGX_DONE;
+    }
+
+    /* what the socket did not take is what the client has not read */
+
+    if (!s->closing
+        && wslay_event_get_queued_msg_length(s->ws) > s->conf->send_buffer)
+    {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "parley: client reads too slowly, %uz bytes queued, "
+                      "closing", wslay_event_get_queued_msg_length(s->ws));
+        ngx_http_parley_ws_close(s, WSLAY_CODE_POLICY_VIOLATION);
     }
 
 again:
@@ -614,14 +672,6 @@ ngx_http_parley_ws_send_text(ngx_http_parley_session_t *s, const char *text,
 
     if (wslay_event_queue_msg(s->ws, &msg) != 0) {
         ngx_http_parley_ws_close(s, WSLAY_CODE_INTERNAL_SERVER_ERROR);
-        return NGX_ERROR;
-    }
-
-    if (wslay_event_get_queued_msg_length(s->ws) > s->conf->send_buffer) {
-        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
-                      "parley: client reads too slowly, %uz bytes queued, "
-                      "closing", wslay_event_get_queued_msg_length(s->ws));
-        ngx_http_parley_ws_close(s, WSLAY_CODE_POLICY_VIOLATION);
         return NGX_ERROR;
     }
 
@@ -755,6 +805,7 @@ ngx_http_parley_ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf,
     }
 
     if (n == 0 || n == NGX_ERROR) {
+        s->recv_failed = 1;
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
     }
@@ -804,6 +855,64 @@ ngx_http_parley_ws_genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf,
 }
 
 
+/*
+ * RFC 6455 5.5.1: a close frame's body is empty or holds a 2-byte code;
+ * libwslay answers a 1-byte body as if it were empty, so the 1002 it
+ * deserves is queued first, and libwslay then sends no answer of its own.
+ */
+
+static void
+ngx_http_parley_ws_frame_cb(wslay_event_context_ptr ctx,
+    const struct wslay_event_on_frame_recv_start_arg *arg, void *data)
+{
+    if (arg->opcode == WSLAY_CONNECTION_CLOSE && arg->payload_length == 1) {
+        (void) wslay_event_queue_close(ctx, WSLAY_CODE_PROTOCOL_ERROR,
+                                       NULL, 0);
+    }
+}
+
+
+static void
+ngx_http_parley_ws_log_close(ngx_http_parley_session_t *s)
+{
+    ngx_uint_t  code;
+
+    s->close_logged = 1;
+
+    code = wslay_event_get_status_code_sent(s->ws);
+
+    if (code == WSLAY_CODE_NORMAL_CLOSURE) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                  "parley: WebSocket closed with %ui: %s", code,
+                  ngx_http_parley_ws_close_reason(code));
+}
+
+
+static const char *
+ngx_http_parley_ws_close_reason(ngx_uint_t code)
+{
+    switch (code) {
+    case WSLAY_CODE_GOING_AWAY:
+        return "the worker is shutting down";
+    case WSLAY_CODE_PROTOCOL_ERROR:
+        return "the client broke the WebSocket protocol";
+    case WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA:
+        return "a text message is not valid UTF-8";
+    case WSLAY_CODE_POLICY_VIOLATION:
+        return "the client is too slow or silent";
+    case WSLAY_CODE_MESSAGE_TOO_BIG:
+        return "a message is larger than parley_max_message_size";
+    case WSLAY_CODE_INTERNAL_SERVER_ERROR:
+        return "internal error";
+    default:
+        return "closing";
+    }
+}
+
+
 static void
 ngx_http_parley_ws_msg_cb(wslay_event_context_ptr ctx,
     const struct wslay_event_on_msg_recv_arg *arg, void *data)
@@ -817,14 +926,7 @@ ngx_http_parley_ws_msg_cb(wslay_event_context_ptr ctx,
     switch (arg->opcode) {
 
     case WSLAY_TEXT_FRAME:
-
-        if (!ngx_http_parley_utf8_valid(arg->msg, arg->msg_length)) {
-            ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
-                          "parley: text message is not valid UTF-8");
-            ngx_http_parley_ws_close(s, WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA);
-            return;
-        }
-
+        /* libwslay has checked that it is UTF-8, or closed with 1007 */
         ngx_http_parley_signal_text(s, arg->msg, arg->msg_length);
         return;
 
@@ -842,64 +944,4 @@ ngx_http_parley_ws_msg_cb(wslay_event_context_ptr ctx,
         /* ping is answered by wslay; pong only proves the client lives */
         return;
     }
-}
-
-
-/*
- * RFC 3629 section 4: well-formed UTF-8, without overlong forms, surrogates
- * or code points past U+10FFFF.
- */
-
-ngx_int_t
-ngx_http_parley_utf8_valid(const u_char *p, size_t len)
-{
-    u_char        c;
-    size_t        i, n;
-    uint32_t      cp, min;
-
-    i = 0;
-
-    while (i < len) {
-        c = p[i];
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-
-        if ((c & 0xe0) == 0xc0) {
-            n = 1; cp = c & 0x1f; min = 0x80;
-
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2; cp = c & 0x0f; min = 0x800;
-
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3; cp = c & 0x07; min = 0x10000;
-
-        } else {
-            return 0;
-        }
-
-        if (len - i <= n) {
-            return 0;
-        }
-
-        while (n--) {
-            c = p[++i];
-
-            if ((c & 0xc0) != 0x80) {
-                return 0;
-            }
-
-            cp = (cp << 6) | (c & 0x3f);
-        }
-
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            return 0;
-        }
-
-        i++;
-    }
-
-    return 1;
 }
