@@ -103,8 +103,14 @@ ngx_http_parley_inbox_start(ngx_cycle_t *cycle)
                   "parley: worker %i holds inbox %ud", ngx_worker,
                   (ngx_uint_t) w->inbox);
 
-    /* events may have been pushed before we listened */
-    ngx_post_event(rev, &ngx_posted_events);
+    /*
+     * The event loop has not run yet and would first wait for a timer:
+     * the reaping's wake-ups go out now, and the inbox is read now, for
+     * events pushed into the slot before this worker claimed it.
+     */
+
+    ngx_http_parley_inbox_wake_handler(&w->wake);
+    ngx_http_parley_inbox_read_handler(rev);
 
     return NGX_OK;
 }
@@ -243,10 +249,26 @@ ngx_http_parley_inbox_read_handler(ngx_event_t *rev)
 }
 
 
+/*
+ * Once a second: reap dead workers, and read the inbox whether woken or
+ * not. A producer sets the inbox's wake flag and writes the eventfd later
+ * in its loop iteration; one that dies in between leaves the flag set and
+ * no wake-up coming, and every later producer then trusts the flag. The
+ * read clears it, so a lost wake-up costs at most this interval.
+ */
+
 static void
 ngx_http_parley_inbox_reap_handler(ngx_event_t *ev)
 {
+    ngx_http_parley_worker_t  *w;
+
+    w = ev->data;
+
     ngx_http_parley_inbox_reap();
+
+    if (w->inbox_conn) {
+        ngx_http_parley_inbox_read_handler(w->inbox_conn->read);
+    }
 
     if (!ngx_exiting) {
         ngx_add_timer(ev, NGX_HTTP_PARLEY_REAP_INTERVAL);

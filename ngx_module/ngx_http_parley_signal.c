@@ -93,7 +93,7 @@ static void ngx_http_parley_room_attach(ngx_http_parley_session_t *s,
 static void ngx_http_parley_room_detach(ngx_http_parley_session_t *s);
 static ngx_http_parley_room_t *ngx_http_parley_room_lookup(uint64_t uid);
 static void ngx_http_parley_room_broadcast(ngx_http_parley_room_t *room,
-    json_t *msg, uint64_t except);
+    json_t *msg, uint64_t except, uint64_t below);
 static const char *ngx_http_parley_reason_name(uint32_t reason);
 
 
@@ -589,7 +589,13 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
         msg = json_pack("{s:s, s:s, s:o}", "type", "participant-joined",
                         "room", room->id, "participant", who);
 
-        ngx_http_parley_room_broadcast(room, msg, ev->participant_id);
+        /*
+         * Ids only grow: a session with a larger id joined later, and its
+         * own roster already had this participant.
+         */
+
+        ngx_http_parley_room_broadcast(room, msg, ev->participant_id,
+                                       ev->participant_id);
         return;
 
     case PARLEY_EV_LEFT:
@@ -600,7 +606,8 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
                         "room", room->id, "id", (char *) id,
                         "reason", ngx_http_parley_reason_name(ev->reason));
 
-        ngx_http_parley_room_broadcast(room, msg, ev->participant_id);
+        ngx_http_parley_room_broadcast(room, msg, ev->participant_id,
+                                       UINT64_MAX);
         return;
 
     case PARLEY_EV_CLOSED:
@@ -609,7 +616,7 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
                         "room", room->id,
                         "reason", ngx_http_parley_reason_name(ev->reason));
 
-        ngx_http_parley_room_broadcast(room, msg, 0);
+        ngx_http_parley_room_broadcast(room, msg, 0, UINT64_MAX);
 
         /* the last detach frees the room record */
 
@@ -1189,9 +1196,14 @@ ngx_http_parley_room_lookup(uint64_t uid)
 }
 
 
+/*
+ * Sends msg to the room's sessions on this worker, except the participant
+ * "except" and those whose participant id is not below "below".
+ */
+
 static void
 ngx_http_parley_room_broadcast(ngx_http_parley_room_t *room, json_t *msg,
-    uint64_t except)
+    uint64_t except, uint64_t below)
 {
     char                       *text;
     size_t                      len;
@@ -1217,7 +1229,7 @@ ngx_http_parley_room_broadcast(ngx_http_parley_room_t *room, json_t *msg,
     {
         s = ngx_queue_data(q, ngx_http_parley_session_t, room_queue);
 
-        if (s->participant_id != except) {
+        if (s->participant_id != except && s->participant_id < below) {
             (void) ngx_http_parley_ws_send_text(s, text, len);
         }
     }

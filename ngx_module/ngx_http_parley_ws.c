@@ -389,6 +389,7 @@ ngx_http_parley_ws_start(ngx_http_request_t *r,
     ngx_sha1_t                  sha1;
     ngx_connection_t           *c;
     ngx_pool_cleanup_t         *cln;
+    ngx_http_core_loc_conf_t   *clcf;
     ngx_http_parley_session_t  *s;
     u_char                      hash[20], accept_buf[32];
 
@@ -469,6 +470,17 @@ ngx_http_parley_ws_start(ngx_http_request_t *r,
     cln->data = s->ws;
 
     wslay_event_config_set_max_recv_msg_length(s->ws, plcf->max_message_size);
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    /*
+     * libwslay writes a frame's header and payload apart: without
+     * TCP_NODELAY the payload would wait for the client's delayed ACK
+     */
+
+    if (clcf->tcp_nodelay && ngx_tcp_nodelay(c) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     ngx_http_set_ctx(r, s, ngx_http_parley_module);
 
