@@ -65,6 +65,8 @@ static ngx_int_t ngx_http_parley_error(ngx_http_parley_session_t *s,
     json_t *ref, const char *code, const char *field, const char *fmt, ...);
 static ngx_int_t ngx_http_parley_send(ngx_http_parley_session_t *s,
     json_t *msg);
+static ngx_int_t ngx_http_parley_answer(ngx_http_parley_req_t *req,
+    json_t *msg);
 static ngx_int_t ngx_http_parley_get_string(ngx_http_parley_req_t *req,
     const char *field, ngx_uint_t required, size_t max, const char **value);
 static ngx_int_t ngx_http_parley_get_member(ngx_http_parley_req_t *req,
@@ -373,11 +375,7 @@ ngx_http_parley_msg_roster(ngx_http_parley_req_t *req)
                     "room", s->room->id,
                     "participants", ngx_http_parley_roster_json(n));
 
-    if (msg && req->ref) {
-        json_object_set(msg, "ref", req->ref);
-    }
-
-    return ngx_http_parley_send(s, msg);
+    return ngx_http_parley_answer(req, msg);
 }
 
 
@@ -401,11 +399,7 @@ ngx_http_parley_msg_leave(ngx_http_parley_req_t *req)
 
     msg = json_pack("{s:s, s:s}", "type", "left", "room", id);
 
-    if (msg && req->ref) {
-        json_object_set(msg, "ref", req->ref);
-    }
-
-    return ngx_http_parley_send(s, msg);
+    return ngx_http_parley_answer(req, msg);
 }
 
 
@@ -463,13 +457,9 @@ ngx_http_parley_msg_close(ngx_http_parley_req_t *req)
     msg = json_pack("{s:s, s:s, s:s}", "type", "closed", "room", s->room->id,
                     "reason", "organiser_closed");
 
-    if (msg && req->ref) {
-        json_object_set(msg, "ref", req->ref);
-    }
-
     ngx_http_parley_room_detach(s);
 
-    return ngx_http_parley_send(s, msg);
+    return ngx_http_parley_answer(req, msg);
 }
 
 
@@ -480,11 +470,7 @@ ngx_http_parley_msg_ping(ngx_http_parley_req_t *req)
 
     msg = json_pack("{s:s}", "type", "pong");
 
-    if (msg && req->ref) {
-        json_object_set(msg, "ref", req->ref);
-    }
-
-    return ngx_http_parley_send(req->session, msg);
+    return ngx_http_parley_answer(req, msg);
 }
 
 
@@ -741,11 +727,7 @@ ngx_http_parley_entered(ngx_http_parley_req_t *req, const char *type,
                     "participants",
                     ngx_http_parley_roster_json(entry->roster));
 
-    if (msg && req->ref) {
-        json_object_set(msg, "ref", req->ref);
-    }
-
-    return ngx_http_parley_send(s, msg);
+    return ngx_http_parley_answer(req, msg);
 }
 
 
@@ -781,6 +763,19 @@ ngx_http_parley_error(ngx_http_parley_session_t *s, json_t *ref,
                   "parley: refused a client message: %s: %s", code, text);
 
     return ngx_http_parley_send(s, msg);
+}
+
+
+/* Answers the request: msg with the request's ref, if it had one. */
+
+static ngx_int_t
+ngx_http_parley_answer(ngx_http_parley_req_t *req, json_t *msg)
+{
+    if (msg && req->ref) {
+        json_object_set(msg, "ref", req->ref);
+    }
+
+    return ngx_http_parley_send(req->session, msg);
 }
 
 
