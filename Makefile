@@ -22,6 +22,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c with a seed corpus in
 # tests/fuzz/corpus/NAME/. make test runs each briefly; make fuzz longer.
+# New inputs go to build/fuzz/corpus/NAME, never into the seed corpus.
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SMOKE_SECONDS ?= 10
@@ -76,7 +77,9 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_HDRS)
 fuzz-smoke: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do n=$${f##*/fuzz_}; \
 		echo "== $$f ($(FUZZ_SMOKE_SECONDS)s)"; \
-		$$f -max_total_time=$(FUZZ_SMOKE_SECONDS) tests/fuzz/corpus/$$n \
+		mkdir -p $(BUILD)/fuzz/corpus/$$n; \
+		$$f -max_total_time=$(FUZZ_SMOKE_SECONDS) \
+			$(BUILD)/fuzz/corpus/$$n tests/fuzz/corpus/$$n \
 			> $$f.log 2>&1 || { tail -n 60 $$f.log; exit 1; }; \
 		tail -n 1 $$f.log; done
 
