@@ -10,7 +10,7 @@ MODULE     := $(BUILD)/ngx_http_parley_module.so
 
 CC         ?= cc
 CFLAGS_T   := -std=gnu11 -Wall -Wextra -Werror -O2 -g -Ishm -Irelay
-LIBS_T     := -lcrypto
+LIBS_T     := -lsrtp2 -lssl -lcrypto
 SHM_SRCS   := $(wildcard shm/*.c)
 SHM_HDRS   := $(wildcard shm/*.h)
 RELAY_SRCS := $(wildcard relay/*.c)
@@ -30,7 +30,7 @@ FUZZ_SECONDS       ?= 300
 MOD_SRCS   := $(wildcard ngx_module/*.c ngx_module/*.h ngx_module/app/*) \
               $(SHM_SRCS) $(SHM_HDRS)
 
-.PHONY: all deps deps-test run test unit fuzz-smoke fuzz t browser clean
+.PHONY: all deps deps-test run test unit fuzz-smoke fuzz bench t browser clean
 
 all: $(MODULE)
 
@@ -88,6 +88,18 @@ fuzz: $(FUZZ_BINS)
 		mkdir -p $(BUILD)/fuzz/corpus/$$n; \
 		$$f -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus/$$n \
 			tests/fuzz/corpus/$$n; done
+
+# Benchmarks measure, they do not pass or fail: see docs/performance.md.
+BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+
+bench: deps $(BENCH_BINS)
+	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
+
+$(BUILD)/bench/%: tests/bench/%.c $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -g -Ishm -Irelay $< \
+		$(LIB_SRCS) $(LIBS_T) -o $@
 
 t: $(MODULE)
 	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \

@@ -6,7 +6,8 @@
 #          Chromium, and the browser driver from npm
 set -eu
 
-build_pkgs="gcc make nginx nginx-dev libwslay-dev libjansson-dev"
+build_pkgs="gcc make nginx nginx-dev libwslay-dev libjansson-dev libssl-dev
+    libsrtp2-dev"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev libtest-base-perl libipc-run-perl
     libprotocol-websocket-perl libjson-pp-perl chromium iproute2 nodejs"
 
