@@ -96,6 +96,7 @@ ngx_http_parley_inbox_start(ngx_cycle_t *cycle)
     }
 
     w->inbox_conn = c;
+    w->counters = &parley_dir_inbox(w->dir, w->inbox)->counters;
 
     ngx_add_timer(&w->reaper, NGX_HTTP_PARLEY_REAP_INTERVAL);
 
@@ -136,6 +137,8 @@ ngx_http_parley_inbox_stop(ngx_cycle_t *cycle)
     ngx_memzero(&reap, sizeof(ngx_http_parley_reap_t));
     reap.reason = PARLEY_REASON_DISCONNECTED;
 
+    w->counters = NULL;
+
     (void) parley_dir_reap(w->dir, 0, ngx_http_parley_pid_not_self,
                            ngx_http_parley_reap_gone, &reap);
     ngx_http_parley_reap_close_rooms(&reap);
@@ -166,7 +169,11 @@ ngx_http_parley_inbox_send(uint16_t slot, const parley_event_t *ev)
     rc = parley_inbox_push(&parley_dir_inbox(w->dir, slot)->inbox, ev,
                            w->pid, &wake);
 
-    if (rc != PARLEY_OK) {
+    if (rc == PARLEY_OK) {
+        ngx_http_parley_count(events_sent);
+
+    } else {
+        ngx_http_parley_count(events_dropped);
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                       "parley: inbox %ud is full, an event was dropped",
                       (ngx_uint_t) slot);
@@ -244,6 +251,7 @@ ngx_http_parley_inbox_read_handler(ngx_event_t *rev)
     }
 
     while (parley_inbox_pop(inbox, &ev, w->pid) == PARLEY_OK) {
+        ngx_http_parley_count(events_handled);
         ngx_http_parley_signal_event(&ev);
     }
 }
@@ -290,6 +298,10 @@ ngx_http_parley_inbox_reap(void)
                         &reap);
 
     if (n) {
+        if (ngx_http_parley_worker.counters) {
+            ngx_http_parley_worker.counters->participants_reaped += n;
+        }
+
         ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
                       "parley: removed %uD participants of a dead worker",
                       n);

@@ -25,6 +25,8 @@ static char *ngx_http_parley_signaling(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_parley_app(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_parley_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_parley_allowed_origins(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_parley_init_zone(ngx_shm_zone_t *shm_zone,
@@ -76,6 +78,13 @@ static ngx_command_t  ngx_http_parley_commands[] = {
     { ngx_string("parley_app"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_parley_app,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("parley_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_parley_status,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -389,6 +398,7 @@ ngx_http_parley_create_loc_conf(ngx_conf_t *cf)
 
     plcf->signaling = NGX_CONF_UNSET;
     plcf->app = NGX_CONF_UNSET;
+    plcf->status = NGX_CONF_UNSET;
     plcf->max_message_size = NGX_CONF_UNSET_SIZE;
     plcf->send_buffer = NGX_CONF_UNSET_SIZE;
     plcf->ping_interval = NGX_CONF_UNSET_MSEC;
@@ -407,6 +417,7 @@ ngx_http_parley_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->signaling, prev->signaling, 0);
     ngx_conf_merge_value(conf->app, prev->app, 0);
+    ngx_conf_merge_value(conf->status, prev->status, 0);
     ngx_conf_merge_size_value(conf->max_message_size,
                               prev->max_message_size, 64 * 1024);
     ngx_conf_merge_size_value(conf->send_buffer, prev->send_buffer,
@@ -547,6 +558,36 @@ ngx_http_parley_app(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_parley_app_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_parley_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_parley_loc_conf_t  *plcf = conf;
+
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_parley_main_conf_t  *pmcf;
+
+    if (plcf->status != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_parley_module);
+
+    if (pmcf->shm_zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"parley_status\" requires \"parley_zone\" "
+                           "in the http block, before it");
+        return NGX_CONF_ERROR;
+    }
+
+    plcf->status = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_parley_status_handler;
 
     return NGX_CONF_OK;
 }

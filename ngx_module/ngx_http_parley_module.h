@@ -34,6 +34,7 @@ typedef struct {
 typedef struct {
     ngx_flag_t                   signaling;
     ngx_flag_t                   app;
+    ngx_flag_t                   status;
     size_t                       max_message_size;
     size_t                       send_buffer;
     ngx_msec_t                   ping_interval;
@@ -94,7 +95,17 @@ typedef struct {
     ngx_rbtree_t                 rooms;
     ngx_rbtree_node_t            rooms_sentinel;
     parley_participant_t        *roster;            /* scratch copy */
+    parley_counters_t           *counters;          /* in our inbox slot */
 } ngx_http_parley_worker_t;
+
+
+/* One writer per block (this worker): a plain increment is enough. */
+#define ngx_http_parley_count(name)                                         \
+    do {                                                                      \
+        if (ngx_http_parley_worker.counters) {                                \
+            ngx_http_parley_worker.counters->name++;                          \
+        }                                                                     \
+    } while (0)
 
 
 extern ngx_module_t               ngx_http_parley_module;
@@ -125,6 +136,9 @@ void ngx_http_parley_inbox_reap(void);
 
 /* ngx_http_parley_app.c */
 ngx_int_t ngx_http_parley_app_handler(ngx_http_request_t *r);
+
+/* ngx_http_parley_status.c */
+ngx_int_t ngx_http_parley_status_handler(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_PARLEY_MODULE_H_INCLUDED_ */

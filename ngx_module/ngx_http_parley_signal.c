@@ -130,6 +130,8 @@ ngx_http_parley_signal_text(ngx_http_parley_session_t *s, const u_char *text,
     ngx_http_parley_req_t        req;
     ngx_http_parley_msg_type_t  *t;
 
+    ngx_http_parley_count(messages_in);
+
     req.session = s;
     req.ref = NULL;
     /* NULs inside strings are refused per member, with the member named */
@@ -202,6 +204,8 @@ done:
 void
 ngx_http_parley_signal_binary(ngx_http_parley_session_t *s)
 {
+    ngx_http_parley_count(messages_in);
+
     (void) ngx_http_parley_error(s, NULL, "binary_not_supported", NULL,
                                  "messages are JSON in text frames");
 }
@@ -275,6 +279,9 @@ ngx_http_parley_msg_create(ngx_http_parley_req_t *req)
     ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
                   "parley: conversation \"%s\" created", id);
 
+    ngx_http_parley_count(rooms_created);
+    ngx_http_parley_count(joins);
+
     return ngx_http_parley_entered(req, "created", &entry);
 }
 
@@ -345,6 +352,8 @@ ngx_http_parley_msg_join(ngx_http_parley_req_t *req)
     if (rc != PARLEY_OK) {
         return ngx_http_parley_rc_error(req, rc);
     }
+
+    ngx_http_parley_count(joins);
 
     return ngx_http_parley_entered(req, "joined", &entry);
 }
@@ -761,6 +770,8 @@ ngx_http_parley_error(ngx_http_parley_session_t *s, json_t *ref,
 
     ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
                   "parley: refused a client message: %s: %s", code, text);
+
+    ngx_http_parley_count(client_errors);
 
     return ngx_http_parley_send(s, msg);
 }

@@ -183,6 +183,8 @@ ngx_http_parley_ws_refuse(ngx_http_request_t *r, ngx_uint_t status,
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "parley: WebSocket handshake refused: %s", reason);
 
+    ngx_http_parley_count(handshakes_refused);
+
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -503,6 +505,7 @@ ngx_http_parley_ws_start(ngx_http_request_t *r,
     s->linger.log = c->log;
 
     ngx_queue_insert_tail(&ngx_http_parley_worker.sessions, &s->queue);
+    ngx_http_parley_count(sessions_opened);
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
                    "parley: WebSocket session started");
@@ -580,6 +583,7 @@ ngx_http_parley_ws_protocol_error(ngx_http_parley_session_t *s)
                   ngx_http_parley_ws_close_reason(1002));
 
     s->close_logged = 1;
+    ngx_http_parley_count(protocol_closes);
 
     if (s->handshake == s->handshake_end) {
         (void) c->send(c, close_1002, sizeof(close_1002));
@@ -653,6 +657,7 @@ ngx_http_parley_ws_flush(ngx_http_parley_session_t *s)
         ngx_log_error(NGX_LOG_INFO, c->log, 0,
                       "parley: client reads too slowly, %uz bytes queued, "
                       "closing", wslay_event_get_queued_msg_length(s->ws));
+        ngx_http_parley_count(slow_closes);
         ngx_http_parley_ws_close(s, WSLAY_CODE_POLICY_VIOLATION);
     }
 
@@ -688,6 +693,7 @@ ngx_http_parley_ws_send_text(ngx_http_parley_session_t *s, const char *text,
     }
 
     ngx_post_event(s->connection->write, &ngx_posted_events);
+    ngx_http_parley_count(messages_out);
 
     return NGX_OK;
 }
@@ -727,6 +733,7 @@ ngx_http_parley_ws_ping_handler(ngx_event_t *ev)
         ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
                       "parley: client silent for %M ms, closing",
                       ngx_current_msec - s->last_seen);
+        ngx_http_parley_count(idle_closes);
         ngx_http_parley_ws_close(s, WSLAY_CODE_POLICY_VIOLATION);
         return;
     }
@@ -770,6 +777,7 @@ ngx_http_parley_ws_finalize(ngx_http_parley_session_t *s)
     }
 
     s->closed = 1;
+    ngx_http_parley_count(sessions_closed);
 
     ngx_http_parley_signal_closed(s);
 
@@ -895,6 +903,13 @@ ngx_http_parley_ws_log_close(ngx_http_parley_session_t *s)
 
     if (code == WSLAY_CODE_NORMAL_CLOSURE) {
         return;
+    }
+
+    if (code == WSLAY_CODE_PROTOCOL_ERROR
+        || code == WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA
+        || code == WSLAY_CODE_MESSAGE_TOO_BIG)
+    {
+        ngx_http_parley_count(protocol_closes);
     }
 
     ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,

@@ -178,6 +178,7 @@ parley_dir_inbox_claim(parley_dir_t *dir, uint32_t pid, uint16_t *slot)
 
     slots[i].generation++;
     parley_inbox_reset(&slots[i].inbox, pid);
+    memset(&slots[i].counters, 0, sizeof(parley_counters_t));
     __atomic_store_n(&slots[i].pid, pid, __ATOMIC_RELEASE);
 
     parley_dir_unlock(dir, pid);

@@ -22,10 +22,11 @@
 #include "parley_shm.h"
 #include "parley_lock.h"
 #include "parley_inbox.h"
+#include "parley_counters.h"
 
 
 #define PARLEY_DIR_MAGIC         0x7061726cu   /* "parl" */
-#define PARLEY_DIR_VERSION       1
+#define PARLEY_DIR_VERSION       2
 #define PARLEY_MAX_INBOXES       128
 #define PARLEY_ROOM_ID_MAX       64            /* bytes, without the NUL */
 #define PARLEY_NAME_MAX          128           /* bytes of UTF-8 */
@@ -48,6 +49,7 @@ typedef struct {
     uint32_t   pid;                  /* owner, 0 when free */
     uint32_t   generation;           /* bumped at every claim */
     parley_inbox_t  inbox;
+    parley_counters_t  counters;     /* the owner's; zeroed at every claim */
 } parley_dir_inbox_t;
 
 

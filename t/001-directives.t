@@ -609,3 +609,34 @@ GET /
 --- response_body_like: <title>parley
 --- no_error_log
 parley_zone
+
+
+
+=== TEST 51: parley_status requires parley_zone
+--- config
+    location = /status { parley_status; }
+--- must_die
+--- error_log
+"parley_status" requires "parley_zone" in the http block, before it
+
+
+
+=== TEST 52: parley_status is duplicate
+--- http_config
+    parley_zone parley 4m;
+--- config
+    location = /status { parley_status; parley_status; }
+--- must_die
+--- error_log
+"parley_status" directive is duplicate
+
+
+
+=== TEST 53: parley_status takes no arguments
+--- http_config
+    parley_zone parley 4m;
+--- config
+    location = /status { parley_status on; }
+--- must_die
+--- error_log
+invalid number of arguments in "parley_status" directive

@@ -1,0 +1,44 @@
+/*
+ * Per-worker counters, kept in the worker's inbox slot of the directory so
+ * that any worker can report every worker's figures (parley_status). Each
+ * block has one writer, its worker: increments need no lock, and readers
+ * tolerate a value that is one increment old.
+ *
+ * The list is written once, as an X-macro: name, then the help text the
+ * status page prints.
+ */
+
+#ifndef _PARLEY_COUNTERS_H_INCLUDED_
+#define _PARLEY_COUNTERS_H_INCLUDED_
+
+
+#include <stdint.h>
+
+
+#define PARLEY_COUNTERS(X)                                                    \
+    X(sessions_opened, "WebSocket signaling sessions opened")                 \
+    X(sessions_closed, "WebSocket signaling sessions ended")                  \
+    X(handshakes_refused, "WebSocket handshakes refused with an HTTP error")  \
+    X(messages_in, "signaling messages received")                             \
+    X(messages_out, "signaling messages sent")                                \
+    X(client_errors, "client messages refused with an error message")         \
+    X(protocol_closes, "sessions closed for breaking RFC 6455 "               \
+                       "(codes 1002, 1007, 1009)")                            \
+    X(slow_closes, "sessions closed because the client read too slowly")      \
+    X(idle_closes, "sessions closed because the client fell silent")          \
+    X(rooms_created, "conversations created")                                 \
+    X(joins, "participants who joined a conversation")                        \
+    X(events_sent, "events pushed to worker inboxes")                         \
+    X(events_handled, "events read from this worker's inbox")                 \
+    X(events_dropped, "events lost to a full inbox")                          \
+    X(participants_reaped, "participants removed after their worker died")
+
+
+typedef struct {
+#define PARLEY_COUNTER_FIELD(name, help)  uint64_t name;
+    PARLEY_COUNTERS(PARLEY_COUNTER_FIELD)
+#undef PARLEY_COUNTER_FIELD
+} parley_counters_t;
+
+
+#endif /* _PARLEY_COUNTERS_H_INCLUDED_ */

@@ -1,0 +1,124 @@
+# parley_status: every worker's counters and the directory's occupancy in
+# the Prometheus text format, whichever worker answers.
+#
+# Plain Perl on the harness's API (POD of t/lib/Test/Nginx/Socket.pm): the
+# figures are read after WebSocket traffic, which the block format runs only
+# after its requests.
+
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(sleep);
+use Test::Nginx::Socket::Server;
+use Test::Nginx::WebSocket;
+
+my $S = Test::Nginx::Socket::Server->start(
+    workers     => 2,
+    http_config => "    parley_zone parley 4m;\n"
+                 . "    parley_max_rooms 7;\n",
+    config      => "    location /ws { parley_signaling; }\n"
+                 . "    location = /status { parley_status; }\n");
+
+# Sums a counter (or reads a gauge) over every worker's line.
+sub figure {
+    my ($text, $name) = @_;
+    my ($sum, $seen) = (0, 0);
+    while ($text =~ /^parley_\Q$name\E(?:\{[^}]*\})? (\d+)$/mg) {
+        $sum += $1;
+        $seen++;
+    }
+    return $seen ? $sum : undef;
+}
+
+sub status {
+    my $r = $S->http(path => '/status');
+    is($r->{status}, 200, 'status answers 200');
+    return $r;
+}
+
+sub client {
+    my ($msg) = @_;
+    my $ws = Test::Nginx::WebSocket->connect(port => $S->port, path => '/ws');
+    ok($ws->is_open, 'connected');
+    my $hello = $ws->recv_json(timeout => 3);
+    is($hello->{type}, 'hello', 'hello');
+    return $ws;
+}
+
+# --- an idle server -----------------------------------------------------------
+
+my $r = status();
+like($r->{headers}{'content-type'}, qr{^text/plain; version=0\.0\.4},
+     'Prometheus text format');
+like($r->{body}, qr/^# HELP parley_sessions_opened_total .+$/m, 'HELP line');
+like($r->{body}, qr/^# TYPE parley_sessions_opened_total counter$/m,
+     'TYPE line');
+like($r->{body}, qr/^parley_sessions_opened_total\{pid="\d+",inbox="\d+"\} 0$/m,
+     'one line per worker, labelled');
+is(figure($r->{body}, 'workers'), 2, 'two workers report');
+is(figure($r->{body}, 'rooms'), 0, 'no rooms');
+is(figure($r->{body}, 'rooms_capacity'), 7, 'rooms capacity is parley_max_rooms');
+ok(figure($r->{body}, 'participants_capacity') > 0, 'participant capacity');
+my $lines = () = $r->{body} =~ /^parley_sessions_opened_total\{/mg;
+is($lines, 2, 'each counter has a line per worker');
+
+# every line is a comment or "name{labels} value"
+my @bad = grep { !/^(#.*|parley_\w+(\{[^}]*\})? \d+)$/ } split /\n/, $r->{body};
+is_deeply(\@bad, [], 'every line is well formed');
+
+# --- after some traffic -------------------------------------------------------
+
+my $alice = client();
+$alice->send_json({ type => 'create', name => 'Alice' });
+my $created = $alice->wait_for(sub { $_[0]{type} eq 'created' }, timeout => 3);
+ok($created, 'created');
+
+my $bob = client();
+$bob->send_json({ type => 'join', room => $created->{room}, name => 'Bob' });
+ok($bob->wait_for(sub { $_[0]{type} eq 'joined' }, timeout => 3), 'joined');
+ok($alice->wait_for(sub { $_[0]{type} eq 'participant-joined' }, timeout => 3),
+   'alice hears of bob');
+
+$bob->send_json({ type => 'nonsense' });
+ok($bob->wait_for(sub { $_[0]{type} eq 'error' }, timeout => 3), 'an error');
+
+my $refused = $S->http(path => '/ws');
+is($refused->{status}, 426, 'a plain GET on /ws is refused');
+
+$r = status();
+is(figure($r->{body}, 'rooms'), 1, 'one room');
+is(figure($r->{body}, 'participants'), 2, 'two participants');
+is(figure($r->{body}, 'sessions_opened_total'), 2, 'two sessions opened');
+is(figure($r->{body}, 'rooms_created_total'), 1, 'one room created');
+is(figure($r->{body}, 'joins_total'), 2, 'two joins');
+is(figure($r->{body}, 'client_errors_total'), 1, 'one client error');
+is(figure($r->{body}, 'handshakes_refused_total'), 1, 'one handshake refused');
+is(figure($r->{body}, 'messages_in_total'), 3, 'three messages in');
+ok(figure($r->{body}, 'messages_out_total') >= 6, 'messages out counted');
+ok(figure($r->{body}, 'events_sent_total') >= 1, 'events sent counted');
+is(figure($r->{body}, 'events_sent_total'),
+   figure($r->{body}, 'events_handled_total'), 'every event sent was handled');
+
+# a frame that breaks RFC 6455 (unmasked) is counted as a protocol close
+$bob->send_raw(pack('C*', 0x81, 0x02, 0x7b, 0x7d));
+sleep 0.3;
+$r = status();
+is(figure($r->{body}, 'protocol_closes_total'), 1, 'a protocol close');
+is(figure($r->{body}, 'sessions_closed_total'), 1, 'one session closed');
+is(figure($r->{body}, 'participants'), 1, 'bob is gone');
+
+# --- methods --------------------------------------------------------------------
+
+is($S->http(path => '/status', method => 'POST', body => 'x')->{status}, 405,
+   'POST is refused');
+my $head = $S->http(path => '/status', method => 'HEAD');
+is($head->{status}, 200, 'HEAD answers');
+is($head->{body} // '', '', 'HEAD has no body');
+
+$alice->close(1000);
+$S->stop;
+
+my $log = $S->error_log;
+unlike($log, qr/\[(alert|emerg|crit)\]/, 'no alert, emerg or crit in the log');
+
+done_testing();
