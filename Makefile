@@ -10,7 +10,8 @@ MODULE     := $(BUILD)/ngx_http_parley_module.so
 
 CC         ?= cc
 CFLAGS_T   := -std=gnu11 -Wall -Wextra -Werror -O2 -g -Ishm -Irelay
-LIBS_T     := -lsrtp2 -lssl -lcrypto
+LIBS_T     := -lsrtp2 -lssl -lcrypto $(shell pkg-config --libs nice 2>/dev/null)
+CFLAGS_T   += $(shell pkg-config --cflags nice 2>/dev/null)
 SHM_SRCS   := $(wildcard shm/*.c)
 SHM_HDRS   := $(wildcard shm/*.h)
 RELAY_SRCS := $(wildcard relay/*.c)
@@ -64,10 +65,17 @@ test: deps-test
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_SRCS) $(LIB_HDRS)
+# shm/ and relay/ are compiled once, with the sanitizers, for all tests.
+SAN        := -fsanitize=address,undefined -fno-sanitize-recover=all
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj-san/%.o)
+
+$(BUILD)/obj-san/%.o: %.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_T) -fsanitize=address,undefined \
-		-fno-sanitize-recover=all $< $(LIB_SRCS) -lcmocka $(LIBS_T) -o $@
+	$(CC) $(CFLAGS_T) $(SAN) -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_T) $(SAN) $< $(LIB_OBJS) -lcmocka $(LIBS_T) -o $@
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
@@ -98,8 +106,7 @@ bench: deps $(BENCH_BINS)
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -g -Ishm -Irelay $< \
-		$(LIB_SRCS) $(LIBS_T) -o $@
+	$(CC) $(CFLAGS_T) $< $(LIB_SRCS) $(LIBS_T) -o $@
 
 t: $(MODULE)
 	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \
