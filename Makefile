@@ -77,10 +77,17 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_T) $(SAN) $< $(LIB_OBJS) -lcmocka $(LIBS_T) -o $@
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_HDRS)
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj-fuzz/%.o)
+
+$(BUILD)/obj-fuzz/%.o: %.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	clang $(CFLAGS_T) -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all $< $(LIB_SRCS) $(LIBS_T) -o $@
+	clang $(CFLAGS_T) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
+	@mkdir -p $(dir $@)
+	clang $(CFLAGS_T) -fsanitize=fuzzer $(FUZZ_SAN) $< $(FUZZ_OBJS) \
+		$(LIBS_T) -o $@
 
 fuzz-smoke: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do n=$${f##*/fuzz_}; \
