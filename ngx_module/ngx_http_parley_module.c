@@ -27,6 +27,10 @@ static char *ngx_http_parley_app(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_parley_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_parley_ice_ports(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_parley_ice_address(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_parley_allowed_origins(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_parley_init_zone(ngx_shm_zone_t *shm_zone,
@@ -67,6 +71,20 @@ static ngx_command_t  ngx_http_parley_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_parley_main_conf_t, max_participants),
       &ngx_http_parley_participants_bounds },
+
+    { ngx_string("parley_ice_ports"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_parley_ice_ports,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("parley_ice_address"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_parley_ice_address,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("parley_signaling"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -240,7 +258,11 @@ ngx_http_parley_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return ngx_http_parley_inbox_start(cycle);
+    if (ngx_http_parley_inbox_start(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_parley_media_start(cycle);
 }
 
 
@@ -251,6 +273,7 @@ ngx_http_parley_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
+    ngx_http_parley_media_stop(cycle);
     ngx_http_parley_inbox_stop(cycle);
 
     ngx_free(ngx_http_parley_worker.roster);
@@ -369,6 +392,8 @@ ngx_http_parley_create_main_conf(ngx_conf_t *cf)
 
     pmcf->max_rooms = NGX_CONF_UNSET_UINT;
     pmcf->max_participants = NGX_CONF_UNSET_UINT;
+    pmcf->ice_port_min = NGX_CONF_UNSET_UINT;
+    pmcf->ice_port_max = NGX_CONF_UNSET_UINT;
 
     return pmcf;
 }
@@ -381,6 +406,8 @@ ngx_http_parley_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_uint_value(pmcf->max_rooms, 1000);
     ngx_conf_init_uint_value(pmcf->max_participants, 50);
+    ngx_conf_init_uint_value(pmcf->ice_port_min, 40000);
+    ngx_conf_init_uint_value(pmcf->ice_port_max, 40127);
 
     return NGX_CONF_OK;
 }
@@ -588,6 +615,103 @@ ngx_http_parley_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_parley_status_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+/* parley_ice_ports 40000-40127: one port per worker, at min + inbox slot */
+
+static char *
+ngx_http_parley_ice_ports(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_parley_main_conf_t  *pmcf = conf;
+
+    u_char     *dash;
+    ngx_int_t   min, max;
+    ngx_str_t  *value;
+
+    if (pmcf->ice_port_min != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    dash = ngx_strlchr(value[1].data, value[1].data + value[1].len, '-');
+
+    if (dash == NULL) {
+        goto invalid;
+    }
+
+    min = ngx_atoi(value[1].data, dash - value[1].data);
+    max = ngx_atoi(dash + 1, value[1].data + value[1].len - dash - 1);
+
+    if (min < 1 || max > 65535 || min > max) {
+        goto invalid;
+    }
+
+    pmcf->ice_port_min = min;
+    pmcf->ice_port_max = max;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid port range \"%V\": it is \"MIN-MAX\", "
+                       "1 <= MIN <= MAX <= 65535", &value[1]);
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * parley_ice_address 10.0.0.5 [announce=203.0.113.7]: the IPv4 address the
+ * workers' media sockets bind, and the one put in ICE candidates when the
+ * server is behind a 1:1 NAT (RFC 8445 5.1.1.1).
+ */
+
+static char *
+ngx_http_parley_ice_address(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_parley_main_conf_t  *pmcf = conf;
+
+    ngx_str_t  *value, announce;
+
+    if (pmcf->ice_address.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_inet_addr(value[1].data, value[1].len) == INADDR_NONE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid address \"%V\": an IPv4 address is "
+                           "expected", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    pmcf->ice_address = value[1];
+
+    if (cf->args->nelts == 2) {
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strncmp(value[2].data, "announce=", 9) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    announce.data = value[2].data + 9;
+    announce.len = value[2].len - 9;
+
+    if (ngx_inet_addr(announce.data, announce.len) == INADDR_NONE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid announced address \"%V\": an IPv4 "
+                           "address is expected", &announce);
+        return NGX_CONF_ERROR;
+    }
+
+    pmcf->ice_announce = announce;
 
     return NGX_CONF_OK;
 }

@@ -28,7 +28,14 @@ typedef struct {
     ngx_shm_zone_t              *shm_zone;
     ngx_uint_t                   max_rooms;
     ngx_uint_t                   max_participants;
+    ngx_uint_t                   ice_port_min;
+    ngx_uint_t                   ice_port_max;
+    ngx_str_t                    ice_address;       /* "" : no media */
+    ngx_str_t                    ice_announce;
 } ngx_http_parley_main_conf_t;
+
+
+typedef struct ngx_http_parley_pc_s  ngx_http_parley_pc_t;
 
 
 typedef struct {
@@ -62,6 +69,7 @@ typedef struct {
     ngx_queue_t                  queue;             /* worker's sessions */
     ngx_queue_t                  room_queue;        /* room's sessions */
     ngx_http_parley_room_t      *room;
+    ngx_http_parley_pc_t        *publisher;
     uint32_t                     participant;       /* directory index */
     uint64_t                     participant_id;
 
@@ -133,6 +141,14 @@ ngx_int_t ngx_http_parley_inbox_start(ngx_cycle_t *cycle);
 void ngx_http_parley_inbox_stop(ngx_cycle_t *cycle);
 void ngx_http_parley_inbox_send(uint16_t slot, const parley_event_t *ev);
 void ngx_http_parley_inbox_reap(void);
+
+/* ngx_http_parley_media.c */
+ngx_int_t ngx_http_parley_media_start(ngx_cycle_t *cycle);
+void ngx_http_parley_media_stop(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_parley_media_available(void);
+ngx_int_t ngx_http_parley_media_publish(ngx_http_parley_session_t *s,
+    const char *text, size_t len, ngx_str_t *answer, const char **error);
+void ngx_http_parley_media_session_closed(ngx_http_parley_session_t *s);
 
 /* ngx_http_parley_app.c */
 ngx_int_t ngx_http_parley_app_handler(ngx_http_request_t *r);

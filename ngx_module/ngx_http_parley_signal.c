@@ -20,6 +20,7 @@
 
 #define NGX_HTTP_PARLEY_REF_MAX      64
 #define NGX_HTTP_PARLEY_ROOM_ID_LEN  16
+#define NGX_HTTP_PARLEY_SDP_LIMIT    65536
 
 
 typedef struct {
@@ -60,6 +61,8 @@ static ngx_int_t ngx_http_parley_msg_roster(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_leave(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_close(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_ping(ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_msg_publish(ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_msg_candidate(ngx_http_parley_req_t *req);
 
 static ngx_int_t ngx_http_parley_error(ngx_http_parley_session_t *s,
     json_t *ref, const char *code, const char *field, const char *fmt, ...);
@@ -106,6 +109,8 @@ static ngx_http_parley_msg_type_t  ngx_http_parley_msg_types[] = {
     { "leave", ngx_http_parley_msg_leave },
     { "close", ngx_http_parley_msg_close },
     { "ping", ngx_http_parley_msg_ping },
+    { "publish", ngx_http_parley_msg_publish },
+    { "candidate", ngx_http_parley_msg_candidate },
     { NULL, NULL }
 };
 
@@ -216,6 +221,8 @@ ngx_http_parley_signal_binary(ngx_http_parley_session_t *s)
 void
 ngx_http_parley_signal_closed(ngx_http_parley_session_t *s)
 {
+    ngx_http_parley_media_session_closed(s);
+
     if (s->room) {
         ngx_http_parley_depart(s, PARLEY_REASON_DISCONNECTED);
     }
@@ -484,6 +491,90 @@ ngx_http_parley_msg_ping(ngx_http_parley_req_t *req)
 
 
 /*
+ * "publish": the offer of the peer connection the client sends media on;
+ * answered with "publish-answer". ICE is lite on the server: the client's
+ * own candidates are not needed (its checks tell the server its address).
+ */
+
+static ngx_int_t
+ngx_http_parley_msg_publish(ngx_http_parley_req_t *req)
+{
+    json_t                     *msg;
+    ngx_int_t                   rc;
+    ngx_str_t                   answer;
+    const char                 *sdp, *error;
+    ngx_http_parley_session_t  *s;
+
+    s = req->session;
+
+    if (s->room == NULL) {
+        return ngx_http_parley_error(s, req->ref, "not_in_room", NULL,
+                                     "join a conversation first");
+    }
+
+    if (!ngx_http_parley_media_available()) {
+        return ngx_http_parley_error(s, req->ref, "media_unavailable", NULL,
+                                     "this server has no parley_ice_address");
+    }
+
+    if (ngx_http_parley_get_string(req, "sdp", 1, NGX_HTTP_PARLEY_SDP_LIMIT,
+                                   &sdp)
+        != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_parley_media_publish(s, sdp, ngx_strlen(sdp), &answer,
+                                       &error);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_parley_error(s, req->ref, error, "sdp",
+                                     "the offer cannot be answered (the "
+                                     "server log says why)");
+    }
+
+    if (rc != NGX_OK) {
+        return ngx_http_parley_error(s, req->ref, "internal", NULL,
+                                     "internal error");
+    }
+
+    msg = json_pack("{s:s, s:s%}", "type", "publish-answer",
+                    "sdp", (char *) answer.data, answer.len);
+
+    return ngx_http_parley_answer(req, msg);
+}
+
+
+/*
+ * "candidate": a trickled ICE candidate (RFC 8838). The server is an
+ * ICE-lite agent and learns addresses from the checks themselves, so a
+ * well-formed candidate is taken without an answer.
+ */
+
+static ngx_int_t
+ngx_http_parley_msg_candidate(ngx_http_parley_req_t *req)
+{
+    const char  *candidate;
+
+    if (ngx_http_parley_get_string(req, "candidate", 0, 1024, &candidate)
+        != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    if (candidate && *candidate
+        && ngx_strncmp(candidate, "candidate:", 10) != 0)
+    {
+        return ngx_http_parley_error(req->session, req->ref, "invalid_value",
+                                     "candidate", "\"candidate\" starts "
+                                     "with \"candidate:\"");
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * Takes the session's participant out of its room, announcing it to the
  * others; when it is the organiser, the conversation ends for everyone.
  */
@@ -498,6 +589,8 @@ ngx_http_parley_depart(ngx_http_parley_session_t *s, parley_reason_t reason)
     ngx_http_parley_slots_t  slots;
 
     dir = ngx_http_parley_worker.dir;
+
+    ngx_http_parley_media_session_closed(s);
 
     ngx_memzero(&ev, sizeof(parley_event_t));
     ev.participant = s->participant;

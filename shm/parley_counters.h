@@ -31,7 +31,18 @@
     X(events_sent, "events pushed to worker inboxes")                         \
     X(events_handled, "events read from this worker's inbox")                 \
     X(events_dropped, "events lost to a full inbox")                          \
-    X(participants_reaped, "participants removed after their worker died")
+    X(participants_reaped, "participants removed after their worker died") \
+    X(udp_in, "UDP datagrams received on the media socket")                  \
+    X(udp_out, "UDP datagrams sent from the media socket")                   \
+    X(udp_dropped, "UDP datagrams dropped: no peer, unvalidated address, "   \
+                   "bad STUN, DTLS or SRTP")                                 \
+    X(peers_created, "peer connections created")                             \
+    X(peers_connected, "peer connections whose ICE connected")               \
+    X(peers_secure, "peer connections whose DTLS handshake keyed SRTP")      \
+    X(peers_failed, "peer connections that failed (ICE, consent or DTLS)")   \
+    X(rtp_in, "RTP packets received and decrypted")                          \
+    X(rtp_bytes_in, "bytes of RTP packets received and decrypted")           \
+    X(rtcp_in, "RTCP compound packets received and decrypted")
 
 
 typedef struct {

@@ -640,3 +640,68 @@ parley_zone
 --- must_die
 --- error_log
 invalid number of arguments in "parley_status" directive
+
+
+
+=== TEST 54: parley_ice_address and parley_ice_ports: media sockets bound
+--- http_config
+    parley_zone parley 4m;
+    parley_ice_address 127.0.0.1 announce=192.0.2.7;
+    parley_ice_ports 41500-41627;
+--- config
+    location /ws { parley_signaling; }
+--- request
+GET /ws
+--- error_code: 426
+--- error_log eval
+qr/parley: worker \d+ takes media on 127\.0\.0\.1:415\d\d, announced as 192\.0\.2\.7/
+
+
+
+=== TEST 55: parley_ice_address must be an IPv4 address
+--- http_config
+    parley_zone parley 4m;
+    parley_ice_address example.com;
+--- must_die
+--- error_log
+invalid address "example.com": an IPv4 address is expected
+
+
+
+=== TEST 56: parley_ice_address: a bad announced address
+--- http_config
+    parley_zone parley 4m;
+    parley_ice_address 127.0.0.1 announce=nowhere;
+--- must_die
+--- error_log
+invalid announced address "nowhere": an IPv4 address is expected
+
+
+
+=== TEST 57: parley_ice_address: an unknown parameter
+--- http_config
+    parley_zone parley 4m;
+    parley_ice_address 127.0.0.1 public=1.2.3.4;
+--- must_die
+--- error_log
+invalid parameter "public=1.2.3.4"
+
+
+
+=== TEST 58: parley_ice_ports: a bad range
+--- http_config
+    parley_zone parley 4m;
+    parley_ice_ports 5000-4000;
+--- must_die
+--- error_log
+invalid port range "5000-4000": it is "MIN-MAX", 1 <= MIN <= MAX <= 65535
+
+
+
+=== TEST 59: parley_ice_ports: not a range
+--- http_config
+    parley_zone parley 4m;
+    parley_ice_ports 5000;
+--- must_die
+--- error_log
+invalid port range "5000"

@@ -86,7 +86,7 @@ EOF
             next if $batch % 10;
             return $n if $s->error_log($mark) =~ /client reads too slowly/;
         }
-        return $s->wait_for_log(qr/client reads too slowly/, from => $mark, timeout => 3)
+        return $s->wait_for_log(qr/client reads too slowly/, from => $mark, timeout => 10)
             ? $n : 0;
     };
 

@@ -985,3 +985,61 @@ alice< {"type":"created","room":"$room3"}
 parley: parley_max_rooms reached
 --- no_error_log
 [error]
+
+
+
+=== TEST 30: publish outside a conversation, and without media configured
+--- http_config
+    parley_zone parley 4m;
+--- config
+    location /ws { parley_signaling; }
+--- ws_exchange
+alice< type=hello
+alice> {"type":"publish","sdp":"v=0\r\n","ref":1}
+alice< {"type":"error","code":"not_in_room","ref":1}
+alice> {"type":"create","name":"Alice"}
+alice< type=created
+alice> {"type":"publish","sdp":"v=0\r\n","ref":2}
+alice< {"type":"error","code":"media_unavailable","ref":2}
+alice> {"type":"ping"}
+alice< {"type":"pong"}
+
+
+
+=== TEST 31: publish with a bad offer: invalid_sdp, the connection stays usable
+--- http_config
+    parley_zone parley 4m;
+    parley_ice_address 127.0.0.1;
+    parley_ice_ports 41700-41827;
+--- config
+    location /ws { parley_signaling; }
+--- ws_exchange
+alice< type=hello
+alice> {"type":"create","name":"Alice"}
+alice< type=created
+alice> {"type":"publish","sdp":"this is not SDP","ref":3}
+alice< {"type":"error","code":"invalid_sdp","field":"sdp","ref":3}
+alice> {"type":"publish"}
+alice< {"type":"error","code":"missing_field","field":"sdp"}
+alice> {"type":"publish","sdp":42}
+alice< {"type":"error","code":"wrong_type","field":"sdp"}
+alice> {"type":"ping"}
+alice< {"type":"pong"}
+--- error_log
+parley: bad SDP offer: line 1
+
+
+
+=== TEST 32: candidate messages: taken silently, a malformed one refused
+--- http_config
+    parley_zone parley 4m;
+--- config
+    location /ws { parley_signaling; }
+--- ws_exchange
+alice< type=hello
+alice> {"type":"candidate","candidate":"candidate:1 1 udp 2122260223 192.0.2.1 50000 typ host"}
+alice> {"type":"candidate","candidate":""}
+alice> {"type":"candidate","candidate":"not a candidate"}
+alice< {"type":"error","code":"invalid_value","field":"candidate"}
+alice> {"type":"ping"}
+alice< {"type":"pong"}

@@ -91,6 +91,8 @@ http {
     $temp_paths
 
     parley_zone parley 32m;
+    parley_ice_address 127.0.0.1;
+    parley_ice_ports 41000-41127;
 
     server {
         listen 127.0.0.1:$port;
@@ -101,6 +103,10 @@ http {
 
         location /ws {
             parley_signaling;
+        }
+
+        location = /status {
+            parley_status;
         }
     }
 }

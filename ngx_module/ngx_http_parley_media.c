@@ -1,0 +1,742 @@
+/*
+ * parley: the media plane in a worker, the nginx side.
+ *
+ * Each worker binds one UDP socket, at parley_ice_ports' first port plus
+ * its inbox slot, so that workers of every generation have their own. All
+ * the worker's peer connections share it: parley_endpoint finds the peer
+ * of each datagram (by ICE ufrag for checks, by validated address for the
+ * rest), and parley_peer answers ICE, runs DTLS and decrypts SRTP. This
+ * file owns the socket, the timers and the signaling that sets peers up.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <sys/random.h>
+
+#include "ngx_http_parley_module.h"
+#include "parley_peer.h"
+#include "parley_endpoint.h"
+#include "parley_sdp.h"
+
+
+#define NGX_HTTP_PARLEY_UDP_BATCH     16
+#define NGX_HTTP_PARLEY_UDP_BUF       2048
+#define NGX_HTTP_PARLEY_PEERS         4096
+#define NGX_HTTP_PARLEY_SDP_MAX       65536
+
+
+struct ngx_http_parley_pc_s {
+    ngx_http_parley_session_t   *session;
+    parley_peer_t               *peer;
+    ngx_event_t                  timer;
+    uint64_t                     sdp_version;
+    parley_peer_state_t          state;
+    ngx_http_parley_pc_t        *next_touched;
+    unsigned                     touched:1;
+};
+
+
+typedef struct {
+    ngx_connection_t            *udp;
+    in_port_t                    port;
+    parley_dtls_identity_t      *identity;
+    parley_endpoint_t           *endpoint;
+    ngx_http_parley_pc_t        *touched;           /* during a batch */
+    u_char                      *bufs;
+    u_char                       announce[NGX_INET_ADDRSTRLEN + 1];
+} ngx_http_parley_media_t;
+
+
+static void ngx_http_parley_media_read_handler(ngx_event_t *rev);
+static void ngx_http_parley_media_timer_handler(ngx_event_t *ev);
+static void ngx_http_parley_pc_arm(ngx_http_parley_pc_t *pc);
+static void ngx_http_parley_pc_after(ngx_http_parley_pc_t *pc);
+static void ngx_http_parley_pc_touch(ngx_http_parley_pc_t *pc);
+static ngx_http_parley_pc_t *ngx_http_parley_pc_create(
+    ngx_http_parley_session_t *s, const parley_sdp_media_t *m,
+    const char **error);
+static char *ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc,
+    const parley_sdp_t *offer, ngx_str_t *sdp, ngx_log_t *log);
+static void ngx_http_parley_peer_send(void *data, const struct sockaddr *to,
+    socklen_t tolen, const uint8_t *buf, size_t len);
+static void ngx_http_parley_peer_state(void *data,
+    parley_peer_state_t state);
+static void ngx_http_parley_peer_secure(void *data,
+    parley_srtp_profile_t profile);
+static void ngx_http_parley_peer_rtp(void *data, uint8_t *buf, size_t len);
+static void ngx_http_parley_peer_rtcp(void *data, uint8_t *buf, size_t len);
+
+
+static ngx_http_parley_media_t  ngx_http_parley_media;
+
+
+/*
+ * What the SFU takes from publishers: Opus, and the video codecs browsers
+ * send (RFC 7741 VP8, RFC 6184 H.264 constrained baseline with
+ * packetization-mode 1, VP9 and AV1 passed through), each with RTX, and
+ * the header extensions the router reads.
+ */
+
+#define NGX_HTTP_PARLEY_VIDEO_FB                                              \
+    (PARLEY_SDP_FB_NACK|PARLEY_SDP_FB_NACK_PLI|PARLEY_SDP_FB_CCM_FIR           \
+     |PARLEY_SDP_FB_GOOG_REMB|PARLEY_SDP_FB_TRANSPORT_CC)
+
+static const parley_sdp_codec_conf_t  ngx_http_parley_codecs[] = {
+    { "opus", 48000, 2, 111, PARLEY_SDP_NO_PT, PARLEY_SDP_FB_TRANSPORT_CC,
+      NULL, "minptime=10;useinbandfec=1" },
+    { "VP8", 90000, 0, 96, 97, NGX_HTTP_PARLEY_VIDEO_FB, NULL, NULL },
+    { "H264", 90000, 0, 102, 103, NGX_HTTP_PARLEY_VIDEO_FB,
+      "packetization-mode=1;profile-level-id=42e01f",
+      "level-asymmetry-allowed=1;packetization-mode=1;"
+      "profile-level-id=42e01f" },
+    { "VP9", 90000, 0, 98, 99, NGX_HTTP_PARLEY_VIDEO_FB, NULL,
+      "profile-id=0" },
+    { "AV1", 90000, 0, 45, 46, NGX_HTTP_PARLEY_VIDEO_FB, NULL, NULL }
+};
+
+#define NGX_HTTP_PARLEY_AV  (PARLEY_SDP_KIND_BIT(PARLEY_SDP_AUDIO)            \
+                             |PARLEY_SDP_KIND_BIT(PARLEY_SDP_VIDEO))
+#define NGX_HTTP_PARLEY_V   PARLEY_SDP_KIND_BIT(PARLEY_SDP_VIDEO)
+
+static const parley_sdp_extmap_conf_t  ngx_http_parley_extmaps[] = {
+    { "urn:ietf:params:rtp-hdrext:sdes:mid", 1, NGX_HTTP_PARLEY_AV },
+    { "urn:ietf:params:rtp-hdrext:ssrc-audio-level", 2,
+      PARLEY_SDP_KIND_BIT(PARLEY_SDP_AUDIO) },
+    { "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time", 3,
+      NGX_HTTP_PARLEY_AV },
+    { "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-"
+      "extensions-01", 4, NGX_HTTP_PARLEY_AV },
+    { "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id", 5,
+      NGX_HTTP_PARLEY_V },
+    { "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id", 6,
+      NGX_HTTP_PARLEY_V }
+};
+
+
+/* Called from init_process, once the worker holds its inbox slot. */
+
+ngx_int_t
+ngx_http_parley_media_start(ngx_cycle_t *cycle)
+{
+    int                           fd, on;
+    ngx_uint_t                    port;
+    ngx_event_t                  *rev;
+    parley_dtls_rc_t              rc;
+    ngx_connection_t             *c;
+    struct sockaddr_in            sin;
+    parley_endpoint_conf_t        epconf;
+    ngx_http_parley_media_t      *m;
+    ngx_http_parley_main_conf_t  *pmcf;
+
+    m = &ngx_http_parley_media;
+    pmcf = ngx_http_parley_worker.conf;
+
+    if (pmcf->ice_address.len == 0) {
+        return NGX_OK;
+    }
+
+    port = pmcf->ice_port_min + ngx_http_parley_worker.inbox;
+
+    if (port > pmcf->ice_port_max) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "parley: no UDP port for inbox %ud in "
+                      "parley_ice_ports %ui-%ui: the range needs one port "
+                      "per worker, old ones draining after a reload "
+                      "included", (ngx_uint_t) ngx_http_parley_worker.inbox,
+                      pmcf->ice_port_min, pmcf->ice_port_max);
+        return NGX_ERROR;
+    }
+
+    if (parley_srtp_init() != PARLEY_SRTP_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "parley: srtp_init() failed");
+        return NGX_ERROR;
+    }
+
+    rc = parley_dtls_identity_create(&m->identity, NULL);
+    if (rc != PARLEY_DTLS_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "parley: no DTLS identity: %s", parley_dtls_rc_str(rc));
+        return NGX_ERROR;
+    }
+
+    epconf.max_peers = NGX_HTTP_PARLEY_PEERS;
+    epconf.address_hold_ms = 0;
+
+    if (parley_endpoint_create(&m->endpoint, &epconf) != PARLEY_ENDPOINT_OK)
+    {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "parley: no memory for the media endpoint");
+        return NGX_ERROR;
+    }
+
+    m->bufs = ngx_alloc(NGX_HTTP_PARLEY_UDP_BATCH * NGX_HTTP_PARLEY_UDP_BUF,
+                        cycle->log);
+    if (m->bufs == NULL) {
+        return NGX_ERROR;
+    }
+
+    fd = socket(AF_INET, SOCK_DGRAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_socket_errno,
+                      "parley: socket() failed");
+        return NGX_ERROR;
+    }
+
+    on = 1;
+    (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+
+    ngx_memzero(&sin, sizeof(struct sockaddr_in));
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((in_port_t) port);
+    sin.sin_addr.s_addr = ngx_inet_addr(pmcf->ice_address.data,
+                                        pmcf->ice_address.len);
+
+    if (bind(fd, (struct sockaddr *) &sin, sizeof(sin)) == -1) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_socket_errno,
+                      "parley: bind() to %V:%ui failed",
+                      &pmcf->ice_address, port);
+        (void) close(fd);
+        return NGX_ERROR;
+    }
+
+    c = ngx_get_connection(fd, cycle->log);
+    if (c == NULL) {
+        (void) close(fd);
+        return NGX_ERROR;
+    }
+
+    c->shared = 1;
+    rev = c->read;
+    rev->handler = ngx_http_parley_media_read_handler;
+    rev->log = cycle->log;
+
+    if (ngx_add_event(rev, NGX_READ_EVENT, 0) != NGX_OK) {
+        ngx_close_connection(c);
+        return NGX_ERROR;
+    }
+
+    m->udp = c;
+    m->port = (in_port_t) port;
+
+    if (pmcf->ice_announce.len) {
+        ngx_cpystrn(m->announce, pmcf->ice_announce.data,
+                    ngx_min(pmcf->ice_announce.len + 1, sizeof(m->announce)));
+    } else {
+        ngx_cpystrn(m->announce, pmcf->ice_address.data,
+                    ngx_min(pmcf->ice_address.len + 1, sizeof(m->announce)));
+    }
+
+    ngx_log_error(NGX_LOG_INFO, cycle->log, 0,
+                  "parley: worker %i takes media on %V:%ui, announced as "
+                  "%s", ngx_worker, &pmcf->ice_address, port, m->announce);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_parley_media_stop(ngx_cycle_t *cycle)
+{
+    ngx_http_parley_media_t  *m;
+
+    m = &ngx_http_parley_media;
+
+    if (m->udp == NULL) {
+        return;
+    }
+
+    ngx_close_connection(m->udp);
+    m->udp = NULL;
+
+    parley_endpoint_destroy(m->endpoint);
+    parley_dtls_identity_destroy(m->identity);
+    ngx_free(m->bufs);
+}
+
+
+ngx_int_t
+ngx_http_parley_media_available(void)
+{
+    return ngx_http_parley_media.udp != NULL;
+}
+
+
+/*
+ * The datagrams waiting on the socket, read in batches; each goes to the
+ * endpoint, which drops and counts what no validated peer should send.
+ */
+
+static void
+ngx_http_parley_media_read_handler(ngx_event_t *rev)
+{
+    int                       i, n;
+    uint64_t                  now;
+    ngx_connection_t         *c;
+    parley_peer_t            *peer;
+    ngx_http_parley_pc_t     *pc;
+    ngx_http_parley_media_t  *m;
+    struct iovec              iov[NGX_HTTP_PARLEY_UDP_BATCH];
+    struct mmsghdr            msgs[NGX_HTTP_PARLEY_UDP_BATCH];
+    struct sockaddr_storage   addrs[NGX_HTTP_PARLEY_UDP_BATCH];
+
+    c = rev->data;
+    m = &ngx_http_parley_media;
+
+    for ( ;; ) {
+
+        for (i = 0; i < NGX_HTTP_PARLEY_UDP_BATCH; i++) {
+            iov[i].iov_base = m->bufs + i * NGX_HTTP_PARLEY_UDP_BUF;
+            iov[i].iov_len = NGX_HTTP_PARLEY_UDP_BUF;
+            msgs[i].msg_hdr.msg_name = &addrs[i];
+            msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+            msgs[i].msg_hdr.msg_control = NULL;
+            msgs[i].msg_hdr.msg_controllen = 0;
+            msgs[i].msg_hdr.msg_flags = 0;
+        }
+
+        n = recvmmsg(c->fd, msgs, NGX_HTTP_PARLEY_UDP_BATCH, MSG_DONTWAIT,
+                     NULL);
+
+        if (n == -1) {
+            if (ngx_socket_errno != NGX_EAGAIN
+                && ngx_socket_errno != NGX_EINTR)
+            {
+                ngx_log_error(NGX_LOG_ALERT, rev->log, ngx_socket_errno,
+                              "parley: recvmmsg() failed");
+            }
+
+            return;
+        }
+
+        ngx_time_update();
+        now = ngx_current_msec;
+
+        for (i = 0; i < n; i++) {
+            ngx_http_parley_count(udp_in);
+
+            peer = NULL;
+
+            if (parley_endpoint_receive(m->endpoint,
+                                        (struct sockaddr *) &addrs[i],
+                                        iov[i].iov_base, msgs[i].msg_len,
+                                        now, &peer)
+                != PARLEY_ENDPOINT_DROP_NONE)
+            {
+                ngx_http_parley_count(udp_dropped);
+            }
+
+            if (peer) {
+                ngx_http_parley_pc_touch(parley_peer_data(peer));
+            }
+        }
+
+        /* the peers the batch woke: their timers and states */
+
+        while (m->touched) {
+            pc = m->touched;
+            m->touched = pc->next_touched;
+            pc->touched = 0;
+
+            if (pc->peer) {
+                ngx_http_parley_pc_after(pc);
+            }
+        }
+
+        if (n < NGX_HTTP_PARLEY_UDP_BATCH) {
+            return;
+        }
+    }
+}
+
+
+/*
+ * A peer that took a datagram of a receive batch has its timer and state
+ * looked at once, after the batch; the list never outlives the batch.
+ */
+
+static void
+ngx_http_parley_pc_touch(ngx_http_parley_pc_t *pc)
+{
+    if (!pc->touched) {
+        pc->touched = 1;
+        pc->next_touched = ngx_http_parley_media.touched;
+        ngx_http_parley_media.touched = pc;
+    }
+}
+
+
+/*
+ * "publish": the browser's offer for the peer connection it sends on.
+ * The answer takes what the SFU can forward and rejects the rest; a new
+ * offer on the same connection (a screen share added) keeps the peer.
+ */
+
+ngx_int_t
+ngx_http_parley_media_publish(ngx_http_parley_session_t *s,
+    const char *text, size_t len, ngx_str_t *answer, const char **error)
+{
+    char                        *err;
+    ngx_uint_t                   i;
+    parley_sdp_t                *offer;
+    parley_sdp_error_t           perr;
+    ngx_http_parley_pc_t        *pc;
+    const parley_sdp_media_t    *first;
+
+    offer = ngx_alloc(sizeof(parley_sdp_t), s->connection->log);
+    if (offer == NULL) {
+        *error = "internal";
+        return NGX_ERROR;
+    }
+
+    if (parley_sdp_parse(offer, text, len, NGX_HTTP_PARLEY_SDP_MAX, &perr)
+        != PARLEY_SDP_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "parley: bad SDP offer: %s", perr.msg);
+        ngx_free(offer);
+        *error = "invalid_sdp";
+        return NGX_DECLINED;
+    }
+
+    first = NULL;
+
+    for (i = 0; i < offer->n_media; i++) {
+        if (offer->media[i].port != 0 && offer->media[i].ice_ufrag[0]) {
+            first = &offer->media[i];
+            break;
+        }
+    }
+
+    if (first == NULL) {
+        ngx_free(offer);
+        *error = "invalid_sdp";
+        return NGX_DECLINED;
+    }
+
+    pc = s->publisher;
+
+    if (pc == NULL) {
+        pc = ngx_http_parley_pc_create(s, first, error);
+        if (pc == NULL) {
+            ngx_free(offer);
+            return NGX_ERROR;
+        }
+
+        s->publisher = pc;
+    }
+
+    err = ngx_http_parley_pc_answer(pc, offer, answer, s->connection->log);
+
+    ngx_free(offer);
+
+    if (err) {
+        *error = err;
+        return NGX_DECLINED;
+    }
+
+    ngx_http_parley_pc_arm(pc);
+
+    return NGX_OK;
+}
+
+
+static ngx_http_parley_pc_t *
+ngx_http_parley_pc_create(ngx_http_parley_session_t *s,
+    const parley_sdp_media_t *first, const char **error)
+{
+    parley_peer_rc_t            rc;
+    parley_peer_conf_t          conf;
+    parley_endpoint_rc_t        eprc;
+    ngx_http_parley_pc_t       *pc;
+    parley_dtls_fingerprint_t   fp;
+
+    pc = ngx_pcalloc(s->request->pool, sizeof(ngx_http_parley_pc_t));
+    if (pc == NULL) {
+        *error = "internal";
+        return NULL;
+    }
+
+    pc->session = s;
+
+    ngx_memzero(&conf, sizeof(parley_peer_conf_t));
+
+    conf.ice.remote_ufrag.data = (const uint8_t *) first->ice_ufrag;
+    conf.ice.remote_ufrag.len = ngx_strlen(first->ice_ufrag);
+
+    /* RFC 8842 5: we answer passive, unless the browser wants that role */
+    conf.dtls_role = (first->setup == PARLEY_SDP_SETUP_PASSIVE)
+                     ? PARLEY_DTLS_ROLE_CLIENT : PARLEY_DTLS_ROLE_SERVER;
+
+    if (first->fingerprint.len) {
+        fp.hash = (first->fingerprint.hash == PARLEY_SDP_HASH_SHA1)
+                  ? PARLEY_DTLS_HASH_SHA1
+                  : (first->fingerprint.hash == PARLEY_SDP_HASH_SHA384)
+                  ? PARLEY_DTLS_HASH_SHA384
+                  : (first->fingerprint.hash == PARLEY_SDP_HASH_SHA512)
+                  ? PARLEY_DTLS_HASH_SHA512 : PARLEY_DTLS_HASH_SHA256;
+        fp.len = first->fingerprint.len;
+        ngx_memcpy(fp.digest, first->fingerprint.bytes, fp.len);
+
+        conf.fingerprints = &fp;
+        conf.nfingerprints = 1;
+    }
+
+    conf.handler.data = pc;
+    conf.handler.send = ngx_http_parley_peer_send;
+    conf.handler.on_state = ngx_http_parley_peer_state;
+    conf.handler.on_secure = ngx_http_parley_peer_secure;
+    conf.handler.on_rtp = ngx_http_parley_peer_rtp;
+    conf.handler.on_rtcp = ngx_http_parley_peer_rtcp;
+
+    rc = parley_peer_create(&pc->peer, ngx_http_parley_media.identity, &conf,
+                            ngx_current_msec);
+
+    if (rc != PARLEY_PEER_OK) {
+        ngx_log_error(NGX_LOG_ERR, s->connection->log, 0,
+                      "parley: no peer connection: %s",
+                      parley_peer_rc_str(rc));
+        *error = "internal";
+        return NULL;
+    }
+
+    eprc = parley_endpoint_add_peer(ngx_http_parley_media.endpoint, pc->peer);
+
+    if (eprc != PARLEY_ENDPOINT_OK) {
+        ngx_log_error(NGX_LOG_ERR, s->connection->log, 0,
+                      "parley: no peer connection: %s",
+                      parley_endpoint_rc_str(eprc));
+        parley_peer_destroy(pc->peer);
+        *error = "internal";
+        return NULL;
+    }
+
+    pc->timer.handler = ngx_http_parley_media_timer_handler;
+    pc->timer.data = pc;
+    pc->timer.log = s->connection->log;
+    pc->timer.cancelable = 1;
+
+    ngx_http_parley_count(peers_created);
+
+    return pc;
+}
+
+
+static char *
+ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
+    ngx_str_t *sdp, ngx_log_t *log)
+{
+    size_t                      len;
+    parley_sdp_t               *answer;
+    parley_stun_str_t           ufrag, pwd;
+    parley_sdp_host_t           host;
+    parley_sdp_local_t          local;
+    parley_sdp_error_t          perr;
+    parley_dtls_fingerprint_t   fp;
+    u_char                      ufrag_z[PARLEY_PEER_UFRAG_MAX + 1];
+    u_char                      pwd_z[PARLEY_PEER_PWD_MAX + 1];
+
+    parley_peer_local_credentials(pc->peer, &ufrag, &pwd);
+    ngx_cpystrn(ufrag_z, (u_char *) ufrag.data, ufrag.len + 1);
+    ngx_cpystrn(pwd_z, (u_char *) pwd.data, pwd.len + 1);
+
+    if (parley_dtls_identity_fingerprint(ngx_http_parley_media.identity,
+                                         PARLEY_DTLS_HASH_SHA256, &fp)
+        != PARLEY_DTLS_OK)
+    {
+        return "internal";
+    }
+
+    host.address = (const char *) ngx_http_parley_media.announce;
+    host.port = ngx_http_parley_media.port;
+    host.tcp = 0;
+
+    ngx_memzero(&local, sizeof(parley_sdp_local_t));
+    local.ice_ufrag = (const char *) ufrag_z;
+    local.ice_pwd = (const char *) pwd_z;
+    ngx_memcpy(local.fingerprint, fp.digest, sizeof(local.fingerprint));
+    local.sess_id = (uint64_t) (uintptr_t) pc & 0x3fffffffffffffffULL;
+    local.sess_version = ++pc->sdp_version;
+    local.hosts = &host;
+    local.n_hosts = 1;
+    local.codecs = ngx_http_parley_codecs;
+    local.n_codecs = sizeof(ngx_http_parley_codecs)
+                     / sizeof(ngx_http_parley_codecs[0]);
+    local.extmaps = ngx_http_parley_extmaps;
+    local.n_extmaps = sizeof(ngx_http_parley_extmaps)
+                      / sizeof(ngx_http_parley_extmaps[0]);
+
+    answer = ngx_alloc(sizeof(parley_sdp_t), log);
+    sdp->data = ngx_pnalloc(pc->session->request->pool,
+                            NGX_HTTP_PARLEY_SDP_MAX);
+
+    if (answer == NULL || sdp->data == NULL) {
+        ngx_free(answer);
+        return "internal";
+    }
+
+    if (parley_sdp_answer(answer, offer, &local, &perr) != PARLEY_SDP_OK
+        || parley_sdp_write(answer, (char *) sdp->data,
+                            NGX_HTTP_PARLEY_SDP_MAX, &len)
+           != PARLEY_SDP_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "parley: no answer to the SDP offer: %s", perr.msg);
+        ngx_free(answer);
+        return "invalid_sdp";
+    }
+
+    ngx_free(answer);
+    sdp->len = len;
+
+    return NULL;
+}
+
+
+/* The session ends: its peer connections go with it. */
+
+void
+ngx_http_parley_media_session_closed(ngx_http_parley_session_t *s)
+{
+    ngx_http_parley_pc_t  *pc;
+
+    pc = s->publisher;
+
+    if (pc == NULL) {
+        return;
+    }
+
+    s->publisher = NULL;
+
+    if (pc->timer.timer_set) {
+        ngx_del_timer(&pc->timer);
+    }
+
+    parley_peer_close(pc->peer);
+    parley_peer_destroy(pc->peer);
+    pc->peer = NULL;
+}
+
+
+static void
+ngx_http_parley_media_timer_handler(ngx_event_t *ev)
+{
+    ngx_http_parley_pc_t  *pc;
+
+    pc = ev->data;
+
+    parley_peer_handle_timeout(pc->peer, ngx_current_msec);
+    ngx_http_parley_pc_after(pc);
+}
+
+
+/* After any call into the peer: its timer, and what its state became. */
+
+static void
+ngx_http_parley_pc_after(ngx_http_parley_pc_t *pc)
+{
+    parley_peer_state_t  state;
+
+    state = parley_peer_state(pc->peer);
+
+    if (state != pc->state) {
+        pc->state = state;
+
+        if (state == PARLEY_PEER_FAILED) {
+            ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                          "parley: peer connection failed: %s",
+                          parley_peer_failure_str(
+                              parley_peer_stats(pc->peer)->failure));
+            ngx_http_parley_count(peers_failed);
+        }
+    }
+
+    ngx_http_parley_pc_arm(pc);
+}
+
+
+static void
+ngx_http_parley_pc_arm(ngx_http_parley_pc_t *pc)
+{
+    int64_t  ms;
+
+    ms = parley_peer_timeout_ms(pc->peer, ngx_current_msec);
+
+    if (ms < 0) {
+        if (pc->timer.timer_set) {
+            ngx_del_timer(&pc->timer);
+        }
+
+        return;
+    }
+
+    ngx_add_timer(&pc->timer, (ngx_msec_t) ms);
+}
+
+
+static void
+ngx_http_parley_peer_send(void *data, const struct sockaddr *to,
+    socklen_t tolen, const uint8_t *buf, size_t len)
+{
+    ngx_http_parley_media_t  *m;
+
+    m = &ngx_http_parley_media;
+
+    if (sendto(m->udp->fd, buf, len, 0, to, tolen) == -1
+        && ngx_socket_errno != NGX_EAGAIN)
+    {
+        ngx_log_error(NGX_LOG_INFO, m->udp->log, ngx_socket_errno,
+                      "parley: sendto() failed");
+        return;
+    }
+
+    ngx_http_parley_count(udp_out);
+}
+
+
+static void
+ngx_http_parley_peer_state(void *data, parley_peer_state_t state)
+{
+    ngx_http_parley_pc_t *pc = data;
+
+    if (state == PARLEY_PEER_CONNECTED) {
+        ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                      "parley: peer connection: ICE connected");
+        ngx_http_parley_count(peers_connected);
+    }
+}
+
+
+static void
+ngx_http_parley_peer_secure(void *data, parley_srtp_profile_t profile)
+{
+    ngx_http_parley_pc_t *pc = data;
+
+    ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                  "parley: peer connection: DTLS done, SRTP with %s",
+                  parley_srtp_profile_name(profile));
+
+    ngx_http_parley_count(peers_secure);
+}
+
+
+static void
+ngx_http_parley_peer_rtp(void *data, uint8_t *buf, size_t len)
+{
+    ngx_http_parley_count(rtp_in);
+
+    if (ngx_http_parley_worker.counters) {
+        ngx_http_parley_worker.counters->rtp_bytes_in += len;
+    }
+}
+
+
+static void
+ngx_http_parley_peer_rtcp(void *data, uint8_t *buf, size_t len)
+{
+    ngx_http_parley_count(rtcp_in);
+}
