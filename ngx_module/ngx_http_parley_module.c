@@ -21,6 +21,8 @@ static char *ngx_http_parley_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_parley_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_parley_location(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_flag_t *flag, ngx_http_handler_pt handler, ngx_uint_t needs_zone);
 static char *ngx_http_parley_signaling(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_parley_app(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -540,33 +542,47 @@ ngx_http_parley_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-static char *
-ngx_http_parley_signaling(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_parley_loc_conf_t  *plcf = conf;
+/*
+ * parley_signaling, parley_app and parley_status: each makes its location
+ * one of the module's handlers; those that use the directory need the zone.
+ */
 
+static char *
+ngx_http_parley_location(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_flag_t *flag, ngx_http_handler_pt handler, ngx_uint_t needs_zone)
+{
     ngx_http_core_loc_conf_t     *clcf;
     ngx_http_parley_main_conf_t  *pmcf;
 
-    if (plcf->signaling != NGX_CONF_UNSET) {
+    if (*flag != NGX_CONF_UNSET) {
         return "is duplicate";
     }
 
     pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_parley_module);
 
-    if (pmcf->shm_zone == NULL) {
+    if (needs_zone && pmcf->shm_zone == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"parley_signaling\" requires \"parley_zone\" "
-                           "in the http block, before it");
+                           "\"%V\" requires \"parley_zone\" in the http "
+                           "block, before it", &cmd->name);
         return NGX_CONF_ERROR;
     }
 
-    plcf->signaling = 1;
+    *flag = 1;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_parley_ws_handler;
+    clcf->handler = handler;
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_parley_signaling(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_parley_loc_conf_t  *plcf = conf;
+
+    return ngx_http_parley_location(cf, cmd, &plcf->signaling,
+                                    ngx_http_parley_ws_handler, 1);
 }
 
 
@@ -575,18 +591,8 @@ ngx_http_parley_app(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_parley_loc_conf_t  *plcf = conf;
 
-    ngx_http_core_loc_conf_t  *clcf;
-
-    if (plcf->app != NGX_CONF_UNSET) {
-        return "is duplicate";
-    }
-
-    plcf->app = 1;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_parley_app_handler;
-
-    return NGX_CONF_OK;
+    return ngx_http_parley_location(cf, cmd, &plcf->app,
+                                    ngx_http_parley_app_handler, 0);
 }
 
 
@@ -595,28 +601,8 @@ ngx_http_parley_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_parley_loc_conf_t  *plcf = conf;
 
-    ngx_http_core_loc_conf_t     *clcf;
-    ngx_http_parley_main_conf_t  *pmcf;
-
-    if (plcf->status != NGX_CONF_UNSET) {
-        return "is duplicate";
-    }
-
-    pmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_parley_module);
-
-    if (pmcf->shm_zone == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"parley_status\" requires \"parley_zone\" "
-                           "in the http block, before it");
-        return NGX_CONF_ERROR;
-    }
-
-    plcf->status = 1;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    clcf->handler = ngx_http_parley_status_handler;
-
-    return NGX_CONF_OK;
+    return ngx_http_parley_location(cf, cmd, &plcf->status,
+                                    ngx_http_parley_status_handler, 1);
 }
 
 
