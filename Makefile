@@ -69,6 +69,9 @@ unit: $(UNIT_BINS)
 SAN        := -fsanitize=address,undefined -fno-sanitize-recover=all
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj-san/%.o)
 
+# kept between runs: make would delete them as intermediates otherwise
+.SECONDARY: $(LIB_OBJS)
+
 $(BUILD)/obj-san/%.o: %.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_T) $(SAN) -c $< -o $@
@@ -79,6 +82,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 
 FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj-fuzz/%.o)
+
+.SECONDARY: $(FUZZ_OBJS)
 
 $(BUILD)/obj-fuzz/%.o: %.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)
