@@ -19,12 +19,38 @@
 #include "parley_peer.h"
 #include "parley_endpoint.h"
 #include "parley_sdp.h"
+#include "parley_rtp.h"
+#include "parley_rtcp.h"
+#include "parley_forward.h"
 
 
 #define NGX_HTTP_PARLEY_UDP_BATCH     16
 #define NGX_HTTP_PARLEY_UDP_BUF       2048
 #define NGX_HTTP_PARLEY_PEERS         4096
 #define NGX_HTTP_PARLEY_SDP_MAX       65536
+#define NGX_HTTP_PARLEY_TRACKS        8       /* per peer connection */
+#define NGX_HTTP_PARLEY_PLI_GAP       500     /* ms between asked keyframes */
+
+
+/* A track a publisher sends, as its offer and our answer numbered it. */
+typedef struct {
+    parley_sdp_kind_t            kind;
+    uint32_t                     ssrc;
+    uint32_t                     rtx_ssrc;
+    ngx_uint_t                   codec;             /* in the allow-list */
+    uint8_t                      pt;
+    uint8_t                      rtx_pt;
+    parley_forward_ext_kind_t    ext[15];           /* by publisher id */
+    uint8_t                      ext_used[15];
+} ngx_http_parley_track_t;
+
+
+/* What a subscriber receives of one publisher's track. */
+typedef struct {
+    uint64_t                     publisher;         /* participant id */
+    ngx_uint_t                   track;
+    parley_forward_map_t         map;
+} ngx_http_parley_leg_t;
 
 
 struct ngx_http_parley_pc_s {
@@ -34,7 +60,18 @@ struct ngx_http_parley_pc_s {
     uint64_t                     sdp_version;
     parley_peer_state_t          state;
     ngx_http_parley_pc_t        *next_touched;
+
+    ngx_uint_t                   ntracks;           /* publisher */
+    ngx_http_parley_track_t      tracks[NGX_HTTP_PARLEY_TRACKS];
+
+    ngx_uint_t                   nlegs;             /* subscriber */
+    ngx_http_parley_leg_t        legs[NGX_HTTP_PARLEY_TRACKS * 8];
+    ngx_msec_t                   last_pli;
+    u_char                       ufrag[PARLEY_PEER_UFRAG_LEN + 1];
+    u_char                       pwd[PARLEY_PEER_PWD_LEN + 1];
+
     unsigned                     touched:1;
+    unsigned                     subscriber:1;
 };
 
 
@@ -67,6 +104,21 @@ static void ngx_http_parley_peer_secure(void *data,
     parley_srtp_profile_t profile);
 static void ngx_http_parley_peer_rtp(void *data, uint8_t *buf, size_t len);
 static void ngx_http_parley_peer_rtcp(void *data, uint8_t *buf, size_t len);
+static void ngx_http_parley_pc_tracks(ngx_http_parley_pc_t *pc,
+    const parley_sdp_t *offer, const parley_sdp_t *answer);
+static parley_forward_ext_kind_t ngx_http_parley_ext_kind(const char *uri);
+static void ngx_http_parley_forward(ngx_http_parley_pc_t *pc, uint8_t *buf,
+    size_t len);
+static void ngx_http_parley_ask_keyframes(ngx_http_parley_pc_t *sub);
+static void ngx_http_parley_pc_destroy(ngx_http_parley_pc_t *pc);
+static void ngx_http_parley_leg_init(ngx_http_parley_leg_t *leg,
+    ngx_http_parley_session_t *t, ngx_http_parley_pc_t *pub, ngx_uint_t i,
+    ngx_uint_t n, u_char *mid, u_char *stream, parley_sdp_track_t *track);
+static void ngx_http_parley_random_chars(u_char *p, size_t n);
+static ngx_http_parley_pc_t *ngx_http_parley_pc_alloc(
+    ngx_http_parley_session_t *s);
+static ngx_int_t ngx_http_parley_pc_start(ngx_http_parley_pc_t *pc,
+    parley_peer_conf_t *conf, const parley_sdp_media_t *first);
 
 
 static ngx_http_parley_media_t  ngx_http_parley_media;
@@ -113,6 +165,12 @@ static const parley_sdp_extmap_conf_t  ngx_http_parley_extmaps[] = {
     { "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id", 6,
       NGX_HTTP_PARLEY_V }
 };
+
+
+#define NGX_HTTP_PARLEY_NCODECS                                               \
+    (sizeof(ngx_http_parley_codecs) / sizeof(ngx_http_parley_codecs[0]))
+#define NGX_HTTP_PARLEY_NEXTMAPS                                              \
+    (sizeof(ngx_http_parley_extmaps) / sizeof(ngx_http_parley_extmaps[0]))
 
 
 /* Called from init_process, once the worker holds its inbox slot. */
@@ -446,31 +504,44 @@ ngx_http_parley_media_publish(ngx_http_parley_session_t *s,
 
 
 static ngx_http_parley_pc_t *
-ngx_http_parley_pc_create(ngx_http_parley_session_t *s,
-    const parley_sdp_media_t *first, const char **error)
+ngx_http_parley_pc_alloc(ngx_http_parley_session_t *s)
 {
-    parley_peer_rc_t            rc;
-    parley_peer_conf_t          conf;
-    parley_endpoint_rc_t        eprc;
-    ngx_http_parley_pc_t       *pc;
-    parley_dtls_fingerprint_t   fp;
+    ngx_http_parley_pc_t  *pc;
 
     pc = ngx_pcalloc(s->request->pool, sizeof(ngx_http_parley_pc_t));
     if (pc == NULL) {
-        *error = "internal";
         return NULL;
     }
 
     pc->session = s;
+    pc->timer.handler = ngx_http_parley_media_timer_handler;
+    pc->timer.data = pc;
+    pc->timer.log = s->connection->log;
+    pc->timer.cancelable = 1;
 
-    ngx_memzero(&conf, sizeof(parley_peer_conf_t));
+    return pc;
+}
 
-    conf.ice.remote_ufrag.data = (const uint8_t *) first->ice_ufrag;
-    conf.ice.remote_ufrag.len = ngx_strlen(first->ice_ufrag);
 
-    /* RFC 8842 5: we answer passive, unless the browser wants that role */
-    conf.dtls_role = (first->setup == PARLEY_SDP_SETUP_PASSIVE)
-                     ? PARLEY_DTLS_ROLE_CLIENT : PARLEY_DTLS_ROLE_SERVER;
+/*
+ * Makes the peer of a peer connection from the remote description's first
+ * accepted section, and gives it to the worker's endpoint.
+ */
+
+static ngx_int_t
+ngx_http_parley_pc_start(ngx_http_parley_pc_t *pc, parley_peer_conf_t *conf,
+    const parley_sdp_media_t *first)
+{
+    parley_peer_rc_t            rc;
+    parley_endpoint_rc_t        eprc;
+    parley_dtls_fingerprint_t   fp;
+
+    conf->ice.remote_ufrag.data = (const uint8_t *) first->ice_ufrag;
+    conf->ice.remote_ufrag.len = ngx_strlen(first->ice_ufrag);
+
+    /* RFC 8842 5: the browser's a=setup decides who is the DTLS client */
+    conf->dtls_role = (first->setup == PARLEY_SDP_SETUP_PASSIVE)
+                      ? PARLEY_DTLS_ROLE_CLIENT : PARLEY_DTLS_ROLE_SERVER;
 
     if (first->fingerprint.len) {
         fp.hash = (first->fingerprint.hash == PARLEY_SDP_HASH_SHA1)
@@ -482,45 +553,63 @@ ngx_http_parley_pc_create(ngx_http_parley_session_t *s,
         fp.len = first->fingerprint.len;
         ngx_memcpy(fp.digest, first->fingerprint.bytes, fp.len);
 
-        conf.fingerprints = &fp;
-        conf.nfingerprints = 1;
+        conf->fingerprints = &fp;
+        conf->nfingerprints = 1;
     }
 
-    conf.handler.data = pc;
-    conf.handler.send = ngx_http_parley_peer_send;
-    conf.handler.on_state = ngx_http_parley_peer_state;
-    conf.handler.on_secure = ngx_http_parley_peer_secure;
-    conf.handler.on_rtp = ngx_http_parley_peer_rtp;
-    conf.handler.on_rtcp = ngx_http_parley_peer_rtcp;
+    conf->handler.data = pc;
+    conf->handler.send = ngx_http_parley_peer_send;
+    conf->handler.on_state = ngx_http_parley_peer_state;
+    conf->handler.on_secure = ngx_http_parley_peer_secure;
+    conf->handler.on_rtp = ngx_http_parley_peer_rtp;
+    conf->handler.on_rtcp = ngx_http_parley_peer_rtcp;
 
-    rc = parley_peer_create(&pc->peer, ngx_http_parley_media.identity, &conf,
+    rc = parley_peer_create(&pc->peer, ngx_http_parley_media.identity, conf,
                             ngx_current_msec);
 
     if (rc != PARLEY_PEER_OK) {
-        ngx_log_error(NGX_LOG_ERR, s->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, pc->timer.log, 0,
                       "parley: no peer connection: %s",
                       parley_peer_rc_str(rc));
-        *error = "internal";
-        return NULL;
+        return NGX_ERROR;
     }
 
     eprc = parley_endpoint_add_peer(ngx_http_parley_media.endpoint, pc->peer);
 
     if (eprc != PARLEY_ENDPOINT_OK) {
-        ngx_log_error(NGX_LOG_ERR, s->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, pc->timer.log, 0,
                       "parley: no peer connection: %s",
                       parley_endpoint_rc_str(eprc));
         parley_peer_destroy(pc->peer);
-        *error = "internal";
+        pc->peer = NULL;
+        return NGX_ERROR;
+    }
+
+    ngx_http_parley_count(peers_created);
+
+    return NGX_OK;
+}
+
+
+static ngx_http_parley_pc_t *
+ngx_http_parley_pc_create(ngx_http_parley_session_t *s,
+    const parley_sdp_media_t *first, const char **error)
+{
+    parley_peer_conf_t     conf;
+    ngx_http_parley_pc_t  *pc;
+
+    *error = "internal";
+
+    pc = ngx_http_parley_pc_alloc(s);
+    if (pc == NULL) {
         return NULL;
     }
 
-    pc->timer.handler = ngx_http_parley_media_timer_handler;
-    pc->timer.data = pc;
-    pc->timer.log = s->connection->log;
-    pc->timer.cancelable = 1;
+    ngx_memzero(&conf, sizeof(parley_peer_conf_t));
 
-    ngx_http_parley_count(peers_created);
+    if (ngx_http_parley_pc_start(pc, &conf, first) != NGX_OK) {
+        return NULL;
+    }
 
     return pc;
 }
@@ -590,6 +679,8 @@ ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
         return "invalid_sdp";
     }
 
+    ngx_http_parley_pc_tracks(pc, offer, answer);
+
     ngx_free(answer);
     sdp->len = len;
 
@@ -597,28 +688,541 @@ ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
 }
 
 
-/* The session ends: its peer connections go with it. */
+/*
+ * The tracks the answer took, with the numbers the publisher's browser
+ * uses: SSRCs from its offer (RFC 5576), the payload types and extension
+ * ids of the answer, which keeps the offer's (RFC 8829 5.3.1).
+ */
+
+static void
+ngx_http_parley_pc_tracks(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
+    const parley_sdp_t *answer)
+{
+    ngx_uint_t                 i, j, c;
+    const parley_sdp_media_t  *om, *am;
+    ngx_http_parley_track_t   *t;
+
+    pc->ntracks = 0;
+
+    for (i = 0; i < answer->n_media && i < offer->n_media; i++) {
+        om = &offer->media[i];
+        am = &answer->media[i];
+
+        if (am->port == 0 || am->n_codecs == 0 || om->n_ssrcs == 0
+            || (am->kind != PARLEY_SDP_AUDIO && am->kind != PARLEY_SDP_VIDEO)
+            || pc->ntracks == NGX_HTTP_PARLEY_TRACKS)
+        {
+            continue;
+        }
+
+        for (c = 0; c < NGX_HTTP_PARLEY_NCODECS; c++) {
+            if (ngx_strcasecmp((u_char *) am->codecs[0].name,
+                               (u_char *) ngx_http_parley_codecs[c].name)
+                == 0)
+            {
+                break;
+            }
+        }
+
+        if (c == NGX_HTTP_PARLEY_NCODECS) {
+            continue;
+        }
+
+        t = &pc->tracks[pc->ntracks++];
+        ngx_memzero(t, sizeof(ngx_http_parley_track_t));
+
+        t->kind = am->kind;
+        t->codec = c;
+        t->pt = am->codecs[0].pt;
+        t->rtx_pt = am->codecs[0].rtx_pt;
+        t->ssrc = om->ssrcs[0].ssrc;
+
+        for (j = 0; j < om->n_ssrc_groups; j++) {
+            if (om->ssrc_groups[j].semantics == PARLEY_SDP_SSRC_FID
+                && om->ssrc_groups[j].n == 2
+                && om->ssrc_groups[j].ssrcs[0] == t->ssrc)
+            {
+                t->rtx_ssrc = om->ssrc_groups[j].ssrcs[1];
+            }
+        }
+
+        for (j = 0; j < am->n_extmaps; j++) {
+            if (am->extmaps[j].id >= 1 && am->extmaps[j].id <= 14) {
+                t->ext[am->extmaps[j].id] =
+                               ngx_http_parley_ext_kind(am->extmaps[j].uri);
+                t->ext_used[am->extmaps[j].id] = 1;
+            }
+        }
+    }
+}
+
+
+static parley_forward_ext_kind_t
+ngx_http_parley_ext_kind(const char *uri)
+{
+    ngx_uint_t  i;
+
+    static const parley_forward_ext_kind_t  kinds[] = {
+        PARLEY_FORWARD_EXT_MID, PARLEY_FORWARD_EXT_AUDIO_LEVEL,
+        PARLEY_FORWARD_EXT_ABS_SEND_TIME, PARLEY_FORWARD_EXT_TWCC,
+        PARLEY_FORWARD_EXT_RID, PARLEY_FORWARD_EXT_REPAIRED_RID
+    };
+
+    for (i = 0; i < NGX_HTTP_PARLEY_NEXTMAPS; i++) {
+        if (ngx_strcmp(uri, ngx_http_parley_extmaps[i].uri) == 0) {
+            return kinds[i];
+        }
+    }
+
+    return PARLEY_FORWARD_EXT_OTHER;
+}
+
+
+/* The session ends, or leaves its room: its peer connections go with it. */
 
 void
 ngx_http_parley_media_session_closed(ngx_http_parley_session_t *s)
 {
-    ngx_http_parley_pc_t  *pc;
+    ngx_http_parley_pc_destroy(s->publisher);
+    ngx_http_parley_pc_destroy(s->subscriber);
 
-    pc = s->publisher;
+    s->publisher = NULL;
+    s->subscriber = NULL;
+}
 
+
+static void
+ngx_http_parley_pc_destroy(ngx_http_parley_pc_t *pc)
+{
     if (pc == NULL) {
         return;
     }
-
-    s->publisher = NULL;
 
     if (pc->timer.timer_set) {
         ngx_del_timer(&pc->timer);
     }
 
-    parley_peer_close(pc->peer);
-    parley_peer_destroy(pc->peer);
-    pc->peer = NULL;
+    if (pc->peer) {
+        parley_peer_close(pc->peer);
+        parley_peer_destroy(pc->peer);
+        pc->peer = NULL;
+    }
+}
+
+
+/*
+ * "subscribe": an offer to receive the tracks that the others in the room
+ * publish on this worker. The SFU offers (a=setup:actpass, ice-lite), with
+ * each track under its publisher's SSRCs and the SFU's own payload types
+ * and extension ids; the peer is made when the answer comes.
+ */
+
+ngx_int_t
+ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
+    ngx_str_t *offer_text, const char **error)
+{
+    size_t                      len;
+    ngx_uint_t                  i, n;
+    parley_sdp_t               *offer;
+    ngx_queue_t                *q;
+    parley_sdp_host_t           host;
+    parley_sdp_local_t          local;
+    parley_sdp_error_t          perr;
+    parley_sdp_track_t          tracks[NGX_HTTP_PARLEY_TRACKS * 8];
+    ngx_http_parley_pc_t       *pc, *pub;
+    ngx_http_parley_session_t  *t;
+    parley_dtls_fingerprint_t   fp;
+    static u_char               mids[NGX_HTTP_PARLEY_TRACKS * 8][8];
+    static u_char               streams[NGX_HTTP_PARLEY_TRACKS * 8][24];
+
+    *error = "internal";
+
+    if (s->subscriber) {
+        *error = "already_subscribed";
+        return NGX_DECLINED;
+    }
+
+    /* nothing is allocated for a subscribe that has nothing to offer */
+
+    n = 0;
+
+    for (q = ngx_queue_head(&s->room->sessions);
+         q != ngx_queue_sentinel(&s->room->sessions);
+         q = ngx_queue_next(q))
+    {
+        t = ngx_queue_data(q, ngx_http_parley_session_t, room_queue);
+
+        if (t != s && t->publisher) {
+            n += t->publisher->ntracks;
+        }
+    }
+
+    if (n == 0) {
+        *error = "nothing_to_subscribe";
+        return NGX_DECLINED;
+    }
+
+    pc = ngx_http_parley_pc_alloc(s);
+    if (pc == NULL) {
+        return NGX_ERROR;
+    }
+
+    pc->subscriber = 1;
+    ngx_http_parley_random_chars(pc->ufrag, PARLEY_PEER_UFRAG_LEN);
+    ngx_http_parley_random_chars(pc->pwd, PARLEY_PEER_PWD_LEN);
+
+    n = 0;
+
+    for (q = ngx_queue_head(&s->room->sessions);
+         q != ngx_queue_sentinel(&s->room->sessions);
+         q = ngx_queue_next(q))
+    {
+        t = ngx_queue_data(q, ngx_http_parley_session_t, room_queue);
+        pub = t->publisher;
+
+        if (t == s || pub == NULL) {
+            continue;
+        }
+
+        for (i = 0; i < pub->ntracks && n < NGX_HTTP_PARLEY_TRACKS * 8; i++) {
+            ngx_http_parley_leg_init(&pc->legs[n], t, pub, i, n,
+                                     mids[n], streams[n], &tracks[n]);
+            n++;
+        }
+    }
+
+    pc->nlegs = n;
+
+    if (parley_dtls_identity_fingerprint(ngx_http_parley_media.identity,
+                                         PARLEY_DTLS_HASH_SHA256, &fp)
+        != PARLEY_DTLS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    host.address = (const char *) ngx_http_parley_media.announce;
+    host.port = ngx_http_parley_media.port;
+    host.tcp = 0;
+
+    ngx_memzero(&local, sizeof(parley_sdp_local_t));
+    local.ice_ufrag = (const char *) pc->ufrag;
+    local.ice_pwd = (const char *) pc->pwd;
+    ngx_memcpy(local.fingerprint, fp.digest, sizeof(local.fingerprint));
+    local.sess_id = (uint64_t) (uintptr_t) pc & 0x3fffffffffffffffULL;
+    local.sess_version = ++pc->sdp_version;
+    local.hosts = &host;
+    local.n_hosts = 1;
+    local.codecs = ngx_http_parley_codecs;
+    local.n_codecs = NGX_HTTP_PARLEY_NCODECS;
+    local.extmaps = ngx_http_parley_extmaps;
+    local.n_extmaps = NGX_HTTP_PARLEY_NEXTMAPS;
+
+    offer = ngx_alloc(sizeof(parley_sdp_t), s->connection->log);
+    offer_text->data = ngx_pnalloc(s->request->pool, NGX_HTTP_PARLEY_SDP_MAX);
+
+    if (offer == NULL || offer_text->data == NULL) {
+        ngx_free(offer);
+        return NGX_ERROR;
+    }
+
+    if (parley_sdp_offer(offer, &local, tracks, n, &perr) != PARLEY_SDP_OK
+        || parley_sdp_write(offer, (char *) offer_text->data,
+                            NGX_HTTP_PARLEY_SDP_MAX, &len)
+           != PARLEY_SDP_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, s->connection->log, 0,
+                      "parley: no subscribe offer: %s", perr.msg);
+        ngx_free(offer);
+        return NGX_ERROR;
+    }
+
+    ngx_free(offer);
+    offer_text->len = len;
+    s->subscriber = pc;
+
+    return NGX_OK;
+}
+
+
+/*
+ * One leg: the SFU's offer section for a publisher's track, and the map
+ * that rewrites the publisher's packets into what that section says.
+ */
+
+static void
+ngx_http_parley_leg_init(ngx_http_parley_leg_t *leg,
+    ngx_http_parley_session_t *t, ngx_http_parley_pc_t *pub, ngx_uint_t i,
+    ngx_uint_t n, u_char *mid, u_char *stream, parley_sdp_track_t *track)
+{
+    ngx_uint_t                      id, k;
+    ngx_http_parley_track_t        *tr;
+    const parley_sdp_codec_conf_t  *codec;
+
+    tr = &pub->tracks[i];
+    codec = &ngx_http_parley_codecs[tr->codec];
+
+    *ngx_sprintf(mid, "t%ui", n) = '\0';
+    *ngx_sprintf(stream, "p%uL", t->participant_id) = '\0';
+
+    ngx_memzero(track, sizeof(parley_sdp_track_t));
+    track->kind = tr->kind;
+    track->mid = (const char *) mid;
+    track->codec = codec;
+    track->ssrc = tr->ssrc;
+    track->rtx_ssrc = (codec->rtx_pt != PARLEY_SDP_NO_PT) ? tr->rtx_ssrc : 0;
+    track->cname = "parley";
+    track->stream_id = (const char *) stream;
+    track->track_id = (const char *) mid;
+
+    leg->publisher = t->participant_id;
+    leg->track = i;
+
+    parley_forward_map_init(&leg->map, track->ssrc, track->rtx_ssrc);
+    leg->map.single_layer = 1;
+    (void) parley_forward_map_set_mid(&leg->map, mid, ngx_strlen(mid));
+
+    leg->map.pt[tr->pt] = codec->pt;
+
+    if (tr->rtx_pt != PARLEY_SDP_NO_PT && track->rtx_ssrc) {
+        leg->map.pt[tr->rtx_pt] = codec->rtx_pt;
+        leg->map.pt_is_rtx[tr->rtx_pt] = 1;
+    }
+
+    /* extensions by kind: the publisher's id to the SFU's offered id */
+
+    for (id = 1; id <= 14; id++) {
+        if (!tr->ext_used[id] || tr->ext[id] == PARLEY_FORWARD_EXT_OTHER
+            || tr->ext[id] == PARLEY_FORWARD_EXT_TWCC)
+        {
+            continue;
+        }
+
+        for (k = 0; k < NGX_HTTP_PARLEY_NEXTMAPS; k++) {
+            if (ngx_http_parley_ext_kind(ngx_http_parley_extmaps[k].uri)
+                    == tr->ext[id]
+                && (ngx_http_parley_extmaps[k].kinds
+                    & PARLEY_SDP_KIND_BIT(tr->kind)))
+            {
+                leg->map.ext[id].id = (uint8_t) ngx_http_parley_extmaps[k].id;
+                leg->map.ext[id].kind = tr->ext[id];
+            }
+        }
+    }
+}
+
+
+/* "subscribe-answer": the browser's answer to the subscribe offer. */
+
+ngx_int_t
+ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
+    const char *text, size_t len, const char **error)
+{
+    ngx_uint_t                  i;
+    parley_sdp_t               *answer;
+    parley_sdp_error_t          perr;
+    parley_peer_conf_t          conf;
+    ngx_http_parley_pc_t       *pc;
+    const parley_sdp_media_t   *first;
+
+    pc = s->subscriber;
+
+    if (pc == NULL || pc->peer) {
+        *error = "no_offer";
+        return NGX_DECLINED;
+    }
+
+    answer = ngx_alloc(sizeof(parley_sdp_t), s->connection->log);
+    if (answer == NULL) {
+        *error = "internal";
+        return NGX_ERROR;
+    }
+
+    first = NULL;
+
+    if (parley_sdp_parse(answer, text, len, NGX_HTTP_PARLEY_SDP_MAX, &perr)
+        == PARLEY_SDP_OK)
+    {
+        for (i = 0; i < answer->n_media; i++) {
+            if (answer->media[i].port != 0 && answer->media[i].ice_ufrag[0]) {
+                first = &answer->media[i];
+                break;
+            }
+        }
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "parley: bad SDP answer: %s", perr.msg);
+    }
+
+    if (first == NULL) {
+        ngx_free(answer);
+        *error = "invalid_sdp";
+        return NGX_DECLINED;
+    }
+
+    ngx_memzero(&conf, sizeof(parley_peer_conf_t));
+    conf.ice.local_ufrag.data = pc->ufrag;
+    conf.ice.local_ufrag.len = PARLEY_PEER_UFRAG_LEN;
+    conf.ice.local_pwd.data = pc->pwd;
+    conf.ice.local_pwd.len = PARLEY_PEER_PWD_LEN;
+
+    if (ngx_http_parley_pc_start(pc, &conf, first) != NGX_OK) {
+        ngx_free(answer);
+        *error = "internal";
+        return NGX_ERROR;
+    }
+
+    ngx_free(answer);
+    ngx_http_parley_pc_arm(pc);
+
+    return NGX_OK;
+}
+
+
+/* RFC 8839 5.4 ice-chars, from the kernel's random bytes. */
+
+static void
+ngx_http_parley_random_chars(u_char *p, size_t n)
+{
+    size_t   i;
+    u_char   rnd[PARLEY_PEER_PWD_LEN];
+
+    static const char  chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+                                 "qrstuvwxyz0123456789+/";
+
+    if (n > sizeof(rnd) || getrandom(rnd, n, 0) != (ssize_t) n) {
+        for (i = 0; i < n && i < sizeof(rnd); i++) {
+            rnd[i] = (u_char) ngx_random();
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        p[i] = chars[rnd[i] & 63];
+    }
+
+    p[n] = '\0';
+}
+
+
+/*
+ * A publisher's decrypted packet goes to every subscriber of this worker
+ * in the room, rewritten per leg and encrypted per leg.
+ */
+
+static void
+ngx_http_parley_forward(ngx_http_parley_pc_t *pc, uint8_t *buf, size_t len)
+{
+    size_t                      out_len;
+    ngx_uint_t                  i, k;
+    ngx_queue_t                *q;
+    parley_rtp_header_t         h;
+    ngx_http_parley_pc_t       *sub;
+    ngx_http_parley_session_t  *s, *t;
+    u_char                      out[NGX_HTTP_PARLEY_UDP_BUF];
+
+    s = pc->session;
+
+    if (s->room == NULL || parley_rtp_parse(buf, len, &h) != PARLEY_RTP_OK) {
+        return;
+    }
+
+    for (i = 0; i < pc->ntracks; i++) {
+        if (pc->tracks[i].ssrc == h.ssrc || pc->tracks[i].rtx_ssrc == h.ssrc) {
+            break;
+        }
+    }
+
+    if (i == pc->ntracks) {
+        return;
+    }
+
+    for (q = ngx_queue_head(&s->room->sessions);
+         q != ngx_queue_sentinel(&s->room->sessions);
+         q = ngx_queue_next(q))
+    {
+        t = ngx_queue_data(q, ngx_http_parley_session_t, room_queue);
+        sub = t->subscriber;
+
+        if (t == s || sub == NULL || sub->peer == NULL
+            || !parley_peer_secure(sub->peer, NULL))
+        {
+            continue;
+        }
+
+        for (k = 0; k < sub->nlegs; k++) {
+            if (sub->legs[k].publisher != s->participant_id
+                || sub->legs[k].track != i)
+            {
+                continue;
+            }
+
+            if (parley_forward_rewrite(&sub->legs[k].map, buf, len, out,
+                                       sizeof(out), h.seq, h.ts,
+                                       PARLEY_FORWARD_TWCC_NONE, &out_len)
+                    == PARLEY_FORWARD_OK
+                && parley_peer_send_rtp(sub->peer, out, out_len, sizeof(out))
+                   == PARLEY_PEER_OK)
+            {
+                ngx_http_parley_count(rtp_out);
+            }
+        }
+    }
+}
+
+
+/*
+ * A subscriber needs a keyframe to start decoding, and asks for one when
+ * it loses one: PLIs (RFC 4585 6.3.1) go to every video publisher of the
+ * room on this worker, at most one per NGX_HTTP_PARLEY_PLI_GAP.
+ */
+
+static void
+ngx_http_parley_ask_keyframes(ngx_http_parley_pc_t *sub)
+{
+    ngx_uint_t                  i;
+    ngx_queue_t                *q;
+    parley_rtcp_writer_t        w;
+    ngx_http_parley_pc_t       *pub;
+    ngx_http_parley_session_t  *s, *t;
+    u_char                      pli[64 + PARLEY_SRTP_TRAILER_ROOM];
+
+    s = sub->session;
+
+    if (s->room == NULL
+        || ngx_current_msec - sub->last_pli < NGX_HTTP_PARLEY_PLI_GAP)
+    {
+        return;
+    }
+
+    sub->last_pli = ngx_current_msec;
+
+    for (q = ngx_queue_head(&s->room->sessions);
+         q != ngx_queue_sentinel(&s->room->sessions);
+         q = ngx_queue_next(q))
+    {
+        t = ngx_queue_data(q, ngx_http_parley_session_t, room_queue);
+        pub = t->publisher;
+
+        if (t == s || pub == NULL || pub->peer == NULL) {
+            continue;
+        }
+
+        for (i = 0; i < pub->ntracks; i++) {
+            if (pub->tracks[i].kind != PARLEY_SDP_VIDEO) {
+                continue;
+            }
+
+            parley_rtcp_writer_init(&w, pli, 64);
+
+            if (parley_rtcp_build_pli(&w, 1, pub->tracks[i].ssrc)
+                    == PARLEY_RTP_OK
+                && parley_peer_send_rtcp(pub->peer, pli, w.len, sizeof(pli))
+                   == PARLEY_PEER_OK)
+            {
+                ngx_http_parley_count(plis_sent);
+            }
+        }
+    }
 }
 
 
@@ -717,20 +1321,31 @@ ngx_http_parley_peer_secure(void *data, parley_srtp_profile_t profile)
     ngx_http_parley_pc_t *pc = data;
 
     ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
-                  "parley: peer connection: DTLS done, SRTP with %s",
+                  "parley: %s peer connection: DTLS done, SRTP with %s",
+                  pc->subscriber ? "subscribe" : "publish",
                   parley_srtp_profile_name(profile));
 
     ngx_http_parley_count(peers_secure);
+
+    if (pc->subscriber) {
+        ngx_http_parley_ask_keyframes(pc);
+    }
 }
 
 
 static void
 ngx_http_parley_peer_rtp(void *data, uint8_t *buf, size_t len)
 {
+    ngx_http_parley_pc_t *pc = data;
+
     ngx_http_parley_count(rtp_in);
 
     if (ngx_http_parley_worker.counters) {
         ngx_http_parley_worker.counters->rtp_bytes_in += len;
+    }
+
+    if (!pc->subscriber) {
+        ngx_http_parley_forward(pc, buf, len);
     }
 }
 
@@ -738,5 +1353,26 @@ ngx_http_parley_peer_rtp(void *data, uint8_t *buf, size_t len)
 static void
 ngx_http_parley_peer_rtcp(void *data, uint8_t *buf, size_t len)
 {
+    ngx_http_parley_pc_t *pc = data;
+
+    parley_rtcp_iter_t    it;
+    parley_rtcp_packet_t  pkt;
+
     ngx_http_parley_count(rtcp_in);
+
+    if (!pc->subscriber) {
+        return;
+    }
+
+    /* RFC 4585 6.3.1 PLI, RFC 5104 4.3.1 FIR: the subscriber lost a frame */
+
+    parley_rtcp_iter_init(&it, buf, len);
+
+    while (parley_rtcp_next(&it, &pkt) == PARLEY_RTP_OK) {
+        if (pkt.type == PARLEY_RTCP_PSFB && (pkt.count == 1 || pkt.count == 4))
+        {
+            ngx_http_parley_ask_keyframes(pc);
+            return;
+        }
+    }
 }

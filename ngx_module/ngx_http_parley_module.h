@@ -70,6 +70,7 @@ typedef struct {
     ngx_queue_t                  room_queue;        /* room's sessions */
     ngx_http_parley_room_t      *room;
     ngx_http_parley_pc_t        *publisher;
+    ngx_http_parley_pc_t        *subscriber;
     uint32_t                     participant;       /* directory index */
     uint64_t                     participant_id;
 
@@ -149,6 +150,10 @@ ngx_int_t ngx_http_parley_media_available(void);
 ngx_int_t ngx_http_parley_media_publish(ngx_http_parley_session_t *s,
     const char *text, size_t len, ngx_str_t *answer, const char **error);
 void ngx_http_parley_media_session_closed(ngx_http_parley_session_t *s);
+ngx_int_t ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
+    ngx_str_t *offer, const char **error);
+ngx_int_t ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
+    const char *text, size_t len, const char **error);
 
 /* ngx_http_parley_app.c */
 ngx_int_t ngx_http_parley_app_handler(ngx_http_request_t *r);

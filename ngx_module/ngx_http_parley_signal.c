@@ -63,6 +63,10 @@ static ngx_int_t ngx_http_parley_msg_close(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_ping(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_publish(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_candidate(ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_msg_subscribe(ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_msg_subscribe_answer(
+    ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_media_ready(ngx_http_parley_req_t *req);
 
 static ngx_int_t ngx_http_parley_error(ngx_http_parley_session_t *s,
     json_t *ref, const char *code, const char *field, const char *fmt, ...);
@@ -111,6 +115,8 @@ static ngx_http_parley_msg_type_t  ngx_http_parley_msg_types[] = {
     { "ping", ngx_http_parley_msg_ping },
     { "publish", ngx_http_parley_msg_publish },
     { "candidate", ngx_http_parley_msg_candidate },
+    { "subscribe", ngx_http_parley_msg_subscribe },
+    { "subscribe-answer", ngx_http_parley_msg_subscribe_answer },
     { NULL, NULL }
 };
 
@@ -507,14 +513,8 @@ ngx_http_parley_msg_publish(ngx_http_parley_req_t *req)
 
     s = req->session;
 
-    if (s->room == NULL) {
-        return ngx_http_parley_error(s, req->ref, "not_in_room", NULL,
-                                     "join a conversation first");
-    }
-
-    if (!ngx_http_parley_media_available()) {
-        return ngx_http_parley_error(s, req->ref, "media_unavailable", NULL,
-                                     "this server has no parley_ice_address");
+    if (ngx_http_parley_media_ready(req) != NGX_OK) {
+        return NGX_OK;
     }
 
     if (ngx_http_parley_get_string(req, "sdp", 1, NGX_HTTP_PARLEY_SDP_LIMIT,
@@ -542,6 +542,86 @@ ngx_http_parley_msg_publish(ngx_http_parley_req_t *req)
                     "sdp", (char *) answer.data, answer.len);
 
     return ngx_http_parley_answer(req, msg);
+}
+
+
+/* Media messages need a room and a server configured for media. */
+
+static ngx_int_t
+ngx_http_parley_media_ready(ngx_http_parley_req_t *req)
+{
+    if (req->session->room == NULL) {
+        (void) ngx_http_parley_error(req->session, req->ref, "not_in_room",
+                                     NULL, "join a conversation first");
+        return NGX_ERROR;
+    }
+
+    if (!ngx_http_parley_media_available()) {
+        (void) ngx_http_parley_error(req->session, req->ref,
+                                     "media_unavailable", NULL,
+                                     "this server has no parley_ice_address");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * "subscribe": the server offers the peer connection the client receives
+ * the others' tracks on ("subscribe-offer"); the client answers with
+ * "subscribe-answer".
+ */
+
+static ngx_int_t
+ngx_http_parley_msg_subscribe(ngx_http_parley_req_t *req)
+{
+    json_t       *msg;
+    ngx_int_t     rc;
+    ngx_str_t     offer;
+    const char   *error;
+
+    if (ngx_http_parley_media_ready(req) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_parley_media_subscribe(req->session, &offer, &error);
+
+    if (rc != NGX_OK) {
+        return ngx_http_parley_error(req->session, req->ref, error, NULL,
+                                     "no subscribe offer: %s", error);
+    }
+
+    msg = json_pack("{s:s, s:s%}", "type", "subscribe-offer",
+                    "sdp", (char *) offer.data, offer.len);
+
+    return ngx_http_parley_answer(req, msg);
+}
+
+
+static ngx_int_t
+ngx_http_parley_msg_subscribe_answer(ngx_http_parley_req_t *req)
+{
+    const char  *sdp, *error;
+
+    if (ngx_http_parley_media_ready(req) != NGX_OK
+        || ngx_http_parley_get_string(req, "sdp", 1,
+                                      NGX_HTTP_PARLEY_SDP_LIMIT, &sdp)
+           != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    if (ngx_http_parley_media_subscribe_answer(req->session, sdp,
+                                               ngx_strlen(sdp), &error)
+        != NGX_OK)
+    {
+        return ngx_http_parley_error(req->session, req->ref, error, "sdp",
+                                     "the answer cannot be taken: %s",
+                                     error);
+    }
+
+    return NGX_OK;
 }
 
 

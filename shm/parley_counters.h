@@ -42,7 +42,9 @@
     X(peers_failed, "peer connections that failed (ICE, consent or DTLS)")   \
     X(rtp_in, "RTP packets received and decrypted")                          \
     X(rtp_bytes_in, "bytes of RTP packets received and decrypted")           \
-    X(rtcp_in, "RTCP compound packets received and decrypted")
+    X(rtcp_in, "RTCP compound packets received and decrypted")             \
+    X(rtp_out, "RTP packets forwarded to subscribers")                       \
+    X(plis_sent, "keyframe requests (PLI) sent to publishers")
 
 
 typedef struct {

@@ -1043,3 +1043,41 @@ alice> {"type":"candidate","candidate":"not a candidate"}
 alice< {"type":"error","code":"invalid_value","field":"candidate"}
 alice> {"type":"ping"}
 alice< {"type":"pong"}
+
+
+
+=== TEST 33: subscribe errors: not in a room, no media, nothing to offer, no offer
+--- http_config
+    parley_zone parley 4m;
+    parley_ice_address 127.0.0.1;
+    parley_ice_ports 41900-42027;
+--- config
+    location /ws { parley_signaling; }
+--- ws_exchange
+alice< type=hello
+alice> {"type":"subscribe","ref":1}
+alice< {"type":"error","code":"not_in_room","ref":1}
+alice> {"type":"create","name":"Alice"}
+alice< type=created
+alice> {"type":"subscribe","ref":2}
+alice< {"type":"error","code":"nothing_to_subscribe","ref":2}
+alice> {"type":"subscribe-answer","sdp":"v=0\r\n","ref":3}
+alice< {"type":"error","code":"no_offer","ref":3}
+alice> {"type":"subscribe-answer","ref":4}
+alice< {"type":"error","code":"missing_field","field":"sdp","ref":4}
+alice> {"type":"ping"}
+alice< {"type":"pong"}
+
+
+
+=== TEST 34: subscribe without media configured
+--- http_config
+    parley_zone parley 4m;
+--- config
+    location /ws { parley_signaling; }
+--- ws_exchange
+alice< type=hello
+alice> {"type":"create","name":"Alice"}
+alice< type=created
+alice> {"type":"subscribe"}
+alice< {"type":"error","code":"media_unavailable"}

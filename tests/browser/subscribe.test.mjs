@@ -1,0 +1,104 @@
+// Forwarding within one worker: a browser publishes camera and microphone,
+// a second browser in the same conversation, held by the same nginx worker,
+// subscribes and decodes both. (Across workers, through the shared rings,
+// comes next: the subscriber is placed on the publisher's worker here.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BASE_URL, launchBrowser, newPage, diagnose } from './lib.mjs';
+
+// In the page: a signaling client with a queue of messages.
+const CLIENT = `
+  window.signal = async (url) => {
+    const ws = new WebSocket(url);
+    const queue = [];
+    let wake = null;
+    ws.onmessage = (e) => { queue.push(JSON.parse(e.data)); if (wake) wake(); };
+    const next = async (type, ms = 10000) => {
+      const end = Date.now() + ms;
+      for (;;) {
+        const i = queue.findIndex((m) => m.type === type || m.type === 'error');
+        if (i >= 0) {
+          const m = queue.splice(i, 1)[0];
+          if (m.type === 'error') throw new Error('server error: ' + JSON.stringify(m));
+          return m;
+        }
+        if (Date.now() > end) throw new Error('no ' + type);
+        await new Promise((r) => { wake = r; setTimeout(r, 100); });
+      }
+    };
+    await new Promise((r, j) => { ws.onopen = r; ws.onerror = j; });
+    const hello = await next('hello');
+    return { ws, next, hello, send: (m) => ws.send(JSON.stringify(m)) };
+  };
+`;
+
+test('a subscriber on the publisher\'s worker decodes its audio and video', { timeout: 90_000 }, async (t) => {
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const alice = await newPage(browser, 'publisher');
+  const bob = await newPage(browser, 'subscriber');
+  for (const page of [alice, bob]) {
+    await page.goto(`${BASE_URL}/`);
+    await page.evaluate(CLIENT);
+  }
+
+  const published = await alice.evaluate(async () => {
+    const c = await window.signal(`ws://${location.host}/ws`);
+    window.alice = c;
+    c.send({ type: 'create', name: 'Alice' });
+    const created = await c.next('created');
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    const pc = new RTCPeerConnection();
+    window.alicePc = pc;
+    for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    c.send({ type: 'publish', sdp: pc.localDescription.sdp });
+    await pc.setRemoteDescription({ type: 'answer', sdp: (await c.next('publish-answer')).sdp });
+    const end = Date.now() + 15000;
+    while (pc.connectionState !== 'connected' && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    return { room: created.room, worker: c.hello.worker, state: pc.connectionState };
+  }).catch(async (e) => { throw new Error(`${e.message}\n${await diagnose(alice, 'publish')}`); });
+  assert.equal(published.state, 'connected', 'the publisher connects');
+
+  const result = await bob.evaluate(async ({ room, worker }) => {
+    let c = null;
+    for (let i = 0; i < 40 && !c; i++) {
+      const tryc = await window.signal(`ws://${location.host}/ws`);
+      if (tryc.hello.worker === worker) c = tryc; else tryc.ws.close();
+    }
+    if (!c) throw new Error('no connection landed on the publisher\'s worker');
+    c.send({ type: 'join', room, name: 'Bob' });
+    await c.next('joined');
+    c.send({ type: 'subscribe' });
+    const offer = await c.next('subscribe-offer');
+    const pc = new RTCPeerConnection();
+    const kinds = [];
+    pc.ontrack = (e) => kinds.push(e.track.kind);
+    await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    c.send({ type: 'subscribe-answer', sdp: pc.localDescription.sdp });
+    const end = Date.now() + 15000;
+    while (pc.connectionState !== 'connected' && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    const state = pc.connectionState;
+    let frames = 0, audio = 0;
+    const until = Date.now() + 10000;
+    while (Date.now() < until && (frames < 10 || audio < 20)) {
+      await new Promise((r) => setTimeout(r, 250));
+      frames = 0; audio = 0;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded || 0;
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') audio += s.packetsReceived || 0;
+      });
+    }
+    const status = await (await fetch('/status')).text();
+    return { state, kinds: kinds.sort(), frames, audio, offer: offer.sdp, status };
+  }, published).catch(async (e) => { throw new Error(`${e.message}\n${await diagnose(bob, 'subscribe')}`); });
+
+  t.diagnostic(`subscriber decoded ${result.frames} video frames, received ${result.audio} audio packets`);
+  assert.equal(result.state, 'connected', 'the subscriber connects');
+  assert.deepEqual(result.kinds, ['audio', 'video'], 'one audio and one video track arrive');
+  assert.match(result.offer, /^a=setup:actpass\r?$/m, 'the server offers with a=setup:actpass');
+  assert.ok(result.audio >= 20, `audio packets arrive (${result.audio})`);
+  assert.ok(result.frames >= 10, `video frames are decoded (${result.frames})`);
+  assert.match(result.status, /^parley_plis_sent_total\{[^}]*\} [1-9]/m, 'a keyframe was asked for');
+});
