@@ -30,6 +30,7 @@
 #define NGX_HTTP_PARLEY_SDP_MAX       65536
 #define NGX_HTTP_PARLEY_TRACKS        8       /* per peer connection */
 #define NGX_HTTP_PARLEY_PLI_GAP       500     /* ms between asked keyframes */
+#define NGX_HTTP_PARLEY_DROP_LOG      10000   /* ms between drop log lines */
 
 
 /* A track a publisher sends, as its offer and our answer numbered it. */
@@ -81,12 +82,16 @@ typedef struct {
     parley_dtls_identity_t      *identity;
     parley_endpoint_t           *endpoint;
     ngx_http_parley_pc_t        *touched;           /* during a batch */
+    ngx_msec_t                   drop_logged;
+    ngx_uint_t                   drops_unlogged;
     u_char                      *bufs;
     u_char                       announce[NGX_INET_ADDRSTRLEN + 1];
 } ngx_http_parley_media_t;
 
 
 static void ngx_http_parley_media_read_handler(ngx_event_t *rev);
+static void ngx_http_parley_media_log_drop(ngx_http_parley_media_t *m,
+    parley_endpoint_drop_t drop, struct sockaddr *sa, socklen_t len);
 static void ngx_http_parley_media_timer_handler(ngx_event_t *ev);
 static void ngx_http_parley_pc_arm(ngx_http_parley_pc_t *pc);
 static void ngx_http_parley_pc_after(ngx_http_parley_pc_t *pc);
@@ -334,6 +339,7 @@ ngx_http_parley_media_read_handler(ngx_event_t *rev)
     uint64_t                  now;
     ngx_connection_t         *c;
     parley_peer_t            *peer;
+    parley_endpoint_drop_t    drop;
     ngx_http_parley_pc_t     *pc;
     ngx_http_parley_media_t  *m;
     struct iovec              iov[NGX_HTTP_PARLEY_UDP_BATCH];
@@ -379,13 +385,16 @@ ngx_http_parley_media_read_handler(ngx_event_t *rev)
 
             peer = NULL;
 
-            if (parley_endpoint_receive(m->endpoint,
-                                        (struct sockaddr *) &addrs[i],
-                                        iov[i].iov_base, msgs[i].msg_len,
-                                        now, &peer)
-                != PARLEY_ENDPOINT_DROP_NONE)
-            {
+            drop = parley_endpoint_receive(m->endpoint,
+                                           (struct sockaddr *) &addrs[i],
+                                           iov[i].iov_base, msgs[i].msg_len,
+                                           now, &peer);
+
+            if (drop != PARLEY_ENDPOINT_DROP_NONE) {
                 ngx_http_parley_count(udp_dropped);
+                ngx_http_parley_media_log_drop(m, drop,
+                                               (struct sockaddr *) &addrs[i],
+                                               msgs[i].msg_hdr.msg_namelen);
             }
 
             if (peer) {
@@ -409,6 +418,36 @@ ngx_http_parley_media_read_handler(ngx_event_t *rev)
             return;
         }
     }
+}
+
+
+/*
+ * Datagrams that no peer takes are counted one by one (parley_status) but
+ * logged at most once per NGX_HTTP_PARLEY_DROP_LOG: a flood must not
+ * become a flood of log lines.
+ */
+
+static void
+ngx_http_parley_media_log_drop(ngx_http_parley_media_t *m,
+    parley_endpoint_drop_t drop, struct sockaddr *sa, socklen_t len)
+{
+    u_char  text[NGX_SOCKADDR_STRLEN];
+
+    m->drops_unlogged++;
+
+    if (ngx_current_msec - m->drop_logged < NGX_HTTP_PARLEY_DROP_LOG) {
+        return;
+    }
+
+    len = ngx_sock_ntop(sa, len, text, NGX_SOCKADDR_STRLEN, 1);
+
+    ngx_log_error(NGX_LOG_INFO, m->udp->log, 0,
+                  "parley: %ui media datagrams dropped since the last such "
+                  "line; the last from %*s: %s", m->drops_unlogged,
+                  (size_t) len, text, parley_endpoint_drop_str(drop));
+
+    m->drop_logged = ngx_current_msec;
+    m->drops_unlogged = 0;
 }
 
 

@@ -11,6 +11,7 @@ use Test::More;
 use Time::HiRes qw(sleep);
 use Test::Nginx::Socket::Server;
 use Test::Nginx::WebSocket;
+use IO::Socket::INET;
 
 my $S = Test::Nginx::Socket::Server->start(
     workers     => 2,
@@ -120,5 +121,40 @@ $S->stop;
 
 my $log = $S->error_log;
 unlike($log, qr/\[(alert|emerg|crit)\]/, 'no alert, emerg or crit in the log');
+
+# --- media datagrams nobody takes -----------------------------------------------
+#
+# Garbage, a STUN request for no peer, and "RTP" from an address no check
+# validated: each is dropped and counted, and the log says so once, not
+# once per datagram.
+
+$S = Test::Nginx::Socket::Server->start(
+    workers     => 1,
+    http_config => "    parley_zone parley 4m;\n"
+                 . "    parley_ice_address 127.0.0.1;\n"
+                 . "    parley_ice_ports 42300-42427;\n",
+    config      => "    location = /status { parley_status; }\n");
+
+my ($port) = $S->wait_for_log(qr/takes media on 127\.0\.0\.1:(\d+)/, timeout => 3)
+    ? $S->error_log =~ /takes media on 127\.0\.0\.1:(\d+)/ : ();
+ok($port, 'the worker logs its media port');
+
+my $udp = IO::Socket::INET->new(Proto => 'udp', PeerAddr => '127.0.0.1',
+                                PeerPort => $port) or die "udp: $!";
+my $stun = pack('nnN', 0x0001, 0, 0x2112A442) . ('x' x 12);   # no USERNAME
+my $rtp = pack('CCnNN', 0x80, 96, 1, 0, 1234) . ('p' x 100);
+$udp->send($_) for ('garbage', $stun, $rtp, $rtp, $rtp);
+sleep 0.3;
+
+$r = status();
+is(figure($r->{body}, 'udp_in_total'), 5, 'five datagrams received');
+is(figure($r->{body}, 'udp_dropped_total'), 5, 'five dropped');
+my @lines = $S->error_log =~ /media datagrams dropped/g;
+is(scalar @lines, 1, 'one log line for the lot');
+like($S->error_log, qr/\[info\] .*parley: 1 media datagrams dropped since the last such line; the last from 127\.0\.0\.1:\d+: /,
+     'the line says how many, from where and why');
+
+$S->stop;
+unlike($S->error_log, qr/\[(alert|emerg|crit)\]/, 'no alert, emerg or crit in the log');
 
 done_testing();
