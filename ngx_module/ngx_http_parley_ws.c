@@ -41,6 +41,7 @@ static void ngx_http_parley_ws_write_handler(ngx_event_t *wev);
 static void ngx_http_parley_ws_ping_handler(ngx_event_t *ev);
 static void ngx_http_parley_ws_linger_handler(ngx_event_t *ev);
 static ngx_int_t ngx_http_parley_ws_flush(ngx_http_parley_session_t *s);
+static ngx_int_t ngx_http_parley_ws_too_slow(ngx_http_parley_session_t *s);
 static void ngx_http_parley_ws_finalize(ngx_http_parley_session_t *s);
 static ssize_t ngx_http_parley_ws_recv_cb(wslay_event_context_ptr ctx,
     uint8_t *buf, size_t len, int flags, void *data);
@@ -651,15 +652,7 @@ ngx_http_parley_ws_flush(ngx_http_parley_session_t *s)
 
     /* what the socket did not take is what the client has not read */
 
-    if (!s->closing
-        && wslay_event_get_queued_msg_length(s->ws) > s->conf->send_buffer)
-    {
-        ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                      "parley: client reads too slowly, %uz bytes queued, "
-                      "closing", wslay_event_get_queued_msg_length(s->ws));
-        ngx_http_parley_count(slow_closes);
-        ngx_http_parley_ws_close(s, WSLAY_CODE_POLICY_VIOLATION);
-    }
+    (void) ngx_http_parley_ws_too_slow(s);
 
 again:
 
@@ -670,6 +663,30 @@ again:
     }
 
     return NGX_OK;
+}
+
+
+/* More than parley_send_buffer queued for the client: it is closed. */
+
+static ngx_int_t
+ngx_http_parley_ws_too_slow(ngx_http_parley_session_t *s)
+{
+    size_t  queued;
+
+    queued = wslay_event_get_queued_msg_length(s->ws);
+
+    if (s->closing || queued <= s->conf->send_buffer) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                  "parley: client reads too slowly, %uz bytes queued, "
+                  "closing", queued);
+
+    ngx_http_parley_count(slow_closes);
+    ngx_http_parley_ws_close(s, WSLAY_CODE_POLICY_VIOLATION);
+
+    return NGX_DECLINED;
 }
 
 
@@ -689,6 +706,18 @@ ngx_http_parley_ws_send_text(ngx_http_parley_session_t *s, const char *text,
 
     if (wslay_event_queue_msg(s->ws, &msg) != 0) {
         ngx_http_parley_ws_close(s, WSLAY_CODE_INTERNAL_SERVER_ERROR);
+        return NGX_ERROR;
+    }
+
+    /*
+     * With the socket full (write not ready), what queues up is what the
+     * client has not read; with it writable, a burst only waits for the
+     * flush at the end of this loop iteration, which checks again.
+     */
+
+    if (!s->connection->write->ready
+        && ngx_http_parley_ws_too_slow(s) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

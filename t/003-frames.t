@@ -79,7 +79,9 @@ EOF
         setsockopt($ws->socket, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(), 4096)
             or diag("SO_RCVBUF: $!");
         my $n = 0;
-        for my $batch (1 .. 1000) {    # at most 5000 pings
+        # at most 20000 pings: TCP buffers on loopback may hold hundreds of
+        # kilobytes of answers before the server has to queue any
+        for my $batch (1 .. 4000) {
             last unless $ws->send_raw($five);
             $n += 5;
             Time::HiRes::sleep(0.001);
@@ -94,7 +96,7 @@ EOF
     # reported: it gets the answers queued before, the close frame 1008,
     # and the closing handshake completes.
     my $mark = $s->error_log_mark;
-    my $slow = Test::Nginx::WebSocket->connect(port => $s->port);
+    my $slow = Test::Nginx::WebSocket->connect(port => $s->port, rcvbuf => 4096);
     $m = $slow->recv_json;
     is($m && $m->{type}, 'hello', 'back-pressure: a slow client gets hello');
     ok(my $n = $flood->($slow, $mark),
@@ -119,7 +121,7 @@ EOF
     # A client that never reads again: the server gives up on the closing
     # handshake and closes the connection.
     $mark = $s->error_log_mark;
-    my $dead = Test::Nginx::WebSocket->connect(port => $s->port);
+    my $dead = Test::Nginx::WebSocket->connect(port => $s->port, rcvbuf => 4096);
     ok($flood->($dead, $mark), 'back-pressure: a client that never reads is reported too');
     ok($s->wait_for_log(qr/client did not finish the closing handshake/, from => $mark,
                         timeout => 8),

@@ -13,6 +13,7 @@ package Test::Nginx::HTTP;
 use strict;
 use warnings;
 use IO::Socket::INET;
+use Socket ();
 use IO::Select;
 use Errno qw(EAGAIN EINTR EWOULDBLOCK);
 use Time::HiRes qw(time);
@@ -20,14 +21,27 @@ use Time::HiRes qw(time);
 $SIG{PIPE} = 'IGNORE';    # a peer that closes early must not kill the test
 
 # Connect to host:port; returns a non-blocking socket or (undef, error).
+# rcvbuf => N sets SO_RCVBUF before connecting, so that the window the
+# connection starts with is already small (back-pressure tests).
 sub connect_tcp {
     my (%a) = @_;
-    my $sock = IO::Socket::INET->new(
-        PeerAddr => $a{host} // '127.0.0.1',
-        PeerPort => $a{port},
-        Proto    => 'tcp',
-        Timeout  => $a{timeout} // 3,
-    ) or return (undef, "cannot connect to port $a{port}: $@");
+    my $sock;
+    if ($a{rcvbuf}) {
+        $sock = IO::Socket::INET->new(Proto => 'tcp')
+            or return (undef, "socket: $!");
+        setsockopt($sock, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(), $a{rcvbuf})
+            or return (undef, "SO_RCVBUF: $!");
+        $sock->connect(Socket::pack_sockaddr_in($a{port},
+                           Socket::inet_aton($a{host} // '127.0.0.1')))
+            or return (undef, "cannot connect to port $a{port}: $!");
+    } else {
+        $sock = IO::Socket::INET->new(
+            PeerAddr => $a{host} // '127.0.0.1',
+            PeerPort => $a{port},
+            Proto    => 'tcp',
+            Timeout  => $a{timeout} // 3,
+        ) or return (undef, "cannot connect to port $a{port}: $@");
+    }
     binmode $sock;
     $sock->blocking(0);
     return ($sock);

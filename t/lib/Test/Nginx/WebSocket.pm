@@ -68,7 +68,8 @@ sub connect {
     $req .= "\r\n";
 
     my $r = Test::Nginx::HTTP::request(port => $self->{port}, host => $self->{host},
-        raw => $req, timeout => $self->{timeout}, keep => 1);
+        raw => $req, timeout => $self->{timeout}, keep => 1,
+        rcvbuf => $a{rcvbuf});
     $self->{handshake} = $r;
     if ($r->{error}) {
         $self->{error} = "handshake: $r->{error}";
