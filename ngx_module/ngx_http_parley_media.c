@@ -99,6 +99,9 @@ static void ngx_http_parley_pc_touch(ngx_http_parley_pc_t *pc);
 static ngx_http_parley_pc_t *ngx_http_parley_pc_create(
     ngx_http_parley_session_t *s, const parley_sdp_media_t *m,
     const char **error);
+static ngx_int_t ngx_http_parley_pc_local(ngx_http_parley_pc_t *pc,
+    parley_sdp_local_t *local, parley_sdp_host_t *host, u_char *ufrag,
+    u_char *pwd);
 static char *ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc,
     const parley_sdp_t *offer, ngx_str_t *sdp, ngx_log_t *log);
 static void ngx_http_parley_peer_send(void *data, const struct sockaddr *to,
@@ -654,6 +657,42 @@ ngx_http_parley_pc_create(ngx_http_parley_session_t *s,
 }
 
 
+/* The SFU's side of an SDP exchange: credentials, certificate, address. */
+
+static ngx_int_t
+ngx_http_parley_pc_local(ngx_http_parley_pc_t *pc, parley_sdp_local_t *local,
+    parley_sdp_host_t *host, u_char *ufrag, u_char *pwd)
+{
+    parley_dtls_fingerprint_t  fp;
+
+    if (parley_dtls_identity_fingerprint(ngx_http_parley_media.identity,
+                                         PARLEY_DTLS_HASH_SHA256, &fp)
+        != PARLEY_DTLS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    host->address = (const char *) ngx_http_parley_media.announce;
+    host->port = ngx_http_parley_media.port;
+    host->tcp = 0;
+
+    ngx_memzero(local, sizeof(parley_sdp_local_t));
+    local->ice_ufrag = (const char *) ufrag;
+    local->ice_pwd = (const char *) pwd;
+    ngx_memcpy(local->fingerprint, fp.digest, sizeof(local->fingerprint));
+    local->sess_id = (uint64_t) (uintptr_t) pc & 0x3fffffffffffffffULL;
+    local->sess_version = ++pc->sdp_version;
+    local->hosts = host;
+    local->n_hosts = 1;
+    local->codecs = ngx_http_parley_codecs;
+    local->n_codecs = NGX_HTTP_PARLEY_NCODECS;
+    local->extmaps = ngx_http_parley_extmaps;
+    local->n_extmaps = NGX_HTTP_PARLEY_NEXTMAPS;
+
+    return NGX_OK;
+}
+
+
 static char *
 ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
     ngx_str_t *sdp, ngx_log_t *log)
@@ -664,7 +703,6 @@ ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
     parley_sdp_host_t           host;
     parley_sdp_local_t          local;
     parley_sdp_error_t          perr;
-    parley_dtls_fingerprint_t   fp;
     u_char                      ufrag_z[PARLEY_PEER_UFRAG_MAX + 1];
     u_char                      pwd_z[PARLEY_PEER_PWD_MAX + 1];
 
@@ -672,31 +710,11 @@ ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
     ngx_cpystrn(ufrag_z, (u_char *) ufrag.data, ufrag.len + 1);
     ngx_cpystrn(pwd_z, (u_char *) pwd.data, pwd.len + 1);
 
-    if (parley_dtls_identity_fingerprint(ngx_http_parley_media.identity,
-                                         PARLEY_DTLS_HASH_SHA256, &fp)
-        != PARLEY_DTLS_OK)
+    if (ngx_http_parley_pc_local(pc, &local, &host, ufrag_z, pwd_z)
+        != NGX_OK)
     {
         return "internal";
     }
-
-    host.address = (const char *) ngx_http_parley_media.announce;
-    host.port = ngx_http_parley_media.port;
-    host.tcp = 0;
-
-    ngx_memzero(&local, sizeof(parley_sdp_local_t));
-    local.ice_ufrag = (const char *) ufrag_z;
-    local.ice_pwd = (const char *) pwd_z;
-    ngx_memcpy(local.fingerprint, fp.digest, sizeof(local.fingerprint));
-    local.sess_id = (uint64_t) (uintptr_t) pc & 0x3fffffffffffffffULL;
-    local.sess_version = ++pc->sdp_version;
-    local.hosts = &host;
-    local.n_hosts = 1;
-    local.codecs = ngx_http_parley_codecs;
-    local.n_codecs = sizeof(ngx_http_parley_codecs)
-                     / sizeof(ngx_http_parley_codecs[0]);
-    local.extmaps = ngx_http_parley_extmaps;
-    local.n_extmaps = sizeof(ngx_http_parley_extmaps)
-                      / sizeof(ngx_http_parley_extmaps[0]);
 
     answer = ngx_alloc(sizeof(parley_sdp_t), log);
     sdp->data = ngx_pnalloc(pc->session->request->pool,
@@ -870,7 +888,6 @@ ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
     parley_sdp_track_t          tracks[NGX_HTTP_PARLEY_TRACKS * 8];
     ngx_http_parley_pc_t       *pc, *pub;
     ngx_http_parley_session_t  *t;
-    parley_dtls_fingerprint_t   fp;
     static u_char               mids[NGX_HTTP_PARLEY_TRACKS * 8][8];
     static u_char               streams[NGX_HTTP_PARLEY_TRACKS * 8][24];
 
@@ -932,29 +949,11 @@ ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
 
     pc->nlegs = n;
 
-    if (parley_dtls_identity_fingerprint(ngx_http_parley_media.identity,
-                                         PARLEY_DTLS_HASH_SHA256, &fp)
-        != PARLEY_DTLS_OK)
+    if (ngx_http_parley_pc_local(pc, &local, &host, pc->ufrag, pc->pwd)
+        != NGX_OK)
     {
         return NGX_ERROR;
     }
-
-    host.address = (const char *) ngx_http_parley_media.announce;
-    host.port = ngx_http_parley_media.port;
-    host.tcp = 0;
-
-    ngx_memzero(&local, sizeof(parley_sdp_local_t));
-    local.ice_ufrag = (const char *) pc->ufrag;
-    local.ice_pwd = (const char *) pc->pwd;
-    ngx_memcpy(local.fingerprint, fp.digest, sizeof(local.fingerprint));
-    local.sess_id = (uint64_t) (uintptr_t) pc & 0x3fffffffffffffffULL;
-    local.sess_version = ++pc->sdp_version;
-    local.hosts = &host;
-    local.n_hosts = 1;
-    local.codecs = ngx_http_parley_codecs;
-    local.n_codecs = NGX_HTTP_PARLEY_NCODECS;
-    local.extmaps = ngx_http_parley_extmaps;
-    local.n_extmaps = NGX_HTTP_PARLEY_NEXTMAPS;
 
     offer = ngx_alloc(sizeof(parley_sdp_t), s->connection->log);
     offer_text->data = ngx_pnalloc(s->request->pool, NGX_HTTP_PARLEY_SDP_MAX);

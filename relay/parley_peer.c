@@ -1269,9 +1269,14 @@ parley_peer_close(parley_peer_t *peer)
 /* Sending */
 
 
-parley_peer_rc_t
-parley_peer_send_rtp(parley_peer_t *peer, uint8_t *buf, size_t len,
-    size_t cap)
+/*
+ * SRTP and SRTCP leave the same way: protected in place, counted, sent to
+ * the selected address.
+ */
+
+static parley_peer_rc_t
+parley_peer_send_protected(parley_peer_t *peer, uint8_t *buf, size_t len,
+    size_t cap, int rtcp)
 {
     size_t            n;
     parley_peer_rc_t  rc;
@@ -1284,18 +1289,39 @@ parley_peer_send_rtp(parley_peer_t *peer, uint8_t *buf, size_t len,
 
     n = len;
 
-    src = parley_srtp_protect_rtp(&peer->srtp_out, buf, &n, cap);
+    src = rtcp ? parley_srtp_protect_rtcp(&peer->srtp_out, buf, &n, cap)
+               : parley_srtp_protect_rtp(&peer->srtp_out, buf, &n, cap);
+
     if (src != PARLEY_SRTP_OK) {
-        peer->stats.protect_rtp[src]++;
+        if (rtcp) {
+            peer->stats.protect_rtcp[src]++;
+        } else {
+            peer->stats.protect_rtp[src]++;
+        }
+
         return PARLEY_PEER_ERR_SRTP;
     }
 
     parley_peer_send_path(peer, &peer->paths[peer->selected], buf, n);
 
-    peer->stats.rtp_out++;
-    peer->stats.rtp_bytes_out += n;
+    if (rtcp) {
+        peer->stats.rtcp_out++;
+        peer->stats.rtcp_bytes_out += n;
+
+    } else {
+        peer->stats.rtp_out++;
+        peer->stats.rtp_bytes_out += n;
+    }
 
     return PARLEY_PEER_OK;
+}
+
+
+parley_peer_rc_t
+parley_peer_send_rtp(parley_peer_t *peer, uint8_t *buf, size_t len,
+    size_t cap)
+{
+    return parley_peer_send_protected(peer, buf, len, cap, 0);
 }
 
 
@@ -1303,29 +1329,7 @@ parley_peer_rc_t
 parley_peer_send_rtcp(parley_peer_t *peer, uint8_t *buf, size_t len,
     size_t cap)
 {
-    size_t            n;
-    parley_peer_rc_t  rc;
-    parley_srtp_rc_t  src;
-
-    rc = parley_peer_check_send(peer);
-    if (rc != PARLEY_PEER_OK) {
-        return rc;
-    }
-
-    n = len;
-
-    src = parley_srtp_protect_rtcp(&peer->srtp_out, buf, &n, cap);
-    if (src != PARLEY_SRTP_OK) {
-        peer->stats.protect_rtcp[src]++;
-        return PARLEY_PEER_ERR_SRTP;
-    }
-
-    parley_peer_send_path(peer, &peer->paths[peer->selected], buf, n);
-
-    peer->stats.rtcp_out++;
-    peer->stats.rtcp_bytes_out += n;
-
-    return PARLEY_PEER_OK;
+    return parley_peer_send_protected(peer, buf, len, cap, 1);
 }
 
 
