@@ -31,7 +31,8 @@ FUZZ_SECONDS       ?= 300
 MOD_SRCS   := $(wildcard ngx_module/*.c ngx_module/*.h ngx_module/app/*) \
               $(SHM_SRCS) $(SHM_HDRS)
 
-.PHONY: all deps deps-test run test unit fuzz-smoke fuzz bench t browser clean
+.PHONY: all deps deps-test run test unit fuzz-smoke fuzz bench t browser clean \
+	peer peer-test
 
 all: $(MODULE)
 
@@ -119,6 +120,22 @@ bench: deps $(BENCH_BINS)
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_T) $< $(LIB_SRCS) $(LIBS_T) -o $@
+
+# The test peer: a WebRTC endpoint without a browser, and the load
+# generator of the SFU benchmark. Optimised, no sanitizers: it must cost
+# much less per packet than the server it measures.
+PEER       := $(BUILD)/peer/parley-peer
+PEER_SRCS  := $(wildcard tests/peer/*.c)
+PEER_HDRS  := $(wildcard tests/peer/*.h)
+PEER_LIB   := $(addprefix relay/parley_,demux.c dtls.c glib.c ice.c rtcp.c \
+              rtp.c sdp.c srtp.c stun.c)
+
+peer: $(PEER)
+
+$(PEER): $(PEER_SRCS) $(PEER_HDRS) $(PEER_LIB) $(RELAY_HDRS) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_T) -Itests/peer $(PEER_SRCS) $(PEER_LIB) $(LIBS_T) \
+		-lwslay -ljansson -o $@
 
 t: $(MODULE)
 	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \
