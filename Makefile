@@ -61,6 +61,7 @@ test: deps-test
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) t
+	$(MAKE) peer-test
 	$(MAKE) browser
 
 unit: $(UNIT_BINS)
@@ -136,6 +137,12 @@ $(PEER): $(PEER_SRCS) $(PEER_HDRS) $(PEER_LIB) $(RELAY_HDRS) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_T) -Itests/peer $(PEER_SRCS) $(PEER_LIB) $(LIBS_T) \
 		-lwslay -ljansson -o $@
+
+# Media through nginx without a browser (tests/peer/run.sh); set
+# PARLEY_PEER_CROSS_WORKER=1 for the cases across workers.
+peer-test: $(MODULE) $(PEER)
+	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) PARLEY_PEER=$(PEER) \
+		bash tests/peer/run.sh
 
 t: $(MODULE)
 	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \

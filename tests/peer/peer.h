@@ -339,6 +339,7 @@ struct peer_run_s {
     peer_party_t          *parties;
     peer_stats_t           stats;
     unsigned               failures;
+    unsigned               ended:1;        /* the conversation closed */
     char                   first_failure[320];
     const char            *janus_pin;
     uint64_t               janus_room;

@@ -669,6 +669,17 @@ peer_run(peer_main_t *m)
             break;
         }
 
+        if (m->run.ended) {
+            if (m->phase != PEER_PHASE_MEASURE) {
+                m->run.failures++;
+                snprintf(m->run.first_failure, sizeof(m->run.first_failure),
+                         "the conversation closed before the measurement");
+                peer_phase(m, PEER_PHASE_MEASURE);
+            }
+            peer_phase(m, PEER_PHASE_DONE);
+            break;
+        }
+
         if (now >= next_tick) {
             peer_start_parties(m);
             peer_tick_parties(m, now);

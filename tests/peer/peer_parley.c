@@ -154,8 +154,14 @@ peer_parley_on_message(peer_party_t *p, json_t *msg)
     } else if (strcmp(type, "error") == 0) {
         peer_parley_on_error(p, msg);
 
-    } else if (strcmp(type, "closed") == 0 || strcmp(type, "left") == 0) {
-        peer_party_fail(p, "the conversation ended (%s)", type);
+    } else if (strcmp(type, "closed") == 0) {
+        /* the organiser left: the run ends, what it measured stands */
+        peer_log("%s: the conversation was closed (%s)", p->name,
+                 json_string_value(json_object_get(msg, "reason")) ?: "?");
+        p->run->ended = 1;
+
+    } else if (strcmp(type, "left") == 0) {
+        peer_party_fail(p, "the server says we left the conversation");
     }
 
     /* participant-joined, participant-left, roster, pong: nothing to do */
