@@ -128,6 +128,7 @@ struct peer_conn_s {
 
     /* the direct path once secure */
     int                        fd;
+    char                       local_ufrag[PARLEY_ICE_UFRAG_MAX + 1];
     struct sockaddr_storage    remote;
     socklen_t                  remote_len;
     uint64_t                   next_consent_ms;
@@ -156,7 +157,6 @@ struct peer_loop_s {
     parley_glib_pump_t        *pump;
     uint64_t                   glib_deadline_ms;   /* 0: none */
     unsigned char              pumped[PEER_FD_MAX];   /* GLib watches it */
-    peer_conn_t               *direct[PEER_FD_MAX];   /* read it directly */
     peer_io_handler_pt         handler[PEER_FD_MAX];  /* other fds */
     void                      *owner[PEER_FD_MAX];
     uint32_t                   events[PEER_FD_MAX];

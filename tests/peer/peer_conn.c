@@ -4,13 +4,11 @@
  * OpenSSL DTLS client keys SRTP (RFC 5763: a=setup:active), libsrtp2
  * protects what is sent and unprotects what arrives.
  *
- * Once SRTP is keyed the connection goes direct: the loop hands the
- * selected socket's readiness to peer_conn_on_readable(), which drains it
- * with recvmmsg(), and sends go out with sendto() on that socket. libnice
- * then hears nothing more, so the consent checks (RFC 7675) are ours:
- * Binding requests with the server's credentials every PEER_CONSENT_MS.
- * libnice's own consent timer eventually calls its pair dead; nothing
- * uses libnice's send path after the switch, so that is harmless.
+ * Once SRTP is keyed the connection goes direct: it keeps the selected
+ * socket, libnice's agent is destroyed, peer_conn_on_readable() drains the
+ * socket with recvmmsg() and sends go out with sendto() on it. The consent
+ * checks (RFC 7675) are then ours: Binding requests with the server's
+ * credentials every PEER_CONSENT_MS, their answers authenticated.
  */
 
 #define _GNU_SOURCE
@@ -19,7 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <arpa/inet.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -108,30 +108,71 @@ peer_conn_dtls_send(void *data, const uint8_t *buf, size_t len)
 }
 
 
+/*
+ * libnice found the pair; the connection now keeps the selected socket and
+ * lets libnice go. The socket is duplicated first, and its old number
+ * taken out of epoll while it is still open (an epoll registration lives
+ * as long as the file, whichever number closes), then the agent is
+ * destroyed: no GLib source, timer or consent of libnice's is left to
+ * wake the loop for this connection. Destruction is deferred by parley_ice
+ * when this runs from libnice's own callback, as it does.
+ */
 static void
 peer_conn_go_direct(peer_conn_t *c)
 {
-    int                      fd;
+    int                      fd, dup_fd, one;
+    const char              *ufrag, *pwd;
     struct sockaddr_storage  remote;
 
     fd = parley_ice_selected_fd(c->ice);
 
-    if (fd < 0 || fd >= PEER_FD_MAX || !c->loop->pumped[fd]
+    if (fd < 0 || fd >= PEER_FD_MAX
         || parley_ice_selected_pair(c->ice, NULL, &remote) != PARLEY_ICE_OK)
     {
         /* stay on libnice's path: slower, still correct */
         return;
     }
 
+    dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (dup_fd == -1 || dup_fd >= PEER_FD_MAX) {
+        if (dup_fd != -1) {
+            close(dup_fd);
+        }
+        return;
+    }
+
+    if (c->loop->pumped[fd]) {
+        (void) epoll_ctl(c->loop->ep, EPOLL_CTL_DEL, fd, NULL);
+        c->loop->pumped[fd] = 0;
+    }
+
+    /*
+     * The kernel's arrival time, so that latency does not include how long
+     * a batching loop let the datagram wait in the socket.
+     */
+    one = 1;
+    (void) setsockopt(dup_fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+
+    if (peer_loop_add(c->loop, dup_fd, EPOLLIN, peer_conn_on_readable, c)
+        != 0)
+    {
+        close(dup_fd);
+        return;
+    }
+
+    parley_ice_local_credentials(c->ice, &ufrag, &pwd);
+    snprintf(c->local_ufrag, sizeof(c->local_ufrag), "%s", ufrag);
+
     c->remote = remote;
     c->remote_len = remote.ss_family == AF_INET6
                     ? sizeof(struct sockaddr_in6)
                     : sizeof(struct sockaddr_in);
-    c->fd = fd;
-    c->loop->direct[fd] = c;
-    c->loop->handler[fd] = peer_conn_on_readable;
+    c->fd = dup_fd;
     c->next_consent_ms = peer_now_ms();
     c->last_consent_ok_ms = peer_now_ms();
+
+    parley_ice_destroy(c->ice);
+    c->ice = NULL;
 }
 
 
@@ -298,6 +339,36 @@ peer_conn_on_ice_data(void *arg, const uint8_t *buf, size_t len)
 }
 
 
+/* SO_TIMESTAMPNS is CLOCK_REALTIME; the trailer's time is monotonic. */
+static uint64_t
+peer_conn_arrival(struct msghdr *h, uint64_t fallback)
+{
+    int64_t          t;
+    struct cmsghdr  *cm;
+    struct timespec  ts;
+    static int64_t   offset;
+
+    cm = CMSG_FIRSTHDR(h);
+
+    if (cm == NULL || cm->cmsg_level != SOL_SOCKET
+        || cm->cmsg_type != SCM_TIMESTAMPNS)
+    {
+        return fallback;
+    }
+
+    if (offset == 0) {
+        clock_gettime(CLOCK_REALTIME, &ts);
+        offset = (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec
+                 - (int64_t) peer_now_ns();
+    }
+
+    memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+    t = (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec - offset;
+
+    return t > 0 ? (uint64_t) t : fallback;
+}
+
+
 static void
 peer_conn_on_readable(void *owner, int fd, uint32_t events)
 {
@@ -307,6 +378,7 @@ peer_conn_on_readable(void *owner, int fd, uint32_t events)
     struct iovec     iov[PEER_BATCH];
     struct mmsghdr   msgs[PEER_BATCH];
     static uint8_t   bufs[PEER_BATCH][PEER_PACKET_ROOM];
+    static uint8_t   ctl[PEER_BATCH][CMSG_SPACE(sizeof(struct timespec))];
 
     (void) events;
 
@@ -316,6 +388,8 @@ peer_conn_on_readable(void *owner, int fd, uint32_t events)
         memset(&msgs[i].msg_hdr, 0, sizeof(struct msghdr));
         msgs[i].msg_hdr.msg_iov = &iov[i];
         msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_control = ctl[i];
+        msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i]);
     }
 
     /* level-triggered: what is left is reported again next turn */
@@ -329,7 +403,8 @@ peer_conn_on_readable(void *owner, int fd, uint32_t events)
     now = peer_now_ns();
 
     for (i = 0; i < n; i++) {
-        peer_conn_datagram(c, bufs[i], msgs[i].msg_len, now);
+        peer_conn_datagram(c, bufs[i], msgs[i].msg_len,
+                           peer_conn_arrival(&msgs[i].msg_hdr, now));
 
         if (c->fd == -1) {
             return;                 /* freed or failed by a callback */
@@ -566,15 +641,14 @@ peer_conn_send_consent(peer_conn_t *c, uint64_t now)
     char                   username[2 * PARLEY_SDP_ICE_LEN + 2];
     size_t                 len;
     uint8_t                buf[512];
-    const char            *ufrag, *pwd;
     parley_stun_request_t  req;
 
     if (!c->have_key) {
         return;
     }
 
-    parley_ice_local_credentials(c->ice, &ufrag, &pwd);
-    snprintf(username, sizeof(username), "%s:%s", c->remote_ufrag, ufrag);
+    snprintf(username, sizeof(username), "%s:%s", c->remote_ufrag,
+             c->local_ufrag);
 
     memset(&req, 0, sizeof(req));
     (void) RAND_bytes(req.tid, sizeof(req.tid));
@@ -600,11 +674,11 @@ peer_conn_send_consent(peer_conn_t *c, uint64_t now)
 void
 peer_conn_tick(peer_conn_t *c, uint64_t now)
 {
-    if (c->state == PEER_CONN_FAILED || c->ice == NULL) {
+    if (c->state == PEER_CONN_FAILED) {
         return;
     }
 
-    if (c->state == PEER_CONN_ICE && c->dtls != NULL
+    if (c->state == PEER_CONN_ICE && c->dtls != NULL && c->ice != NULL
         && c->ice_state == PARLEY_ICE_CONNECTED)
     {
         /* RFC 5763 5: the active side starts once ICE has a pair */
@@ -694,8 +768,8 @@ void
 peer_conn_free(peer_conn_t *c)
 {
     if (c->fd != -1) {
-        c->loop->direct[c->fd] = NULL;
-        c->loop->handler[c->fd] = NULL;
+        peer_loop_del(c->loop, c->fd);
+        close(c->fd);
         c->fd = -1;
     }
 

@@ -2,10 +2,9 @@
  * The peer's epoll loop, with libnice's GMainContext driven through
  * parley_glib's pump (see relay/parley_glib.h for the contract).
  *
- * Every fd GLib watches is registered level-triggered as the pump asks.
- * When such an fd belongs to a connection that went direct (secure), the
- * loop reads it for the connection instead of telling GLib, so libnice
- * never sees it again; any other fd has its own handler.
+ * Every fd GLib watches is registered level-triggered as the pump asks;
+ * any other fd (WebSockets, the sockets connections keep once secure) has
+ * its own handler.
  */
 
 #define _GNU_SOURCE
@@ -182,14 +181,14 @@ peer_loop_apply(peer_loop_t *l, const parley_glib_watch_t *w)
     for (i = 0; i < w->nremoved; i++) {
         fd = w->removed[i].fd;
 
+        /* handed over to a connection already (peer_conn_go_direct) */
+        if (!l->pumped[fd]) {
+            continue;
+        }
+
         /* a closed fd left epoll with its file; its number may be reused */
         if (!w->removed[i].closed) {
             (void) epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
-        }
-
-        if (l->direct[fd] != NULL) {
-            l->handler[fd] = NULL;
-            l->direct[fd] = NULL;
         }
 
         l->pumped[fd] = 0;
@@ -248,10 +247,7 @@ peer_loop_once(peer_loop_t *l, int max_ms)
     for (i = 0; i < n; i++) {
         fd = (int) evs[i].data.u64;
 
-        if (l->direct[fd] != NULL) {
-            l->handler[fd](l->direct[fd], fd, evs[i].events);
-
-        } else if (l->pumped[fd]) {
+        if (l->pumped[fd]) {
             ready[npump].fd = fd;
             ready[npump].revents = (unsigned short) evs[i].events;
             npump++;
