@@ -125,6 +125,7 @@ struct peer_conn_s {
     parley_stun_key_t          remote_key;
     unsigned                   have_key:1;
     unsigned                   dtls_started:1;
+    unsigned                   dtls_server:1;
 
     /* the direct path once secure */
     int                        fd;
@@ -200,6 +201,9 @@ int peer_conn_send_rtcp(peer_conn_t *c, uint8_t *buf, size_t len);
 void peer_conn_fingerprint(peer_conn_t *c, char *out, size_t size);
 void peer_conn_free(peer_conn_t *c);
 const char *peer_conn_state_str(peer_conn_state_t s);
+
+/* Where host candidates are gathered: --local-address, 127.0.0.1 */
+extern const char  *peer_local_address;
 
 /* The process's DTLS identity, made once. */
 parley_dtls_identity_t *peer_identity(void);
@@ -301,6 +305,7 @@ typedef struct {
 } peer_signaling_t;
 
 extern const peer_signaling_t  peer_signaling_parley;
+extern const peer_signaling_t  peer_signaling_janus;
 
 
 struct peer_party_s {

@@ -34,6 +34,9 @@
 #define PEER_SETUP_MS   20000      /* ICE and DTLS must be done by then */
 
 
+const char  *peer_local_address = "127.0.0.1";
+
+
 static void peer_conn_on_readable(void *owner, int fd, uint32_t events);
 static void peer_conn_fail(peer_conn_t *c, const char *why);
 
@@ -442,7 +445,9 @@ peer_conn_gather(peer_conn_t *c, const char *creds[2])
 {
     parley_ice_rc_t        rc;
     parley_ice_options_t   o;
-    static const char     *addrs[] = { "127.0.0.1" };
+    const char            *addrs[1];
+
+    addrs[0] = peer_local_address;
 
     memset(&o, 0, sizeof(o));
     o.mode = PARLEY_ICE_FULL_CONTROLLING;
@@ -485,14 +490,17 @@ peer_conn_make_dtls(peer_conn_t *c, const parley_sdp_media_t *m, char *err,
     fp.len = m->fingerprint.len;
     memcpy(fp.digest, m->fingerprint.bytes, fp.len);
 
-    if (m->setup == PARLEY_SDP_SETUP_ACTIVE) {
-        snprintf(err, errlen, "the remote wants to be the DTLS client "
-                 "(a=setup:active); the test peer is always the client");
-        return -1;
-    }
+    (void) err;
+    (void) errlen;
 
+    /*
+     * RFC 5763 5: we answer a=setup:active, or offer actpass; an answerer
+     * that picks active (Janus does) makes us the server.
+     */
     memset(&dc, 0, sizeof(dc));
-    dc.role = PARLEY_DTLS_ROLE_CLIENT;
+    dc.role = m->setup == PARLEY_SDP_SETUP_ACTIVE ? PARLEY_DTLS_ROLE_SERVER
+                                                   : PARLEY_DTLS_ROLE_CLIENT;
+    c->dtls_server = dc.role == PARLEY_DTLS_ROLE_SERVER;
     dc.fingerprints = &fp;
     dc.nfingerprints = 1;
     dc.handler.data = c;
@@ -684,7 +692,9 @@ peer_conn_tick(peer_conn_t *c, uint64_t now)
         /* RFC 5763 5: the active side starts once ICE has a pair */
         c->state = PEER_CONN_DTLS;
         c->dtls_started = 1;
-        (void) parley_dtls_start(c->dtls);
+        if (!c->dtls_server) {
+            (void) parley_dtls_start(c->dtls);
+        }
     }
 
     if (c->dtls != NULL && c->dtls_started

@@ -86,8 +86,9 @@ usage(void)
     fputs(
 "usage: parley-peer --url ws://127.0.0.1:PORT/ws [options]\n"
 "  --create            create a conversation (its id goes to stdout and\n"
-"                      --room-file as \"ROOM WORKER\")\n"
-"  --room ID           join conversation ID\n"
+"                      --room-file as \"ROOM WORKER\"); with janus, the\n"
+"                      publisher's feed id stands for the room\n"
+"  --room ID           join conversation ID (janus: subscribe feed ID)\n"
 "  --publish           publish audio (Opus-like) and video (VP8-like)\n"
 "  --subscribe         subscribe and check what arrives\n"
 "  --subscribers N     subscriber connections in this process (1)\n"
@@ -103,8 +104,10 @@ usage(void)
 "  --max-loss PCT      fail above this loss (1.0)\n"
 "  --min-packets N     fail if a subscriber got fewer in the window (1)\n"
 "  --server-pids P,..  measure these processes' CPU time and PSS\n"
-"  --signaling NAME    parley (the default and only one)\n"
+"  --signaling NAME    parley (default) or janus (VideoRoom)\n"
+"  --janus-room N      the VideoRoom room (janus; created if absent)\n"
 "  --room-file PATH    where --create writes the room\n"
+"  --local-address IP  gather the host candidate there (127.0.0.1)\n"
 "  -v                  log connection events; -vv also signaling\n"
 "Prints one JSON summary line; exits 1 when a check fails, 2 on bad use.\n",
         stderr);
@@ -177,8 +180,10 @@ peer_options(peer_main_t *m, int argc, char **argv)
         { "min-packets", required_argument, NULL, 'm' },
         { "server-pids", required_argument, NULL, 'P' },
         { "signaling", required_argument, NULL, 'g' },
+        { "janus-room", required_argument, NULL, 'J' },
         { "room-file", required_argument, NULL, 'f' },
         { "batch-ms", required_argument, NULL, 'B' },
+        { "local-address", required_argument, NULL, 'L' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -193,6 +198,7 @@ peer_options(peer_main_t *m, int argc, char **argv)
         case 'p': m->publish = 1; break;
         case 's': m->subscribe = 1; break;
         case 'f': r->room_file = optarg; break;
+        case 'L': peer_local_address = optarg; break;
         case 'v': peer_verbose++; break;
         case 'P':
             if (peer_parse_pids(m, optarg) != 0) {
@@ -202,8 +208,11 @@ peer_options(peer_main_t *m, int argc, char **argv)
         case 'g':
             if (strcmp(optarg, "parley") == 0) {
                 r->signaling = &peer_signaling_parley;
+            } else if (strcmp(optarg, "janus") == 0) {
+                r->signaling = &peer_signaling_janus;
             } else {
-                peer_log("--signaling: \"%s\" is not parley", optarg);
+                peer_log("--signaling: \"%s\" is neither parley nor janus",
+                         optarg);
                 return -1;
             }
             break;
@@ -269,6 +278,12 @@ peer_options(peer_main_t *m, int argc, char **argv)
             }
             m->batch_ms = (unsigned) v;
             break;
+        case 'J':
+            if (peer_number("--janus-room", optarg, 1, 1e15, &v) != 0) {
+                return -1;
+            }
+            r->janus_room = (uint64_t) v;
+            break;
         default:
             return -1;
         }
@@ -281,6 +296,11 @@ peer_options(peer_main_t *m, int argc, char **argv)
 
     if (r->url == NULL) {
         peer_log("--url is required");
+        return -1;
+    }
+
+    if (r->signaling == &peer_signaling_janus && r->janus_room == 0) {
+        peer_log("--signaling janus needs --janus-room");
         return -1;
     }
 
@@ -509,9 +529,7 @@ peer_start_parties(peer_main_t *m)
     while (m->started < m->run.nparties && busy < m->concurrency) {
         p = &m->run.parties[m->started];
 
-        if (!p->creator && m->run.room[0] == '\0'
-            && m->run.janus_room == 0)
-        {
+        if (!p->creator && m->run.room[0] == '\0') {
             return;                 /* the creator has not created yet */
         }
 

@@ -251,6 +251,10 @@ peer_party_parse(peer_party_t *p, const char *sdp, const char *what)
 
     d = peer_sdp_scratch();
 
+    if (peer_verbose > 2) {
+        peer_log("%s: the server's %s:\n%s", p->name, what, sdp);
+    }
+
     if (parley_sdp_parse(d, sdp, strlen(sdp), 0, &err) != PARLEY_SDP_OK) {
         peer_party_fail(p, "the server's %s does not parse: %s", what,
                         err.msg);
