@@ -31,7 +31,7 @@ FUZZ_SECONDS       ?= 300
 MOD_SRCS   := $(wildcard ngx_module/*.c ngx_module/*.h ngx_module/app/*) \
               $(SHM_SRCS) $(SHM_HDRS)
 
-.PHONY: all deps deps-test run test unit fuzz-smoke fuzz bench t browser clean \
+.PHONY: all deps deps-test deps-bench run test unit fuzz-smoke fuzz bench t browser clean \
 	peer peer-test
 
 all: $(MODULE)
@@ -41,6 +41,9 @@ deps:
 
 deps-test:
 	@sh tools/deps.sh test
+
+deps-bench:
+	@sh tools/deps.sh bench
 
 $(BUILD)/Makefile: config tools/build.sh tools/embed-assets.sh \
 		$(wildcard ngx_module/app/*) | deps
@@ -115,8 +118,13 @@ fuzz: $(FUZZ_BINS)
 BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
-bench: deps $(BENCH_BINS)
-	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
+# tests/bench/sfu.sh, the SFU benchmark, drives nginx + parley and Janus
+# with the test peer and quotes the bare loop of bench_srtp's output.
+bench: deps-bench $(BENCH_BINS) $(MODULE) $(PEER)
+	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b > $$b.txt; \
+		cat $$b.txt; done
+	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) PARLEY_PEER=$(PEER) \
+		bash tests/bench/sfu.sh $(BUILD)/bench/bench_srtp.txt
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
