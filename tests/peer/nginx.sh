@@ -61,7 +61,9 @@ http {
     parley_ice_ports $_ice_ports;
 
     server {
-        listen 127.0.0.1:$_port;
+        # reuseport: the kernel spreads connections over the workers;
+        # without it an idle worker takes nearly all of them
+        listen 127.0.0.1:$_port reuseport;
 
         location /ws {
             parley_signaling;
