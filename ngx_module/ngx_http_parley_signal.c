@@ -21,6 +21,7 @@
 #define NGX_HTTP_PARLEY_REF_MAX      64
 #define NGX_HTTP_PARLEY_ROOM_ID_LEN  16
 #define NGX_HTTP_PARLEY_SDP_LIMIT    65536
+#define NGX_HTTP_PARLEY_SCREENS      4       /* screen mids in a publish */
 
 
 typedef struct {
@@ -67,6 +68,8 @@ static ngx_int_t ngx_http_parley_msg_subscribe(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_subscribe_answer(
     ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_media_ready(ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_screen_mids(ngx_http_parley_req_t *req,
+    ngx_array_t *screen);
 
 static ngx_int_t ngx_http_parley_error(ngx_http_parley_session_t *s,
     json_t *ref, const char *code, const char *field, const char *fmt, ...);
@@ -507,11 +510,18 @@ ngx_http_parley_msg_publish(ngx_http_parley_req_t *req)
 {
     json_t                     *msg;
     ngx_int_t                   rc;
-    ngx_str_t                   answer;
+    ngx_str_t                   answer, mids[NGX_HTTP_PARLEY_SCREENS];
+    ngx_array_t                 screen;
     const char                 *sdp, *error;
     ngx_http_parley_session_t  *s;
 
     s = req->session;
+
+    screen.elts = mids;
+    screen.nelts = 0;
+    screen.size = sizeof(ngx_str_t);
+    screen.nalloc = NGX_HTTP_PARLEY_SCREENS;
+    screen.pool = NULL;
 
     if (ngx_http_parley_media_ready(req) != NGX_OK) {
         return NGX_OK;
@@ -524,8 +534,12 @@ ngx_http_parley_msg_publish(ngx_http_parley_req_t *req)
         return NGX_OK;
     }
 
-    rc = ngx_http_parley_media_publish(s, sdp, ngx_strlen(sdp), &answer,
-                                       &error);
+    if (ngx_http_parley_screen_mids(req, &screen) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_parley_media_publish(s, sdp, ngx_strlen(sdp), &screen,
+                                       &answer, &error);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_parley_error(s, req->ref, error, "sdp",
@@ -542,6 +556,62 @@ ngx_http_parley_msg_publish(ngx_http_parley_req_t *req)
                     "sdp", (char *) answer.data, answer.len);
 
     return ngx_http_parley_answer(req, msg);
+}
+
+
+/*
+ * "screen": the mids of the offer's sections that share a screen, so
+ * that others can show them as such. Optional; at most
+ * NGX_HTTP_PARLEY_SCREENS strings of at most 32 bytes.
+ */
+
+static ngx_int_t
+ngx_http_parley_screen_mids(ngx_http_parley_req_t *req, ngx_array_t *screen)
+{
+    json_t      *list, *mid;
+    size_t       i;
+    ngx_str_t   *elt;
+    const char  *text;
+
+    list = json_object_get(req->msg, "screen");
+
+    if (list == NULL) {
+        return NGX_OK;
+    }
+
+    if (!json_is_array(list)) {
+        (void) ngx_http_parley_error(req->session, req->ref, "wrong_type",
+                                     "screen", "\"screen\" is an array of "
+                                     "mids");
+        return NGX_ERROR;
+    }
+
+    if (json_array_size(list) > screen->nalloc) {
+        (void) ngx_http_parley_error(req->session, req->ref, "too_long",
+                                     "screen", "\"screen\" has at most %d "
+                                     "mids", NGX_HTTP_PARLEY_SCREENS);
+        return NGX_ERROR;
+    }
+
+    json_array_foreach(list, i, mid) {
+        text = json_string_value(mid);
+
+        if (text == NULL || json_string_length(mid) > 32
+            || json_string_length(mid) != ngx_strlen(text))
+        {
+            (void) ngx_http_parley_error(req->session, req->ref,
+                                         "invalid_value", "screen",
+                                         "\"screen\" holds mids: strings "
+                                         "of 1 to 32 bytes");
+            return NGX_ERROR;
+        }
+
+        elt = (ngx_str_t *) screen->elts + screen->nelts++;
+        elt->data = (u_char *) text;
+        elt->len = ngx_strlen(text);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -576,26 +646,90 @@ ngx_http_parley_media_ready(ngx_http_parley_req_t *req)
 static ngx_int_t
 ngx_http_parley_msg_subscribe(ngx_http_parley_req_t *req)
 {
-    json_t       *msg;
     ngx_int_t     rc;
-    ngx_str_t     offer;
     const char   *error;
 
     if (ngx_http_parley_media_ready(req) != NGX_OK) {
         return NGX_OK;
     }
 
-    rc = ngx_http_parley_media_subscribe(req->session, &offer, &error);
+    rc = ngx_http_parley_media_subscribe(req->session, &error);
 
     if (rc != NGX_OK) {
         return ngx_http_parley_error(req->session, req->ref, error, NULL,
                                      "no subscribe offer: %s", error);
     }
 
-    msg = json_pack("{s:s, s:s%}", "type", "subscribe-offer",
-                    "sdp", (char *) offer.data, offer.len);
+    return NGX_OK;
+}
 
-    return ngx_http_parley_answer(req, msg);
+
+/*
+ * "subscribe-offer", now or whenever the room's tracks change: the SDP,
+ * and whose track each active section carries.
+ */
+
+ngx_int_t
+ngx_http_parley_signal_subscribe_offer(ngx_http_parley_session_t *s,
+    ngx_str_t *sdp, ngx_http_parley_offer_track_t *tracks, ngx_uint_t n)
+{
+    json_t      *msg, *list;
+    ngx_uint_t   i;
+    u_char       id[NGX_INT64_LEN + 1];
+
+    list = json_array();
+
+    for (i = 0; list && i < n; i++) {
+        *ngx_sprintf(id, "%uL", tracks[i].participant) = '\0';
+
+        if (json_array_append_new(list,
+                json_pack("{s:s, s:s, s:s}", "mid", (char *) tracks[i].mid,
+                          "participant", (char *) id,
+                          "kind", tracks[i].kind))
+            != 0)
+        {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+
+    if (list == NULL) {
+        return NGX_ERROR;
+    }
+
+    msg = json_pack("{s:s, s:s%, s:o}", "type", "subscribe-offer",
+                    "sdp", (char *) sdp->data, sdp->len, "tracks", list);
+
+    return ngx_http_parley_send(s, msg);
+}
+
+
+/* The session's room has tracks published or unpublished: tell its workers. */
+
+void
+ngx_http_parley_signal_tracks_changed(ngx_http_parley_session_t *s)
+{
+    parley_dir_t             *dir;
+    parley_event_t            ev;
+    ngx_http_parley_slots_t   slots;
+
+    dir = ngx_http_parley_worker.dir;
+
+    ngx_memzero(&ev, sizeof(parley_event_t));
+    ev.code = PARLEY_EV_TRACKS;
+    ev.room_uid = s->room->node.key;
+    ev.room = s->room->index;
+    ev.participant = s->participant;
+    ev.participant_id = s->participant_id;
+
+    parley_dir_lock(dir, ngx_http_parley_worker.pid);
+
+    if (parley_dir_room(dir, ev.room)->uid == ev.room_uid) {
+        ngx_http_parley_slots_locked(dir, ev.room, &slots);
+        ngx_http_parley_announce(&slots, &ev);
+    }
+
+    parley_dir_unlock(dir, ngx_http_parley_worker.pid);
 }
 
 
@@ -732,7 +866,21 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
 
     dir = ngx_http_parley_worker.dir;
 
+    if (ev->code == PARLEY_EV_KEYFRAME) {
+        ngx_http_parley_media_keyframe(ev->participant, ev->track_uid);
+        return;
+    }
+
     room = ngx_http_parley_room_lookup(ev->room_uid);
+
+    if (ev->code == PARLEY_EV_TRACKS) {
+        if (room || ev->room_uid == 0) {
+            ngx_http_parley_media_tracks_changed(room);
+        }
+
+        return;
+    }
+
     if (room == NULL) {
         return;
     }
@@ -776,6 +924,9 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
 
         ngx_http_parley_room_broadcast(room, msg, ev->participant_id,
                                        UINT64_MAX);
+
+        /* a worker that died took its tracks with it */
+        ngx_http_parley_media_tracks_changed(room);
         return;
 
     case PARLEY_EV_CLOSED:
@@ -1340,6 +1491,8 @@ ngx_http_parley_room_detach(ngx_http_parley_session_t *s)
     if (room == NULL) {
         return;
     }
+
+    ngx_http_parley_media_session_closed(s);
 
     ngx_queue_remove(&s->room_queue);
     ngx_queue_init(&s->room_queue);

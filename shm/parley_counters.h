@@ -44,7 +44,14 @@
     X(rtp_bytes_in, "bytes of RTP packets received and decrypted")           \
     X(rtcp_in, "RTCP compound packets received and decrypted")             \
     X(rtp_out, "RTP packets forwarded to subscribers")                       \
-    X(plis_sent, "keyframe requests (PLI) sent to publishers")
+    X(plis_sent, "keyframe requests (PLI) sent to publishers")             \
+    X(keyframes_asked, "keyframe requests passed to another worker")        \
+    X(tracks_published, "tracks published into the shared track table")    \
+    X(rtp_unforwarded, "RTP packets not forwarded: unknown SSRC, too "      \
+                       "large for a ring slot, or no room in the table")    \
+    X(ring_laps, "times a reader fell a ring behind and skipped packets") \
+    X(ring_missed, "packets a reader skipped after falling behind")        \
+    X(offers_sent, "subscribe offers sent (first and renegotiations)")
 
 
 typedef struct {

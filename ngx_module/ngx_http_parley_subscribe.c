@@ -1,0 +1,1170 @@
+/*
+ * parley: the shared track table in a worker.
+ *
+ * A publisher's worker owns its tracks: it publishes each into the table
+ * in shared memory, writes every decrypted packet once into the track's
+ * ring, and after each receive batch marks the tracks it wrote, which
+ * wakes (once) every worker with subscribers to them, itself included.
+ * A woken worker collects the marked tracks, reads their rings and sends
+ * each packet to its subscribers, rewritten and encrypted per leg, in
+ * sendmmsg batches. Signaling and media of one participant stay in the
+ * worker that holds its WebSocket; only packets and keyframe requests
+ * cross workers.
+ *
+ * A subscriber's peer connection has one section per track it receives.
+ * When the room's tracks change, the table's owner tells every worker of
+ * the room (PARLEY_EV_TRACKS), and each offers its subscribers the new set:
+ * mids are kept, an ended track's section becomes inactive, a new track
+ * takes an inactive section of its kind or a new one (RFC 8829 5.2.2).
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_parley_media.h"
+
+
+#define NGX_HTTP_PARLEY_PLI_GAP       300     /* ms between asked keyframes */
+
+
+static void ngx_http_parley_fan_out(ngx_http_parley_local_t *lt,
+    uint8_t *buf, size_t len);
+static ngx_uint_t ngx_http_parley_reconcile(ngx_http_parley_pc_t *pc);
+static ngx_http_parley_leg_t *ngx_http_parley_leg_free(
+    ngx_http_parley_pc_t *pc, parley_sdp_kind_t kind);
+static void ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg,
+    uint32_t index, parley_track_t *rec);
+static void ngx_http_parley_leg_map(ngx_http_parley_leg_t *leg,
+    parley_track_t *rec);
+static void ngx_http_parley_leg_stop_locked(ngx_http_parley_leg_t *leg);
+static ngx_int_t ngx_http_parley_offer(ngx_http_parley_pc_t *pc);
+static ngx_int_t ngx_http_parley_offer_write(ngx_http_parley_pc_t *pc,
+    ngx_str_t *text);
+static void ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg);
+static void ngx_http_parley_track_pli(ngx_http_parley_track_t *t);
+static ngx_http_parley_leg_t *ngx_http_parley_leg_by_ssrc(
+    ngx_http_parley_pc_t *pc, uint32_t ssrc);
+static void ngx_http_parley_tracks_announce(ngx_http_parley_pc_t *pc);
+
+
+static const char  *ngx_http_parley_track_kinds[] = {
+    "", "audio", "video", "screen"
+};
+
+
+ngx_int_t
+ngx_http_parley_tracks_start(ngx_cycle_t *cycle)
+{
+    uint32_t                  i;
+    parley_tracks_t          *tracks;
+    ngx_http_parley_media_t  *m;
+
+    m = &ngx_http_parley_media;
+    tracks = ngx_http_parley_worker.tracks;
+
+    if (tracks == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "parley: no track table");
+        return NGX_ERROR;
+    }
+
+    m->tracks = tracks;
+    m->max_tracks = tracks->geometry.max_tracks;
+
+    m->local = ngx_calloc(m->max_tracks * sizeof(ngx_http_parley_local_t),
+                          cycle->log);
+    m->owned = ngx_calloc(m->max_tracks * sizeof(ngx_http_parley_track_t *),
+                          cycle->log);
+    m->dirty = ngx_alloc(m->max_tracks * sizeof(uint32_t), cycle->log);
+    m->collected = ngx_alloc(m->max_tracks * sizeof(uint32_t), cycle->log);
+    m->packet = ngx_alloc(tracks->geometry.slot_size, cycle->log);
+
+    if (m->local == NULL || m->owned == NULL || m->dirty == NULL
+        || m->collected == NULL || m->packet == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < m->max_tracks; i++) {
+        ngx_queue_init(&m->local[i].legs);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_parley_tracks_stop(void)
+{
+    ngx_http_parley_media_t  *m;
+
+    m = &ngx_http_parley_media;
+
+    ngx_free(m->local);
+    ngx_free(m->owned);
+    ngx_free(m->dirty);
+    ngx_free(m->collected);
+    ngx_free(m->packet);
+
+    m->tracks = NULL;
+    m->local = NULL;
+    m->owned = NULL;
+}
+
+
+/*
+ * The publisher's tracks not yet in the table go in; the room's workers
+ * are told. A full table is the operator's to fix (parley_max_tracks):
+ * the track is then received but not forwarded.
+ */
+
+void
+ngx_http_parley_tracks_publish(ngx_http_parley_pc_t *pc)
+{
+    uint32_t                   index;
+    ngx_uint_t                 i, added;
+    parley_rc_t                rc;
+    parley_track_info_t        info;
+    ngx_http_parley_media_t   *m;
+    ngx_http_parley_track_t   *t;
+    ngx_http_parley_session_t *s;
+
+    m = &ngx_http_parley_media;
+    s = pc->session;
+    added = 0;
+
+    if (s->room == NULL) {
+        return;
+    }
+
+    for (i = 0; i < pc->ntracks; i++) {
+        t = &pc->tracks[i];
+        t->pc = pc;
+
+        if (t->uid) {
+            m->owned[t->index] = t;
+            continue;
+        }
+
+        ngx_memzero(&info, sizeof(parley_track_info_t));
+        info.room_uid = s->room->node.key;
+        info.publisher = s->participant_id;
+        info.owner = ngx_http_parley_worker.inbox;
+        info.kind = t->track_kind;
+        info.ssrc = t->ssrc;
+        info.rtx_ssrc = t->rtx_ssrc;
+        info.pt = t->pt;
+        info.rtx_pt = t->rtx_pt;
+        ngx_memcpy(info.ext, t->ext, sizeof(info.ext));
+        info.codec = ngx_http_parley_codecs[t->codec].name;
+        info.mid = (ngx_strlen(t->mid) <= PARLEY_TRACK_MID_MAX)
+                   ? (const char *) t->mid : NULL;
+
+        parley_tracks_lock(m->tracks, ngx_http_parley_worker.pid);
+        rc = parley_tracks_publish_locked(m->tracks, &info, &index);
+        parley_tracks_unlock(m->tracks, ngx_http_parley_worker.pid);
+
+        if (rc != PARLEY_OK) {
+            ngx_log_error(NGX_LOG_WARN, pc->timer.log, 0,
+                          "parley: a %s track is not forwarded: the track "
+                          "table is %s (parley_max_tracks %uD)",
+                          ngx_http_parley_track_kinds[t->track_kind],
+                          rc == PARLEY_ERR_FULL ? "full" : "refusing it",
+                          m->max_tracks);
+            continue;
+        }
+
+        t->index = index;
+        t->uid = parley_tracks_uid(m->tracks, index);
+        m->owned[index] = t;
+        added++;
+
+        ngx_http_parley_count(tracks_published);
+    }
+
+    if (added) {
+        ngx_http_parley_tracks_announce(pc);
+    }
+}
+
+
+/* Every track of the publisher still in the table leaves it. */
+
+void
+ngx_http_parley_tracks_unpublish(ngx_http_parley_pc_t *pc)
+{
+    ngx_uint_t                i, removed;
+    ngx_http_parley_media_t  *m;
+    ngx_http_parley_track_t  *t;
+
+    m = &ngx_http_parley_media;
+    removed = 0;
+
+    for (i = 0; i < pc->ntracks; i++) {
+        t = &pc->tracks[i];
+
+        if (t->uid == 0) {
+            continue;
+        }
+
+        parley_tracks_lock(m->tracks, ngx_http_parley_worker.pid);
+
+        if (parley_tracks_uid(m->tracks, t->index) == t->uid) {
+            parley_tracks_unpublish_locked(m->tracks, t->index);
+        }
+
+        parley_tracks_unlock(m->tracks, ngx_http_parley_worker.pid);
+
+        if (m->owned[t->index] == t) {
+            m->owned[t->index] = NULL;
+        }
+
+        t->uid = 0;
+        removed++;
+    }
+
+    if (removed) {
+        ngx_http_parley_tracks_announce(pc);
+    }
+}
+
+
+static void
+ngx_http_parley_tracks_announce(ngx_http_parley_pc_t *pc)
+{
+    if (pc->session->room) {
+        ngx_http_parley_signal_tracks_changed(pc->session);
+    }
+}
+
+
+/*
+ * A publisher's decrypted packet goes into its track's ring, once; the
+ * track is marked for the wake-ups after the receive batch.
+ */
+
+void
+ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
+    size_t len)
+{
+    uint32_t                  ssrc;
+    ngx_uint_t                i;
+    ngx_http_parley_media_t  *m;
+    ngx_http_parley_track_t  *t;
+
+    m = &ngx_http_parley_media;
+
+    if (len < 12) {
+        return;
+    }
+
+    ssrc = parley_rtp_get32(buf + 8);
+
+    for (i = 0; i < pc->ntracks; i++) {
+        t = &pc->tracks[i];
+
+        if (t->uid && (t->ssrc == ssrc || (t->rtx_ssrc && t->rtx_ssrc == ssrc)))
+        {
+            break;
+        }
+    }
+
+    if (i == pc->ntracks
+        || parley_ring_publish(parley_tracks_ring(m->tracks, t->index), buf,
+                               (uint32_t) len, 0)
+           != PARLEY_OK)
+    {
+        ngx_http_parley_count(rtp_unforwarded);
+        return;
+    }
+
+    if (!t->dirty) {
+        t->dirty = 1;
+        m->dirty[m->ndirty++] = t->index;
+    }
+
+    if (t->pli_wanted
+        && ngx_current_msec - t->last_pli >= NGX_HTTP_PARLEY_PLI_GAP)
+    {
+        ngx_http_parley_track_pli(t);
+    }
+}
+
+
+/* After a receive batch: one wake-up per worker that has new packets. */
+
+void
+ngx_http_parley_tracks_flush(void)
+{
+    uint16_t                  slot;
+    uint32_t                  i;
+    parley_slot_mask_t        wake;
+    ngx_http_parley_media_t  *m;
+    ngx_http_parley_track_t  *t;
+
+    m = &ngx_http_parley_media;
+
+    if (m->ndirty == 0) {
+        return;
+    }
+
+    ngx_memzero(&wake, sizeof(parley_slot_mask_t));
+
+    for (i = 0; i < m->ndirty; i++) {
+        t = m->owned[m->dirty[i]];
+
+        if (t) {
+            t->dirty = 0;
+        }
+
+        (void) parley_tracks_mark(m->tracks, m->dirty[i], &wake);
+    }
+
+    m->ndirty = 0;
+
+    for (slot = 0; slot < PARLEY_MAX_INBOXES; slot++) {
+        if (wake.bits[slot / 64] & ((uint64_t) 1 << (slot % 64))) {
+            ngx_http_parley_inbox_wake(slot);
+        }
+    }
+}
+
+
+/*
+ * Woken: the tracks with new packets, read from their rings up to their
+ * heads, each packet sent to this worker's subscribers of the track.
+ */
+
+void
+ngx_http_parley_media_collect(void)
+{
+    uint32_t                  i, n, len;
+    uint64_t                  meta, missed;
+    parley_rc_t               rc;
+    parley_ring_t            *ring;
+    ngx_http_parley_local_t  *lt;
+    ngx_http_parley_media_t  *m;
+
+    m = &ngx_http_parley_media;
+
+    if (m->tracks == NULL
+        || parley_tracks_collect(m->tracks, ngx_http_parley_worker.inbox,
+                                 m->collected, m->max_tracks, &n)
+           != PARLEY_OK)
+    {
+        return;
+    }
+
+    for (i = 0; i < n; i++) {
+        lt = &m->local[m->collected[i]];
+
+        if (lt->uid == 0
+            || parley_tracks_uid(m->tracks, m->collected[i]) != lt->uid)
+        {
+            continue;
+        }
+
+        ring = parley_tracks_ring(m->tracks, m->collected[i]);
+
+        for ( ;; ) {
+            missed = lt->reader.missed;
+
+            rc = parley_ring_read(ring, &lt->reader, m->packet,
+                                  m->tracks->geometry.slot_size, &len, &meta);
+
+            if (rc == PARLEY_OK) {
+                ngx_http_parley_fan_out(lt, m->packet, len);
+                continue;
+            }
+
+            if (rc != PARLEY_ERR_LAPPED) {
+                break;
+            }
+
+            ngx_http_parley_count(ring_laps);
+
+            if (ngx_http_parley_worker.counters) {
+                ngx_http_parley_worker.counters->ring_missed +=
+                                                lt->reader.missed - missed;
+            }
+        }
+    }
+
+    ngx_http_parley_send_flush();
+}
+
+
+static void
+ngx_http_parley_fan_out(ngx_http_parley_local_t *lt, uint8_t *buf,
+    size_t len)
+{
+    size_t                  out_len;
+    u_char                 *out;
+    ngx_queue_t            *q;
+    parley_rtp_header_t     h;
+    ngx_http_parley_leg_t  *leg;
+
+    if (parley_rtp_parse(buf, len, &h) != PARLEY_RTP_OK) {
+        return;
+    }
+
+    for (q = ngx_queue_head(&lt->legs);
+         q != ngx_queue_sentinel(&lt->legs);
+         q = ngx_queue_next(q))
+    {
+        leg = ngx_queue_data(q, ngx_http_parley_leg_t, queue);
+
+        if (leg->pc->peer == NULL || !parley_peer_secure(leg->pc->peer, NULL))
+        {
+            continue;
+        }
+
+        out = ngx_http_parley_send_slot();
+
+        if (parley_forward_rewrite(&leg->map, buf, len, out,
+                                   NGX_HTTP_PARLEY_UDP_BUF
+                                   - PARLEY_SRTP_TRAILER_ROOM,
+                                   h.seq, h.ts, PARLEY_FORWARD_TWCC_NONE,
+                                   &out_len)
+                == PARLEY_FORWARD_OK
+            && parley_peer_send_rtp(leg->pc->peer, out, out_len,
+                                    NGX_HTTP_PARLEY_UDP_BUF)
+               == PARLEY_PEER_OK)
+        {
+            ngx_http_parley_count(rtp_out);
+        }
+    }
+}
+
+
+/*
+ * "subscribe": the peer connection the client receives the others'
+ * tracks on. It is offered now if the room has tracks, or as soon as it
+ * has one.
+ */
+
+ngx_int_t
+ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
+    const char **error)
+{
+    ngx_http_parley_pc_t  *pc;
+
+    *error = "internal";
+
+    if (s->subscriber) {
+        *error = "already_subscribed";
+        return NGX_DECLINED;
+    }
+
+    pc = ngx_http_parley_pc_alloc(s);
+    if (pc == NULL) {
+        return NGX_ERROR;
+    }
+
+    pc->subscriber = 1;
+    ngx_http_parley_random_chars(pc->ufrag, PARLEY_PEER_UFRAG_LEN);
+    ngx_http_parley_random_chars(pc->pwd, PARLEY_PEER_PWD_LEN);
+
+    s->subscriber = pc;
+
+    if (ngx_http_parley_reconcile(pc)) {
+        return ngx_http_parley_offer(pc);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The room's tracks changed (room NULL: any room may have): every
+ * subscriber of it on this worker gets a new offer, or one after the
+ * answer it still owes.
+ */
+
+void
+ngx_http_parley_media_tracks_changed(ngx_http_parley_room_t *room)
+{
+    ngx_queue_t                *q, *head;
+    ngx_http_parley_pc_t       *pc;
+    ngx_http_parley_session_t  *s;
+
+    if (ngx_http_parley_media.tracks == NULL) {
+        return;
+    }
+
+    head = room ? &room->sessions : &ngx_http_parley_worker.sessions;
+
+    for (q = ngx_queue_head(head);
+         q != ngx_queue_sentinel(head);
+         q = ngx_queue_next(q))
+    {
+        s = room ? ngx_queue_data(q, ngx_http_parley_session_t, room_queue)
+                 : ngx_queue_data(q, ngx_http_parley_session_t, queue);
+        pc = s->subscriber;
+
+        if (pc == NULL || s->room == NULL) {
+            continue;
+        }
+
+        if (pc->offer_pending) {
+            pc->renegotiate = 1;
+
+        } else if (ngx_http_parley_reconcile(pc)) {
+            (void) ngx_http_parley_offer(pc);
+        }
+    }
+}
+
+
+/*
+ * Brings the subscriber's legs in line with the table: legs of tracks
+ * gone stop, tracks of others not received yet get a leg. Returns whether
+ * anything changed.
+ */
+
+static ngx_uint_t
+ngx_http_parley_reconcile(ngx_http_parley_pc_t *pc)
+{
+    uint32_t                    i;
+    uint64_t                    room_uid;
+    ngx_uint_t                  k, changed;
+    parley_track_t             *rec;
+    parley_tracks_t            *tracks;
+    parley_sdp_kind_t           kind;
+    ngx_http_parley_leg_t      *leg;
+    ngx_http_parley_session_t  *s;
+
+    s = pc->session;
+    tracks = ngx_http_parley_media.tracks;
+    room_uid = s->room->node.key;
+    changed = 0;
+
+    parley_tracks_lock(tracks, ngx_http_parley_worker.pid);
+
+    for (k = 0; k < pc->nlegs; k++) {
+        leg = &pc->legs[k];
+
+        if (leg->uid && parley_tracks_uid(tracks, leg->index) != leg->uid) {
+            ngx_http_parley_leg_stop_locked(leg);
+            changed = 1;
+        }
+    }
+
+    for (i = parley_tracks_room_next_locked(tracks, room_uid, 0);
+         i != PARLEY_NONE;
+         i = parley_tracks_room_next_locked(tracks, room_uid, i + 1))
+    {
+        rec = parley_tracks_track(tracks, i);
+
+        if (rec->publisher == s->participant_id) {
+            continue;
+        }
+
+        for (k = 0; k < pc->nlegs; k++) {
+            if (pc->legs[k].uid == rec->uid) {
+                break;
+            }
+        }
+
+        if (k < pc->nlegs) {
+            continue;
+        }
+
+        kind = (rec->kind == PARLEY_TRACK_AUDIO) ? PARLEY_SDP_AUDIO
+                                                 : PARLEY_SDP_VIDEO;
+
+        leg = ngx_http_parley_leg_free(pc, kind);
+
+        if (leg == NULL) {
+            ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                          "parley: a subscriber receives %d tracks at "
+                          "most; one more is not offered",
+                          NGX_HTTP_PARLEY_LEGS);
+            break;
+        }
+
+        ngx_http_parley_leg_start_locked(leg, i, rec);
+        changed = 1;
+    }
+
+    parley_tracks_unlock(tracks, ngx_http_parley_worker.pid);
+
+    return changed;
+}
+
+
+/* An inactive section of the kind to reuse, or a new one. */
+
+static ngx_http_parley_leg_t *
+ngx_http_parley_leg_free(ngx_http_parley_pc_t *pc, parley_sdp_kind_t kind)
+{
+    ngx_uint_t              k;
+    ngx_http_parley_leg_t  *leg;
+
+    for (k = 0; k < pc->nlegs; k++) {
+        if (pc->legs[k].uid == 0 && pc->legs[k].kind == kind) {
+            return &pc->legs[k];
+        }
+    }
+
+    if (pc->nlegs == NGX_HTTP_PARLEY_LEGS) {
+        return NULL;
+    }
+
+    leg = &pc->legs[pc->nlegs];
+    ngx_memzero(leg, sizeof(ngx_http_parley_leg_t));
+    ngx_queue_init(&leg->queue);
+    leg->pc = pc;
+    leg->kind = kind;
+    *ngx_sprintf(leg->mid, "t%ui", pc->nlegs) = '\0';
+    pc->nlegs++;
+
+    return leg;
+}
+
+
+static void
+ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
+    parley_track_t *rec)
+{
+    ngx_queue_t              *q;
+    parley_tracks_t          *tracks;
+    ngx_http_parley_local_t  *lt;
+
+    tracks = ngx_http_parley_media.tracks;
+    lt = &ngx_http_parley_media.local[index];
+
+    if (lt->uid != rec->uid) {
+
+        /* the index was another track's: whoever still listens lets go */
+
+        while (!ngx_queue_empty(&lt->legs)) {
+            q = ngx_queue_head(&lt->legs);
+            ngx_queue_remove(q);
+            ngx_queue_init(q);
+        }
+
+        lt->uid = rec->uid;
+        parley_ring_reader_init(parley_tracks_ring(tracks, index),
+                                &lt->reader);
+    }
+
+    if (ngx_queue_empty(&lt->legs)) {
+        (void) parley_tracks_subscribe_locked(tracks, index, rec->uid,
+                                              ngx_http_parley_worker.inbox);
+    }
+
+    leg->index = index;
+    leg->uid = rec->uid;
+    leg->publisher = rec->publisher;
+    leg->track_kind = rec->kind;
+    leg->ssrc = rec->ssrc;
+    leg->rtx_ssrc = rec->rtx_ssrc;
+    leg->fresh = 1;
+
+    ngx_http_parley_leg_map(leg, rec);
+
+    ngx_queue_insert_tail(&lt->legs, &leg->queue);
+}
+
+
+/*
+ * The map that rewrites the publisher's packets into what the leg's
+ * section says: the SFU's payload types and extension ids, the leg's mid.
+ */
+
+static void
+ngx_http_parley_leg_map(ngx_http_parley_leg_t *leg, parley_track_t *rec)
+{
+    ngx_uint_t                      c, id, k;
+    parley_forward_ext_kind_t       kind;
+    const parley_sdp_codec_conf_t  *codec;
+
+    for (c = 0; c < ngx_http_parley_ncodecs; c++) {
+        if (ngx_strcmp(rec->codec, ngx_http_parley_codecs[c].name) == 0) {
+            break;
+        }
+    }
+
+    leg->codec = (c < ngx_http_parley_ncodecs) ? c : 0;
+    codec = &ngx_http_parley_codecs[leg->codec];
+
+    if (codec->rtx_pt == PARLEY_SDP_NO_PT) {
+        leg->rtx_ssrc = 0;
+    }
+
+    parley_forward_map_init(&leg->map, leg->ssrc, leg->rtx_ssrc);
+    leg->map.single_layer = 1;
+    (void) parley_forward_map_set_mid(&leg->map, leg->mid,
+                                      ngx_strlen(leg->mid));
+
+    if (c == ngx_http_parley_ncodecs || rec->pt >= PARLEY_FORWARD_PT_COUNT) {
+        return;
+    }
+
+    leg->map.pt[rec->pt] = codec->pt;
+
+    if (rec->rtx_pt < PARLEY_FORWARD_PT_COUNT && leg->rtx_ssrc) {
+        leg->map.pt[rec->rtx_pt] = codec->rtx_pt;
+        leg->map.pt_is_rtx[rec->rtx_pt] = 1;
+    }
+
+    /* extensions by kind: the publisher's id to the SFU's offered id */
+
+    for (id = 1; id <= 14; id++) {
+        if (rec->ext[id] == 0) {
+            continue;
+        }
+
+        kind = (parley_forward_ext_kind_t) (rec->ext[id] - 1);
+
+        if (kind == PARLEY_FORWARD_EXT_OTHER
+            || kind == PARLEY_FORWARD_EXT_TWCC)
+        {
+            continue;
+        }
+
+        for (k = 0; k < ngx_http_parley_nextmaps; k++) {
+            if (ngx_http_parley_ext_kind(ngx_http_parley_extmaps[k].uri)
+                    == kind
+                && (ngx_http_parley_extmaps[k].kinds
+                    & PARLEY_SDP_KIND_BIT(leg->kind)))
+            {
+                leg->map.ext[id].id = (uint8_t) ngx_http_parley_extmaps[k].id;
+                leg->map.ext[id].kind = kind;
+            }
+        }
+    }
+}
+
+
+/* The leg's section becomes inactive; the worker's last leg unsubscribes. */
+
+static void
+ngx_http_parley_leg_stop_locked(ngx_http_parley_leg_t *leg)
+{
+    ngx_http_parley_local_t  *lt;
+
+    ngx_queue_remove(&leg->queue);
+    ngx_queue_init(&leg->queue);
+
+    lt = &ngx_http_parley_media.local[leg->index];
+
+    if (lt->uid == leg->uid && ngx_queue_empty(&lt->legs)) {
+        (void) parley_tracks_unsubscribe_locked(ngx_http_parley_media.tracks,
+                                                leg->index, leg->uid,
+                                                ngx_http_parley_worker.inbox);
+        lt->uid = 0;
+    }
+
+    leg->uid = 0;
+    leg->fresh = 0;
+}
+
+
+void
+ngx_http_parley_subscriber_closed(ngx_http_parley_pc_t *pc)
+{
+    ngx_uint_t        k;
+    parley_tracks_t  *tracks;
+
+    tracks = ngx_http_parley_media.tracks;
+
+    parley_tracks_lock(tracks, ngx_http_parley_worker.pid);
+
+    for (k = 0; k < pc->nlegs; k++) {
+        if (pc->legs[k].uid) {
+            ngx_http_parley_leg_stop_locked(&pc->legs[k]);
+        }
+    }
+
+    parley_tracks_unlock(tracks, ngx_http_parley_worker.pid);
+}
+
+
+/*
+ * The SFU offers (a=setup:actpass, ice-lite, the same credentials every
+ * time) one section per leg in mid order, and tells the client whose
+ * track each is.
+ */
+
+static ngx_int_t
+ngx_http_parley_offer(ngx_http_parley_pc_t *pc)
+{
+    ngx_int_t                       rc;
+    ngx_str_t                       text;
+    ngx_uint_t                      k, n;
+    ngx_http_parley_leg_t          *leg;
+    ngx_http_parley_offer_track_t   list[NGX_HTTP_PARLEY_LEGS];
+
+    text.data = ngx_alloc(NGX_HTTP_PARLEY_SDP_MAX, pc->timer.log);
+    if (text.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_parley_offer_write(pc, &text) != NGX_OK) {
+        ngx_free(text.data);
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    for (k = 0; k < pc->nlegs; k++) {
+        leg = &pc->legs[k];
+
+        if (leg->uid) {
+            list[n].mid = leg->mid;
+            list[n].participant = leg->publisher;
+            list[n].kind = ngx_http_parley_track_kinds[leg->track_kind];
+            n++;
+        }
+    }
+
+    rc = ngx_http_parley_signal_subscribe_offer(pc->session, &text, list, n);
+
+    ngx_free(text.data);
+
+    if (rc == NGX_OK) {
+        pc->offer_pending = 1;
+        ngx_http_parley_count(offers_sent);
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_parley_offer_write(ngx_http_parley_pc_t *pc, ngx_str_t *text)
+{
+    size_t                   len;
+    ngx_uint_t               k;
+    parley_sdp_t            *offer;
+    parley_sdp_host_t        host;
+    parley_sdp_local_t       local;
+    parley_sdp_error_t       perr;
+    parley_sdp_track_t      *track;
+    ngx_http_parley_leg_t   *leg;
+    parley_sdp_track_t       tracks[NGX_HTTP_PARLEY_LEGS];
+    u_char                   streams[NGX_HTTP_PARLEY_LEGS][24];
+
+    for (k = 0; k < pc->nlegs; k++) {
+        leg = &pc->legs[k];
+        track = &tracks[k];
+
+        ngx_memzero(track, sizeof(parley_sdp_track_t));
+        track->kind = leg->kind;
+        track->mid = (const char *) leg->mid;
+        track->codec = &ngx_http_parley_codecs[leg->codec];
+
+        if (leg->uid == 0) {
+            continue;           /* inactive: no SSRC, no msid */
+        }
+
+        *ngx_sprintf(streams[k], "p%uL", leg->publisher) = '\0';
+
+        track->ssrc = leg->ssrc;
+        track->rtx_ssrc = leg->rtx_ssrc;
+        track->cname = "parley";
+        track->stream_id = (const char *) streams[k];
+        track->track_id = (const char *) leg->mid;
+    }
+
+    if (ngx_http_parley_pc_local(pc, &local, &host, pc->ufrag, pc->pwd)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    offer = ngx_alloc(sizeof(parley_sdp_t), pc->timer.log);
+    if (offer == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (parley_sdp_offer(offer, &local, tracks, pc->nlegs, &perr)
+            != PARLEY_SDP_OK
+        || parley_sdp_write(offer, (char *) text->data,
+                            NGX_HTTP_PARLEY_SDP_MAX, &len)
+           != PARLEY_SDP_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, pc->timer.log, 0,
+                      "parley: no subscribe offer: %s", perr.msg);
+        ngx_free(offer);
+        return NGX_ERROR;
+    }
+
+    ngx_free(offer);
+    text->len = len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * "subscribe-answer": the client's answer to the last offer. The first
+ * one makes the peer; the new legs get a keyframe; changes that came
+ * while the offer was out are offered now.
+ */
+
+ngx_int_t
+ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
+    const char *text, size_t len, const char **error)
+{
+    ngx_uint_t                  i, k;
+    parley_sdp_t               *answer;
+    parley_sdp_error_t          perr;
+    parley_peer_conf_t          conf;
+    ngx_http_parley_pc_t       *pc;
+    const parley_sdp_media_t   *first;
+
+    pc = s->subscriber;
+
+    if (pc == NULL || !pc->offer_pending) {
+        *error = "no_offer";
+        return NGX_DECLINED;
+    }
+
+    answer = ngx_alloc(sizeof(parley_sdp_t), s->connection->log);
+    if (answer == NULL) {
+        *error = "internal";
+        return NGX_ERROR;
+    }
+
+    first = NULL;
+
+    if (parley_sdp_parse(answer, text, len, NGX_HTTP_PARLEY_SDP_MAX, &perr)
+        == PARLEY_SDP_OK)
+    {
+        for (i = 0; i < answer->n_media; i++) {
+            if (answer->media[i].port != 0 && answer->media[i].ice_ufrag[0]) {
+                first = &answer->media[i];
+                break;
+            }
+        }
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "parley: bad SDP answer: %s", perr.msg);
+    }
+
+    if (first == NULL) {
+        ngx_free(answer);
+        *error = "invalid_sdp";
+        return NGX_DECLINED;
+    }
+
+    if (pc->peer == NULL) {
+        ngx_memzero(&conf, sizeof(parley_peer_conf_t));
+        conf.ice.local_ufrag.data = pc->ufrag;
+        conf.ice.local_ufrag.len = PARLEY_PEER_UFRAG_LEN;
+        conf.ice.local_pwd.data = pc->pwd;
+        conf.ice.local_pwd.len = PARLEY_PEER_PWD_LEN;
+
+        if (ngx_http_parley_pc_start(pc, &conf, first) != NGX_OK) {
+            ngx_free(answer);
+            *error = "internal";
+            return NGX_ERROR;
+        }
+
+        ngx_http_parley_pc_arm(pc);
+    }
+
+    ngx_free(answer);
+    pc->offer_pending = 0;
+
+    if (parley_peer_secure(pc->peer, NULL)) {
+        for (k = 0; k < pc->nlegs; k++) {
+            if (pc->legs[k].uid && pc->legs[k].fresh) {
+                ngx_http_parley_leg_keyframe(&pc->legs[k]);
+            }
+        }
+    }
+
+    if (pc->renegotiate) {
+        pc->renegotiate = 0;
+
+        if (ngx_http_parley_reconcile(pc)) {
+            (void) ngx_http_parley_offer(pc);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* The connection is ready: every leg starts with a keyframe. */
+
+void
+ngx_http_parley_subscriber_secure(ngx_http_parley_pc_t *pc)
+{
+    ngx_uint_t  k;
+
+    for (k = 0; k < pc->nlegs; k++) {
+        if (pc->legs[k].uid) {
+            ngx_http_parley_leg_keyframe(&pc->legs[k]);
+        }
+    }
+}
+
+
+/*
+ * RFC 4585 6.3.1 PLI, RFC 5104 4.3.1 FIR: the subscriber lost a frame of
+ * the track it names, and asks for a keyframe of it.
+ */
+
+void
+ngx_http_parley_subscriber_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
+    size_t len)
+{
+    size_t                   i, n;
+    parley_rtcp_fb_t         fb;
+    parley_rtcp_iter_t       it;
+    parley_rtcp_packet_t     pkt;
+    ngx_http_parley_leg_t   *leg;
+    parley_rtcp_fir_entry_t  fir[8];
+
+    parley_rtcp_iter_init(&it, buf, len);
+
+    while (parley_rtcp_next(&it, &pkt) == PARLEY_RTP_OK) {
+
+        if (pkt.type != PARLEY_RTCP_PSFB) {
+            continue;
+        }
+
+        if (pkt.count == 1 && parley_rtcp_parse_pli(&pkt, &fb)
+                              == PARLEY_RTP_OK)
+        {
+            leg = ngx_http_parley_leg_by_ssrc(pc, fb.media_ssrc);
+
+            if (leg) {
+                ngx_http_parley_leg_keyframe(leg);
+            }
+
+        } else if (pkt.count == 4
+                   && parley_rtcp_parse_fir(&pkt, &fb, fir, 8, &n)
+                      != PARLEY_RTP_ERR_MALFORMED)
+        {
+            for (i = 0; i < n && i < 8; i++) {
+                leg = ngx_http_parley_leg_by_ssrc(pc, fir[i].ssrc);
+
+                if (leg) {
+                    ngx_http_parley_leg_keyframe(leg);
+                }
+            }
+        }
+    }
+}
+
+
+static ngx_http_parley_leg_t *
+ngx_http_parley_leg_by_ssrc(ngx_http_parley_pc_t *pc, uint32_t ssrc)
+{
+    ngx_uint_t  k;
+
+    for (k = 0; k < pc->nlegs; k++) {
+        if (pc->legs[k].uid && pc->legs[k].ssrc == ssrc) {
+            return &pc->legs[k];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * A keyframe for the leg's track: asked of the publisher directly when
+ * this worker owns the track, through the owner's inbox otherwise.
+ */
+
+static void
+ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg)
+{
+    parley_track_t           *rec;
+    parley_event_t            ev;
+    ngx_http_parley_media_t  *m;
+
+    m = &ngx_http_parley_media;
+    leg->fresh = 0;
+
+    if (leg->kind != PARLEY_SDP_VIDEO) {
+        return;
+    }
+
+    rec = parley_tracks_track(m->tracks, leg->index);
+
+    if (rec == NULL || parley_tracks_uid(m->tracks, leg->index) != leg->uid) {
+        return;
+    }
+
+    if (rec->owner == ngx_http_parley_worker.inbox) {
+        ngx_http_parley_media_keyframe(leg->index, leg->uid);
+        return;
+    }
+
+    ngx_memzero(&ev, sizeof(parley_event_t));
+    ev.code = PARLEY_EV_KEYFRAME;
+    ev.room_uid = rec->room_uid;
+    ev.participant = leg->index;
+    ev.track_uid = leg->uid;
+
+    ngx_http_parley_inbox_send(rec->owner, &ev);
+    ngx_http_parley_count(keyframes_asked);
+}
+
+
+/*
+ * The owner's side: a PLI (RFC 4585 6.3.1) to the publisher, at most one
+ * per NGX_HTTP_PARLEY_PLI_GAP; one asked sooner is sent when the gap has
+ * passed, so that a subscriber arriving just after another still gets
+ * its keyframe.
+ */
+
+void
+ngx_http_parley_media_keyframe(uint32_t index, uint64_t uid)
+{
+    ngx_http_parley_media_t  *m;
+    ngx_http_parley_track_t  *t;
+
+    m = &ngx_http_parley_media;
+
+    if (m->tracks == NULL || index >= m->max_tracks) {
+        return;
+    }
+
+    t = m->owned[index];
+
+    if (t == NULL || t->uid != uid || t->kind != PARLEY_SDP_VIDEO) {
+        return;
+    }
+
+    if (ngx_current_msec - t->last_pli < NGX_HTTP_PARLEY_PLI_GAP) {
+        t->pli_wanted = 1;
+        return;
+    }
+
+    ngx_http_parley_track_pli(t);
+}
+
+
+static void
+ngx_http_parley_track_pli(ngx_http_parley_track_t *t)
+{
+    parley_rtcp_writer_t  w;
+    u_char                pli[64 + PARLEY_SRTP_TRAILER_ROOM];
+
+    t->last_pli = ngx_current_msec;
+    t->pli_wanted = 0;
+
+    if (t->pc->peer == NULL) {
+        return;
+    }
+
+    parley_rtcp_writer_init(&w, pli, 64);
+
+    if (parley_rtcp_build_pli(&w, 1, t->ssrc) == PARLEY_RTP_OK
+        && parley_peer_send_rtcp(t->pc->peer, pli, w.len, sizeof(pli))
+           == PARLEY_PEER_OK)
+    {
+        ngx_http_parley_count(plis_sent);
+    }
+}
