@@ -48,6 +48,7 @@ typedef struct {
     ngx_http_parley_pc_t        *pc;
     uint32_t                     index;             /* in the track table */
     uint64_t                     uid;               /* 0: not published */
+    uint8_t                      level_id;          /* RFC 6464; 0: none */
     ngx_msec_t                   last_pli;
     unsigned                     dirty:1;           /* written this batch */
     unsigned                     pli_wanted:1;      /* asked too soon */
@@ -103,6 +104,10 @@ typedef struct {
     uint64_t                     uid;               /* 0: none here */
     parley_ring_reader_t         reader;
     ngx_queue_t                  legs;
+    ngx_http_parley_room_t      *room;              /* of the legs */
+    uint64_t                     publisher;
+    uint8_t                      level_id;          /* audio from another
+                                                       worker: speaker */
 } ngx_http_parley_local_t;
 
 
@@ -168,6 +173,12 @@ void ngx_http_parley_subscriber_closed(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_subscriber_secure(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_subscriber_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
     size_t len);
+
+/* ngx_http_parley_speaker.c */
+void ngx_http_parley_speaker_feed(ngx_http_parley_room_t *room,
+    uint32_t index, uint64_t uid, uint64_t publisher, const uint8_t *buf,
+    size_t len, const parley_rtp_header_t *h, uint8_t id);
+uint8_t ngx_http_parley_level_id(const uint8_t *ext);
 
 
 #endif /* _NGX_HTTP_PARLEY_MEDIA_H_INCLUDED_ */

@@ -63,11 +63,15 @@ typedef struct {
 } ngx_http_parley_loc_conf_t;
 
 
+typedef struct ngx_http_parley_speaker_s  ngx_http_parley_speaker_t;
+
+
 /* A room with at least one participant held by this worker. */
 typedef struct {
     ngx_rbtree_node_t            node;              /* key: room uid */
     uint32_t                     index;             /* in the directory */
     ngx_queue_t                  sessions;
+    ngx_http_parley_speaker_t   *speaker;           /* NULL: no audio yet */
     char                         id[PARLEY_ROOM_ID_MAX + 1];
 } ngx_http_parley_room_t;
 
@@ -151,6 +155,8 @@ void ngx_http_parley_signal_closed(ngx_http_parley_session_t *s);
 void ngx_http_parley_signal_event(const parley_event_t *ev);
 void ngx_http_parley_signal_resync(void);
 void ngx_http_parley_signal_tracks_changed(ngx_http_parley_session_t *s);
+void ngx_http_parley_signal_speaker(ngx_http_parley_room_t *room,
+    ngx_http_parley_session_t *only, uint64_t speaker);
 ngx_int_t ngx_http_parley_signal_subscribe_offer(ngx_http_parley_session_t *s,
     ngx_str_t *sdp, ngx_http_parley_offer_track_t *tracks, ngx_uint_t n);
 
@@ -178,6 +184,10 @@ ngx_int_t ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
 void ngx_http_parley_media_tracks_changed(ngx_http_parley_room_t *room);
 void ngx_http_parley_media_collect(void);
 void ngx_http_parley_media_keyframe(uint32_t index, uint64_t uid);
+
+/* ngx_http_parley_speaker.c */
+uint64_t ngx_http_parley_speaker_current(ngx_http_parley_room_t *room);
+void ngx_http_parley_speaker_destroy(ngx_http_parley_room_t *room);
 
 /* ngx_http_parley_app.c */
 ngx_int_t ngx_http_parley_app_handler(ngx_http_request_t *r);

@@ -704,6 +704,33 @@ ngx_http_parley_signal_subscribe_offer(ngx_http_parley_session_t *s,
 }
 
 
+/*
+ * "speaker": the room's active speaker changed (0: nobody speaks), for
+ * every session of the room here, or for "only".
+ */
+
+void
+ngx_http_parley_signal_speaker(ngx_http_parley_room_t *room,
+    ngx_http_parley_session_t *only, uint64_t speaker)
+{
+    json_t  *msg;
+    u_char   id[NGX_INT64_LEN + 1];
+
+    *ngx_sprintf(id, "%uL", speaker) = '\0';
+
+    msg = json_pack("{s:s, s:s, s:o}", "type", "speaker", "room", room->id,
+                    "participant",
+                    speaker ? json_string((char *) id) : json_null());
+
+    if (only) {
+        (void) ngx_http_parley_send(only, msg);
+        return;
+    }
+
+    ngx_http_parley_room_broadcast(room, msg, 0, UINT64_MAX);
+}
+
+
 /* The session's room has tracks published or unpublished: tell its workers. */
 
 void
@@ -1473,6 +1500,7 @@ ngx_http_parley_room_attach(ngx_http_parley_session_t *s,
         room->index = entry->room;
         ngx_memcpy(room->id, entry->id, sizeof(room->id));
         ngx_queue_init(&room->sessions);
+        room->speaker = NULL;
         ngx_rbtree_insert(&ngx_http_parley_worker.rooms, &room->node);
     }
 
@@ -1501,6 +1529,7 @@ ngx_http_parley_room_detach(ngx_http_parley_session_t *s)
     s->participant_id = 0;
 
     if (ngx_queue_empty(&room->sessions)) {
+        ngx_http_parley_speaker_destroy(room);
         ngx_rbtree_delete(&ngx_http_parley_worker.rooms, &room->node);
         ngx_free(room);
     }

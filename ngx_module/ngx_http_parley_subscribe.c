@@ -177,6 +177,8 @@ ngx_http_parley_tracks_publish(ngx_http_parley_pc_t *pc)
 
         t->index = index;
         t->uid = parley_tracks_uid(m->tracks, index);
+        t->level_id = (t->kind == PARLEY_SDP_AUDIO)
+                      ? ngx_http_parley_level_id(t->ext) : 0;
         m->owned[index] = t;
         added++;
 
@@ -250,6 +252,7 @@ ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
 {
     uint32_t                  ssrc;
     ngx_uint_t                i;
+    parley_rtp_header_t       h;
     ngx_http_parley_media_t  *m;
     ngx_http_parley_track_t  *t;
 
@@ -282,6 +285,14 @@ ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
     if (!t->dirty) {
         t->dirty = 1;
         m->dirty[m->ndirty++] = t->index;
+    }
+
+    if (t->level_id && pc->session->room
+        && parley_rtp_parse(buf, len, &h) == PARLEY_RTP_OK)
+    {
+        ngx_http_parley_speaker_feed(pc->session->room, t->index, t->uid,
+                                     pc->session->participant_id, buf, len,
+                                     &h, t->level_id);
     }
 
     if (t->pli_wanted
@@ -409,6 +420,13 @@ ngx_http_parley_fan_out(ngx_http_parley_local_t *lt, uint8_t *buf,
         return;
     }
 
+    if (lt->level_id && lt->room) {
+        ngx_http_parley_speaker_feed(lt->room,
+                                     (uint32_t) (lt - ngx_http_parley_media.local),
+                                     lt->uid, lt->publisher, buf, len, &h,
+                                     lt->level_id);
+    }
+
     for (q = ngx_queue_head(&lt->legs);
          q != ngx_queue_sentinel(&lt->legs);
          q = ngx_queue_next(q))
@@ -467,6 +485,11 @@ ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
     ngx_http_parley_random_chars(pc->pwd, PARLEY_PEER_PWD_LEN);
 
     s->subscriber = pc;
+
+    if (ngx_http_parley_speaker_current(s->room)) {
+        ngx_http_parley_signal_speaker(s->room, s,
+                                       ngx_http_parley_speaker_current(s->room));
+    }
 
     if (ngx_http_parley_reconcile(pc)) {
         return ngx_http_parley_offer(pc);
@@ -648,7 +671,15 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
         lt->uid = rec->uid;
         parley_ring_reader_init(parley_tracks_ring(tracks, index),
                                 &lt->reader);
+
+        /* a track this worker writes feeds the speaker as it is written */
+        lt->publisher = rec->publisher;
+        lt->level_id = (rec->kind == PARLEY_TRACK_AUDIO
+                        && rec->owner != ngx_http_parley_worker.inbox)
+                       ? ngx_http_parley_level_id(rec->ext) : 0;
     }
+
+    lt->room = leg->pc->session->room;
 
     if (ngx_queue_empty(&lt->legs)) {
         (void) parley_tracks_subscribe_locked(tracks, index, rec->uid,

@@ -1,6 +1,7 @@
 // A conversation through parley across both nginx workers: three browsers
 // see and hear each other, a fourth joins mid-call, one shares a screen,
-// one leaves and the others see its tracks end.
+// one leaves and the others see its tracks end; whoever talks is
+// announced as the active speaker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE_URL, launchBrowser, newPage, diagnose } from './lib.mjs';
@@ -53,7 +54,18 @@ const CLIENT = `
     };
     window.me = me;
 
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 320, height: 240 } });
+    // the microphone is a tone the test turns on and off: who "speaks"
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+    const audio = new AudioContext();
+    const tone = audio.createOscillator();
+    const gain = audio.createGain();
+    const mic = audio.createMediaStreamDestination();
+    gain.gain.value = 0;
+    tone.frequency.value = 300;
+    tone.connect(gain).connect(mic);
+    tone.start();
+    await audio.resume();
+    stream.addTrack(mic.stream.getAudioTracks()[0]);
     const pub = new RTCPeerConnection();
     me.pub = pub;
     for (const track of stream.getTracks()) pub.addTransceiver(track, { direction: 'sendonly' });
@@ -86,7 +98,12 @@ const CLIENT = `
       }).catch((e) => me.log.push(String(e)));
     };
     for (const m of c.queue.splice(0)) if (m.type === 'subscribe-offer') onOffer(m);
-    c.onmessage((m) => { if (m.type === 'subscribe-offer') onOffer(m); else me.log.push(m.type); });
+    me.speakers = [];
+    const other = (m) => {
+      if (m.type === 'speaker') me.speakers.push(m.participant);
+      else me.log.push(m.type);
+    };
+    c.onmessage((m) => { if (m.type === 'subscribe-offer') onOffer(m); else other(m); });
     c.send({ type: 'subscribe' });
 
     me.shareScreen = async () => {
@@ -97,6 +114,7 @@ const CLIENT = `
       c.onmessage((m) => {
         if (m.type === 'subscribe-offer') onOffer(m);
         else if (m.type === 'publish-answer') me.publishAnswer(m);
+        else other(m);
       });
       c.send({ type: 'publish', sdp: pub.localDescription.sdp, screen: [tr.mid] });
       await pub.setRemoteDescription({ type: 'answer', sdp: (await answerNow).sdp });
@@ -114,6 +132,7 @@ const CLIENT = `
       });
       return out;
     };
+    me.speak = (on) => { gain.gain.value = on ? 0.8 : 0; };
     return { worker: me.worker, room: me.room };
   };
 `;
@@ -173,6 +192,22 @@ test('three, then four browsers talk across two workers; a screen share; one lea
     t.diagnostic(`${n} receives ${JSON.stringify(r.now)}`);
     assert.ok(r.ok, `${n} decodes video and receives audio from both others: ${JSON.stringify(r)}`);
   }
+
+  // whoever talks is announced to everyone as the active speaker
+  const speakerIs = (p, id) => p.evaluate(async (id) => {
+    const end = Date.now() + 10000;
+    while (Date.now() < end) {
+      if (window.me.speakers[window.me.speakers.length - 1] === id) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return window.me.speakers;
+  }, id);
+  await alice.evaluate(() => window.me.speak(true));
+  for (const [p, n] of three) assert.equal(await speakerIs(p, ids.Alice), true, `${n} hears that Alice speaks`);
+  await alice.evaluate(() => window.me.speak(false));
+  await bob.evaluate(() => window.me.speak(true));
+  for (const [p, n] of three) assert.equal(await speakerIs(p, ids.Bob), true, `${n} hears that Bob speaks now`);
+  await bob.evaluate(() => window.me.speak(false));
 
   // a fourth joins mid-call: seen and sees
   const d = await daniel.evaluate((o) => window.parley(o), { room: a.room, name: 'Daniel' }).catch((e) => fail(daniel, e));
