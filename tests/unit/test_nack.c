@@ -46,7 +46,8 @@ test_in_order_asks_nothing(void **state)
 
     /* across the wrap */
     for (seq = 65500; seq != 100; seq++) {
-        assert_int_equal(parley_nack_on_packet(n, seq, 0), PARLEY_NACK_IN_ORDER);
+        assert_int_equal(parley_nack_on_packet(n, seq, 0),
+                         PARLEY_NACK_IN_ORDER);
     }
 
     assert_int_equal(parley_nack_collect(n, 10 * 1000 * MS, 0, out, 8), 0);
