@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parley_rtcp_recv.h"
 #include "parley_rtcp_send.h"
 
 
@@ -370,6 +371,62 @@ test_sr_history_is_bounded(void **state)
 }
 
 
+/* the glue's path: publisher SR -> parley_rtcp_recv -> the leg's SR */
+static void
+test_publisher_sr_to_leg_sr(void **state)
+{
+    uint8_t                buf[128];
+    parley_rtcp_sr_t       sr;
+    parley_rtp_header_t    h;
+    parley_rtcp_recv_t    *r;
+    parley_rtcp_send_t    *s;
+    parley_rtcp_writer_t   w;
+    parley_rtcp_sr_info_t  src;
+
+    /* SR of 0x55667788: NTP 83aa7e80.12345678, RTP ts 123456 */
+    static const uint8_t  pub_sr[] = {
+        0x80, 0xc8, 0x00, 0x06, 0x55, 0x66, 0x77, 0x88,
+        0x83, 0xaa, 0x7e, 0x80, 0x12, 0x34, 0x56, 0x78,
+        0x00, 0x01, 0xe2, 0x40, 0x00, 0x00, 0x00, 0x64,
+        0x00, 0x00, 0x3e, 0x80
+    };
+
+    (void) state;
+
+    r = malloc(sizeof(*r));
+    assert_non_null(r);
+    assert_int_equal(parley_rtcp_recv_init(r, SUB, (const uint8_t *) "x", 1,
+                                           0),
+                     PARLEY_RTP_OK);
+
+    memset(&h, 0, sizeof(h));
+    h.ssrc = 0x55667788;
+    h.seq = 1;
+    assert_int_equal(parley_rtcp_recv_on_rtp(r, &h, 100, 90000, SEC),
+                     PARLEY_RTP_OK);
+    assert_int_equal(parley_rtcp_recv_on_rtcp(r, pub_sr, sizeof(pub_sr),
+                                              2 * SEC),
+                     PARLEY_RTP_OK);
+    assert_int_equal(parley_rtcp_recv_last_sr(r, 0x55667788, &src), 1);
+
+    s = send_new();
+    parley_rtcp_send_on_rtp(s, 124000, 100, 2 * SEC);
+    parley_rtcp_send_set_source(s, &src, 1000);
+
+    /* 100 ms after the SR came: NTP + 0x19999999, ts + 1000 + 9000 */
+    parley_rtcp_writer_init(&w, buf, sizeof(buf));
+    assert_int_equal(parley_rtcp_send_build_sr(s, &w, 2 * SEC + 100 * MS, 0),
+                     PARLEY_RTP_OK);
+    parse_sr(buf, w.len, &sr);
+    assert_int_equal(sr.ntp_sec, 0x83aa7e80);
+    assert_int_equal(sr.ntp_frac, 0x12345678 + 0x19999999);
+    assert_int_equal(sr.rtp_ts, 123456 + 1000 + 9000);
+
+    free(s);
+    free(r);
+}
+
+
 int
 main(void)
 {
@@ -381,6 +438,7 @@ main(void)
         cmocka_unit_test(test_rtt_needs_our_sr),
         cmocka_unit_test(test_interval_and_no_space),
         cmocka_unit_test(test_sr_history_is_bounded),
+        cmocka_unit_test(test_publisher_sr_to_leg_sr),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
