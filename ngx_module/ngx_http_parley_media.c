@@ -718,11 +718,19 @@ ngx_http_parley_pc_tracks(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
             t = &pc->tracks[j];
 
             if (t->uid && t->ssrc == found[i].ssrc
-                && t->track_kind == found[i].track_kind)
+                && t->track_kind == found[i].track_kind
+                && t->layers == found[i].layers
+                && (t->ssrc || ngx_strcmp(t->mid, found[i].mid) == 0))
             {
                 found[i].index = t->index;
                 found[i].uid = t->uid;
-                found[i].last_pli = t->last_pli;
+                ngx_memcpy(found[i].last_pli, t->last_pli,
+                           sizeof(t->last_pli));
+                found[i].seqs = t->seqs;
+                ngx_memcpy(found[i].layer_ssrc, t->layer_ssrc,
+                           sizeof(t->layer_ssrc));
+                ngx_memcpy(found[i].layer_rtx_ssrc, t->layer_rtx_ssrc,
+                           sizeof(t->layer_rtx_ssrc));
                 t->uid = 0;
             }
         }
@@ -746,7 +754,8 @@ ngx_http_parley_pc_track(ngx_http_parley_track_t *t, const parley_sdp_t *offer,
     ngx_uint_t                 j, c;
     parley_forward_ext_kind_t  kind;
 
-    if (am->port == 0 || am->n_codecs == 0 || om->n_ssrcs == 0
+    if (am->port == 0 || am->n_codecs == 0
+        || (om->n_ssrcs == 0 && am->sim_recv.n < 2)
         || (am->kind != PARLEY_SDP_AUDIO && am->kind != PARLEY_SDP_VIDEO))
     {
         return NGX_DECLINED;
@@ -773,8 +782,25 @@ ngx_http_parley_pc_track(ngx_http_parley_track_t *t, const parley_sdp_t *offer,
     t->codec = c;
     t->pt = am->codecs[0].pt;
     t->rtx_pt = am->codecs[0].rtx_pt;
-    t->ssrc = om->ssrcs[0].ssrc;
     ngx_cpystrn(t->mid, (u_char *) om->mid, sizeof(t->mid));
+
+    if (om->n_ssrcs) {
+        t->ssrc = om->ssrcs[0].ssrc;
+        t->layer_ssrc[0] = t->ssrc;
+
+    } else {
+        /* RFC 8853: the encodings in a=simulcast order, lowest first */
+
+        t->layers = (uint8_t) ngx_min(am->sim_recv.n,
+                                      PARLEY_SIMULCAST_LAYERS);
+
+        for (j = 0; j < t->layers; j++) {
+            ngx_cpystrn(t->rids[j], (u_char *) am->sim_recv.streams[j].rid,
+                        PARLEY_SDP_RID_LEN);
+        }
+    }
+
+    parley_retransmit_seq_init(&t->seqs);
 
     if (screen && am->kind == PARLEY_SDP_VIDEO) {
         mid = screen->elts;
@@ -794,6 +820,7 @@ ngx_http_parley_pc_track(ngx_http_parley_track_t *t, const parley_sdp_t *offer,
             && om->ssrc_groups[j].ssrcs[0] == t->ssrc)
         {
             t->rtx_ssrc = om->ssrc_groups[j].ssrcs[1];
+            t->layer_rtx_ssrc[0] = t->rtx_ssrc;
         }
     }
 
@@ -801,6 +828,13 @@ ngx_http_parley_pc_track(ngx_http_parley_track_t *t, const parley_sdp_t *offer,
         if (am->extmaps[j].id >= 1 && am->extmaps[j].id <= 14) {
             kind = ngx_http_parley_ext_kind(am->extmaps[j].uri);
             t->ext[am->extmaps[j].id] = (uint8_t) kind + 1;
+
+            if (kind == PARLEY_FORWARD_EXT_RID) {
+                t->rid_id = (uint8_t) am->extmaps[j].id;
+
+            } else if (kind == PARLEY_FORWARD_EXT_REPAIRED_RID) {
+                t->rrid_id = (uint8_t) am->extmaps[j].id;
+            }
         }
     }
 
@@ -945,6 +979,19 @@ ngx_http_parley_pc_arm(ngx_http_parley_pc_t *pc)
     }
 
     ngx_add_timer(&pc->timer, (ngx_msec_t) ms);
+}
+
+
+uint32_t
+ngx_http_parley_random32(void)
+{
+    uint32_t  r;
+
+    if (getrandom(&r, sizeof(r), 0) != (ssize_t) sizeof(r)) {
+        r = (uint32_t) ngx_random();
+    }
+
+    return r;
 }
 
 

@@ -23,6 +23,8 @@
 #include "parley_rtp.h"
 #include "parley_rtcp.h"
 #include "parley_forward.h"
+#include "parley_simulcast.h"
+#include "parley_retransmit.h"
 
 
 #define NGX_HTTP_PARLEY_UDP_BUF       2048
@@ -31,6 +33,9 @@
 #define NGX_HTTP_PARLEY_TRACKS        8       /* per publish connection */
 #define NGX_HTTP_PARLEY_LEGS          64      /* per subscribe connection */
 #define NGX_HTTP_PARLEY_MID_LEN       7
+
+/* ring meta kind of a publisher's retransmission, never a NACK's answer */
+#define NGX_HTTP_PARLEY_META_RTX      1
 
 
 /* A track a publisher sends, as its offer and our answer numbered it. */
@@ -45,13 +50,25 @@ typedef struct {
     uint8_t                      ext[PARLEY_TRACK_EXT_IDS];
     u_char                       mid[PARLEY_SDP_MID_LEN + 1];
 
+    /* simulcast (RFC 8853): the encodings by rid, lowest first, whose
+       SSRCs the packets' rid extensions tell */
+    uint8_t                      layers;            /* 0: one encoding */
+    uint8_t                      rid_id;
+    uint8_t                      rrid_id;
+    u_char                       rids[PARLEY_SIMULCAST_LAYERS]
+                                     [PARLEY_SDP_RID_LEN];
+    uint32_t                     layer_ssrc[PARLEY_SIMULCAST_LAYERS];
+    uint32_t                     layer_rtx_ssrc[PARLEY_SIMULCAST_LAYERS];
+    parley_retransmit_seq_t      seqs;              /* ring meta */
+
     ngx_http_parley_pc_t        *pc;
     uint32_t                     index;             /* in the track table */
     uint64_t                     uid;               /* 0: not published */
     uint8_t                      level_id;          /* RFC 6464; 0: none */
-    ngx_msec_t                   last_pli;
+    uint8_t                      pli_wanted;        /* layers asked too
+                                                       soon, a bit each */
+    ngx_msec_t                   last_pli[PARLEY_SIMULCAST_LAYERS];
     unsigned                     dirty:1;           /* written this batch */
-    unsigned                     pli_wanted:1;      /* asked too soon */
 } ngx_http_parley_track_t;
 
 
@@ -71,8 +88,13 @@ typedef struct {
     uint32_t                     ssrc;
     uint32_t                     rtx_ssrc;
     parley_forward_map_t         map;
+    parley_simulcast_t           sw;                /* simulcast only */
+    parley_retransmit_limiter_t *limiter;           /* video only */
+    uint16_t                     rtx_seq;
+    ngx_msec_t                   last_ask;
     u_char                       mid[NGX_HTTP_PARLEY_MID_LEN + 1];
     unsigned                     fresh:1;           /* keyframe at answer */
+    unsigned                     simulcast:1;
 } ngx_http_parley_leg_t;
 
 
@@ -104,6 +126,8 @@ typedef struct {
     uint64_t                     uid;               /* 0: none here */
     parley_ring_reader_t         reader;
     ngx_queue_t                  legs;
+    parley_retransmit_index_t   *index;             /* NACKs find here */
+    uint32_t                     kind;              /* parley_track_kind_t */
     ngx_http_parley_room_t      *room;              /* of the legs */
     uint64_t                     publisher;
     uint8_t                      level_id;          /* audio from another
@@ -129,6 +153,7 @@ typedef struct {
     uint32_t                    *dirty;             /* [max_tracks] */
     uint32_t                     ndirty;
     uint32_t                    *collected;         /* [max_tracks] */
+    parley_retransmit_index_t   *indexes;           /* [max_tracks] */
     u_char                      *packet;            /* one ring slot */
 
     /* the fan-out's datagrams, sent with one sendmmsg per batch */
@@ -145,6 +170,7 @@ extern const parley_sdp_codec_conf_t    ngx_http_parley_codecs[];
 extern const ngx_uint_t                 ngx_http_parley_ncodecs;
 extern const parley_sdp_extmap_conf_t   ngx_http_parley_extmaps[];
 extern const ngx_uint_t                 ngx_http_parley_nextmaps;
+extern const char                      *ngx_http_parley_track_kinds[];
 
 
 /* ngx_http_parley_media.c */
@@ -158,6 +184,7 @@ void ngx_http_parley_pc_arm(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_pc_destroy(ngx_http_parley_pc_t *pc);
 parley_forward_ext_kind_t ngx_http_parley_ext_kind(const char *uri);
 void ngx_http_parley_random_chars(u_char *p, size_t n);
+uint32_t ngx_http_parley_random32(void);
 u_char *ngx_http_parley_send_slot(void);
 void ngx_http_parley_send_flush(void);
 
@@ -173,6 +200,12 @@ void ngx_http_parley_subscriber_closed(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_subscriber_secure(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_subscriber_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
     size_t len);
+
+/* ngx_http_parley_rtcp.c */
+void ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg,
+    uint32_t layer);
+void ngx_http_parley_track_pli(ngx_http_parley_track_t *t, uint32_t layer);
+void ngx_http_parley_track_pli_due(ngx_http_parley_track_t *t);
 
 /* ngx_http_parley_speaker.c */
 void ngx_http_parley_speaker_feed(ngx_http_parley_room_t *room,

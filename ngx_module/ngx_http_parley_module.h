@@ -183,7 +183,10 @@ ngx_int_t ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
     const char *text, size_t len, const char **error);
 void ngx_http_parley_media_tracks_changed(ngx_http_parley_room_t *room);
 void ngx_http_parley_media_collect(void);
-void ngx_http_parley_media_keyframe(uint32_t index, uint64_t uid);
+void ngx_http_parley_media_keyframe(uint32_t index, uint64_t uid,
+    uint32_t layer);
+ngx_int_t ngx_http_parley_media_layer(ngx_http_parley_session_t *s,
+    const char *mid, uint32_t layer, const char **error);
 
 /* ngx_http_parley_speaker.c */
 uint64_t ngx_http_parley_speaker_current(ngx_http_parley_room_t *room);

@@ -67,6 +67,7 @@ static ngx_int_t ngx_http_parley_msg_candidate(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_subscribe(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_subscribe_answer(
     ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_msg_layer(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_media_ready(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_screen_mids(ngx_http_parley_req_t *req,
     ngx_array_t *screen);
@@ -120,6 +121,7 @@ static ngx_http_parley_msg_type_t  ngx_http_parley_msg_types[] = {
     { "candidate", ngx_http_parley_msg_candidate },
     { "subscribe", ngx_http_parley_msg_subscribe },
     { "subscribe-answer", ngx_http_parley_msg_subscribe_answer },
+    { "layer", ngx_http_parley_msg_layer },
     { NULL, NULL }
 };
 
@@ -787,6 +789,53 @@ ngx_http_parley_msg_subscribe_answer(ngx_http_parley_req_t *req)
 
 
 /*
+ * "layer": which encoding of a simulcast track the client wants on one
+ * section: "high" for the large window, "low" for a thumbnail, "off" for
+ * none.
+ */
+
+static ngx_int_t
+ngx_http_parley_msg_layer(ngx_http_parley_req_t *req)
+{
+    uint32_t     layer;
+    ngx_uint_t   i;
+    const char  *mid, *name, *error;
+
+    static const char  *names[] = { "low", "medium", "high", "off" };
+
+    if (ngx_http_parley_media_ready(req) != NGX_OK
+        || ngx_http_parley_get_string(req, "mid", 1, 32, &mid) != NGX_OK
+        || ngx_http_parley_get_string(req, "layer", 1, 16, &name) != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < 4; i++) {
+        if (ngx_strcmp(name, names[i]) == 0) {
+            break;
+        }
+    }
+
+    if (i == 4) {
+        return ngx_http_parley_error(req->session, req->ref, "invalid_value",
+                                     "layer", "\"layer\" is \"low\", "
+                                     "\"medium\", \"high\" or \"off\"");
+    }
+
+    layer = (i == 3) ? PARLEY_NONE : (uint32_t) i;
+
+    if (ngx_http_parley_media_layer(req->session, mid, layer, &error)
+        != NGX_OK)
+    {
+        return ngx_http_parley_error(req->session, req->ref, error, "mid",
+                                     "no such track: %s", error);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * "candidate": a trickled ICE candidate (RFC 8838). The server is an
  * ICE-lite agent and learns addresses from the checks themselves, so a
  * well-formed candidate is taken without an answer.
@@ -894,7 +943,8 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
     dir = ngx_http_parley_worker.dir;
 
     if (ev->code == PARLEY_EV_KEYFRAME) {
-        ngx_http_parley_media_keyframe(ev->participant, ev->track_uid);
+        ngx_http_parley_media_keyframe(ev->participant, ev->track_uid,
+                                       ev->layer);
         return;
     }
 

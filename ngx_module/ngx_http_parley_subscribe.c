@@ -25,11 +25,9 @@
 #include "ngx_http_parley_media.h"
 
 
-#define NGX_HTTP_PARLEY_PLI_GAP       300     /* ms between asked keyframes */
-
 
 static void ngx_http_parley_fan_out(ngx_http_parley_local_t *lt,
-    uint8_t *buf, size_t len);
+    uint8_t *buf, size_t len, uint64_t meta);
 static ngx_uint_t ngx_http_parley_reconcile(ngx_http_parley_pc_t *pc);
 static ngx_http_parley_leg_t *ngx_http_parley_leg_free(
     ngx_http_parley_pc_t *pc, parley_sdp_kind_t kind);
@@ -41,14 +39,17 @@ static void ngx_http_parley_leg_stop_locked(ngx_http_parley_leg_t *leg);
 static ngx_int_t ngx_http_parley_offer(ngx_http_parley_pc_t *pc);
 static ngx_int_t ngx_http_parley_offer_write(ngx_http_parley_pc_t *pc,
     ngx_str_t *text);
-static void ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg);
-static void ngx_http_parley_track_pli(ngx_http_parley_track_t *t);
-static ngx_http_parley_leg_t *ngx_http_parley_leg_by_ssrc(
-    ngx_http_parley_pc_t *pc, uint32_t ssrc);
+static ngx_http_parley_track_t *ngx_http_parley_track_of(
+    ngx_http_parley_pc_t *pc, uint8_t *buf, size_t len,
+    parley_rtp_header_t *h, uint32_t *layer, ngx_uint_t *rtx);
+static ngx_uint_t ngx_http_parley_keyframe_start(ngx_http_parley_track_t *t,
+    uint8_t *buf, parley_rtp_header_t *h);
+static void ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg,
+    uint8_t *buf, size_t len, parley_rtp_header_t *h, uint64_t meta);
 static void ngx_http_parley_tracks_announce(ngx_http_parley_pc_t *pc);
 
 
-static const char  *ngx_http_parley_track_kinds[] = {
+const char  *ngx_http_parley_track_kinds[] = {
     "", "audio", "video", "screen"
 };
 
@@ -90,6 +91,18 @@ ngx_http_parley_tracks_start(ngx_cycle_t *cycle)
         ngx_queue_init(&m->local[i].legs);
     }
 
+    /* the NACK indexes, 12 KB a track, touched only for tracks read here */
+
+    m->indexes = ngx_alloc(m->max_tracks * sizeof(parley_retransmit_index_t),
+                           cycle->log);
+    if (m->indexes == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < m->max_tracks; i++) {
+        m->local[i].index = &m->indexes[i];
+    }
+
     return NGX_OK;
 }
 
@@ -106,6 +119,7 @@ ngx_http_parley_tracks_stop(void)
     ngx_free(m->dirty);
     ngx_free(m->collected);
     ngx_free(m->packet);
+    ngx_free(m->indexes);
 
     m->tracks = NULL;
     m->local = NULL;
@@ -156,6 +170,7 @@ ngx_http_parley_tracks_publish(ngx_http_parley_pc_t *pc)
         info.rtx_ssrc = t->rtx_ssrc;
         info.pt = t->pt;
         info.rtx_pt = t->rtx_pt;
+        info.layers = t->layers;
         ngx_memcpy(info.ext, t->ext, sizeof(info.ext));
         info.codec = ngx_http_parley_codecs[t->codec].name;
         info.mid = (ngx_strlen(t->mid) <= PARLEY_TRACK_MID_MAX)
@@ -242,41 +257,52 @@ ngx_http_parley_tracks_announce(ngx_http_parley_pc_t *pc)
 
 
 /*
- * A publisher's decrypted packet goes into its track's ring, once; the
- * track is marked for the wake-ups after the receive batch.
+ * A publisher's decrypted packet goes into its track's ring, once, with
+ * what readers need to know of it in the ring's meta (see
+ * parley_retransmit.h): its layer, its extended sequence number, whether
+ * it starts a keyframe, or that it is a retransmission. The track is
+ * marked for the wake-ups after the receive batch.
  */
 
 void
 ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
     size_t len)
 {
-    uint32_t                  ssrc;
-    ngx_uint_t                i;
+    uint32_t                  layer;
+    uint64_t                  meta;
+    ngx_uint_t                rtx;
     parley_rtp_header_t       h;
     ngx_http_parley_media_t  *m;
     ngx_http_parley_track_t  *t;
 
     m = &ngx_http_parley_media;
 
-    if (len < 12) {
+    if (parley_rtp_parse(buf, len, &h) != PARLEY_RTP_OK) {
+        ngx_http_parley_count(rtp_unforwarded);
         return;
     }
 
-    ssrc = parley_rtp_get32(buf + 8);
+    t = ngx_http_parley_track_of(pc, buf, len, &h, &layer, &rtx);
 
-    for (i = 0; i < pc->ntracks; i++) {
-        t = &pc->tracks[i];
-
-        if (t->uid && (t->ssrc == ssrc || (t->rtx_ssrc && t->rtx_ssrc == ssrc)))
-        {
-            break;
-        }
+    if (t == NULL) {
+        ngx_http_parley_count(rtp_unforwarded);
+        return;
     }
 
-    if (i == pc->ntracks
-        || parley_ring_publish(parley_tracks_ring(m->tracks, t->index), buf,
-                               (uint32_t) len, 0)
-           != PARLEY_OK)
+    if (rtx) {
+        meta = ((uint64_t) NGX_HTTP_PARLEY_META_RTX << 56)
+               | ((uint64_t) layer << 48);
+
+    } else {
+        meta = parley_retransmit_meta(
+                   parley_retransmit_extend(&t->seqs, layer, h.seq), layer,
+                   ngx_http_parley_keyframe_start(t, buf, &h)
+                   ? PARLEY_RETRANSMIT_F_KEYFRAME : 0);
+    }
+
+    if (parley_ring_publish(parley_tracks_ring(m->tracks, t->index), buf,
+                            (uint32_t) len, meta)
+        != PARLEY_OK)
     {
         ngx_http_parley_count(rtp_unforwarded);
         return;
@@ -287,19 +313,125 @@ ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
         m->dirty[m->ndirty++] = t->index;
     }
 
-    if (t->level_id && pc->session->room
-        && parley_rtp_parse(buf, len, &h) == PARLEY_RTP_OK)
-    {
+    if (t->level_id && pc->session->room) {
         ngx_http_parley_speaker_feed(pc->session->room, t->index, t->uid,
                                      pc->session->participant_id, buf, len,
                                      &h, t->level_id);
     }
 
-    if (t->pli_wanted
-        && ngx_current_msec - t->last_pli >= NGX_HTTP_PARLEY_PLI_GAP)
-    {
-        ngx_http_parley_track_pli(t);
+    if (t->pli_wanted) {
+        ngx_http_parley_track_pli_due(t);
     }
+}
+
+
+/*
+ * The published track and layer of a packet, by SSRC; a simulcast
+ * encoding's SSRC is learnt from the first packet that names its rid
+ * (RFC 8852 3.1), a retransmission stream's from its repaired rid.
+ */
+
+static ngx_http_parley_track_t *
+ngx_http_parley_track_of(ngx_http_parley_pc_t *pc, uint8_t *buf, size_t len,
+    parley_rtp_header_t *h, uint32_t *layer, ngx_uint_t *rtx)
+{
+    size_t                    n;
+    ngx_uint_t                i, k, nl;
+    const uint8_t            *rid;
+    ngx_http_parley_track_t  *t;
+
+    for (i = 0; i < pc->ntracks; i++) {
+        t = &pc->tracks[i];
+        nl = t->layers ? t->layers : 1;
+
+        for (k = 0; t->uid && k < nl; k++) {
+            if (t->layer_ssrc[k] == h->ssrc
+                || (t->layer_rtx_ssrc[k] && t->layer_rtx_ssrc[k] == h->ssrc))
+            {
+                *layer = (uint32_t) k;
+                *rtx = (t->layer_ssrc[k] != h->ssrc);
+                return t;
+            }
+        }
+    }
+
+    for (i = 0; i < pc->ntracks; i++) {
+        t = &pc->tracks[i];
+
+        if (t->uid == 0 || t->layers == 0) {
+            continue;
+        }
+
+        *rtx = 0;
+
+        if (parley_rtp_ext_string(buf, len, h, t->rid_id, &rid, &n)
+            != PARLEY_RTP_OK)
+        {
+            *rtx = 1;
+
+            if (parley_rtp_ext_string(buf, len, h, t->rrid_id, &rid, &n)
+                != PARLEY_RTP_OK)
+            {
+                continue;
+            }
+        }
+
+        for (k = 0; k < t->layers; k++) {
+            if (ngx_strlen(t->rids[k]) == n
+                && ngx_strncmp(t->rids[k], rid, n) == 0)
+            {
+                if (*rtx) {
+                    t->layer_rtx_ssrc[k] = h->ssrc;
+
+                } else {
+                    t->layer_ssrc[k] = h->ssrc;
+                }
+
+                *layer = (uint32_t) k;
+                return t;
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+/* Whether a video packet is the first of a keyframe, by its codec. */
+
+static ngx_uint_t
+ngx_http_parley_keyframe_start(ngx_http_parley_track_t *t, uint8_t *buf,
+    parley_rtp_header_t *h)
+{
+    unsigned           key;
+    const char        *codec;
+    const uint8_t     *p;
+    parley_vp8_desc_t  d;
+
+    if (t->kind != PARLEY_SDP_VIDEO || h->payload_len == 0) {
+        return 0;
+    }
+
+    p = buf + h->payload_offset;
+    codec = ngx_http_parley_codecs[t->codec].name;
+    key = 0;
+
+    if (ngx_strcmp(codec, "VP8") == 0) {
+        return parley_vp8_parse(p, h->payload_len, &d) == PARLEY_RTP_OK
+               && d.keyframe && d.start && d.partition_id == 0;
+    }
+
+    if (ngx_strcmp(codec, "H264") == 0) {
+        (void) parley_h264_keyframe(p, h->payload_len, &key);
+
+    } else if (ngx_strcmp(codec, "VP9") == 0) {
+        (void) parley_vp9_keyframe(p, h->payload_len, &key);
+
+    } else if (ngx_strcmp(codec, "AV1") == 0) {
+        (void) parley_av1_keyframe(p, h->payload_len, &key);
+    }
+
+    return key;
 }
 
 
@@ -385,7 +517,14 @@ ngx_http_parley_media_collect(void)
                                   m->tracks->geometry.slot_size, &len, &meta);
 
             if (rc == PARLEY_OK) {
-                ngx_http_parley_fan_out(lt, m->packet, len);
+                if (parley_retransmit_meta_kind(meta)
+                    == PARLEY_RETRANSMIT_KIND_RTP)
+                {
+                    parley_retransmit_index_note(lt->index,
+                                                 lt->reader.next - 1, meta);
+                }
+
+                ngx_http_parley_fan_out(lt, m->packet, len, meta);
                 continue;
             }
 
@@ -408,10 +547,8 @@ ngx_http_parley_media_collect(void)
 
 static void
 ngx_http_parley_fan_out(ngx_http_parley_local_t *lt, uint8_t *buf,
-    size_t len)
+    size_t len, uint64_t meta)
 {
-    size_t                  out_len;
-    u_char                 *out;
     ngx_queue_t            *q;
     parley_rtp_header_t     h;
     ngx_http_parley_leg_t  *leg;
@@ -433,25 +570,76 @@ ngx_http_parley_fan_out(ngx_http_parley_local_t *lt, uint8_t *buf,
     {
         leg = ngx_queue_data(q, ngx_http_parley_leg_t, queue);
 
-        if (leg->pc->peer == NULL || !parley_peer_secure(leg->pc->peer, NULL))
-        {
-            continue;
+        if (leg->pc->peer && parley_peer_secure(leg->pc->peer, NULL)) {
+            ngx_http_parley_leg_send(leg, buf, len, &h, meta);
         }
+    }
+}
 
-        out = ngx_http_parley_send_slot();
 
-        if (parley_forward_rewrite(&leg->map, buf, len, out,
-                                   NGX_HTTP_PARLEY_UDP_BUF
-                                   - PARLEY_SRTP_TRAILER_ROOM,
-                                   h.seq, h.ts, PARLEY_FORWARD_TWCC_NONE,
-                                   &out_len)
-                == PARLEY_FORWARD_OK
-            && parley_peer_send_rtp(leg->pc->peer, out, out_len,
-                                    NGX_HTTP_PARLEY_UDP_BUF)
-               == PARLEY_PEER_OK)
+/*
+ * One packet to one leg: a simulcast leg's switcher picks the layer and
+ * numbers what it forwards; a single stream keeps the publisher's numbers.
+ */
+
+static void
+ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
+    size_t len, parley_rtp_header_t *h, uint64_t meta)
+{
+    size_t                      out_len;
+    u_char                     *out;
+    uint32_t                    layer;
+    parley_simulcast_out_t      sout;
+    parley_simulcast_packet_t   sp;
+
+    sout.seq = h->seq;
+    sout.ts = h->ts;
+
+    /*
+     * The publisher's retransmissions stay upstream: the leg's are answered
+     * from the ring, on the leg's own RTX numbering.
+     */
+
+    if (parley_retransmit_meta_kind(meta) != PARLEY_RETRANSMIT_KIND_RTP) {
+        return;
+    }
+
+    if (leg->simulcast) {
+        sp.layer = parley_retransmit_meta_layer(meta);
+        sp.seq = h->seq;
+        sp.ts = h->ts;
+        sp.marker = h->marker;
+        sp.keyframe_start = (parley_retransmit_meta_flags(meta)
+                             & PARLEY_RETRANSMIT_F_KEYFRAME) != 0;
+        sp.size = (uint32_t) h->payload_len;
+        sp.arrival_ms = ngx_current_msec;
+
+        if (parley_simulcast_packet(&leg->sw, &sp, &sout)
+            != PARLEY_SIMULCAST_FORWARD)
         {
-            ngx_http_parley_count(rtp_out);
+            if (parley_simulcast_keyframe_request(&leg->sw, ngx_current_msec,
+                                                  &layer))
+            {
+                ngx_http_parley_leg_keyframe(leg, layer);
+            }
+
+            return;
         }
+    }
+
+    out = ngx_http_parley_send_slot();
+
+    if (parley_forward_rewrite(&leg->map, buf, len, out,
+                               NGX_HTTP_PARLEY_UDP_BUF
+                               - PARLEY_SRTP_TRAILER_ROOM,
+                               sout.seq, sout.ts, PARLEY_FORWARD_TWCC_NONE,
+                               &out_len)
+            == PARLEY_FORWARD_OK
+        && parley_peer_send_rtp(leg->pc->peer, out, out_len,
+                                NGX_HTTP_PARLEY_UDP_BUF)
+           == PARLEY_PEER_OK)
+    {
+        ngx_http_parley_count(rtp_out);
     }
 }
 
@@ -669,8 +857,10 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
         }
 
         lt->uid = rec->uid;
+        lt->kind = rec->kind;
         parley_ring_reader_init(parley_tracks_ring(tracks, index),
                                 &lt->reader);
+        parley_retransmit_index_init(lt->index);
 
         /* a track this worker writes feeds the speaker as it is written */
         lt->publisher = rec->publisher;
@@ -693,6 +883,28 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
     leg->ssrc = rec->ssrc;
     leg->rtx_ssrc = rec->rtx_ssrc;
     leg->fresh = 1;
+    leg->simulcast = (rec->layers > 1);
+
+    if (leg->simulcast) {
+
+        /* one clean stream of the leg's own numbers (RFC 3550 5.1) */
+
+        leg->ssrc = ngx_http_parley_random32();
+        leg->rtx_ssrc = ngx_http_parley_random32();
+        (void) parley_simulcast_init(&leg->sw, NULL,
+                                     (uint16_t) ngx_http_parley_random32(),
+                                     ngx_http_parley_random32());
+    }
+
+    if (leg->kind == PARLEY_SDP_VIDEO && leg->limiter == NULL) {
+        leg->limiter = ngx_palloc(leg->pc->session->request->pool,
+                                  sizeof(parley_retransmit_limiter_t));
+    }
+
+    if (leg->limiter) {
+        /* a quarter of a 2.5 Mbit/s stream, a burst of 20 packets */
+        (void) parley_retransmit_limiter_init(leg->limiter, 80000, 24000);
+    }
 
     ngx_http_parley_leg_map(leg, rec);
 
@@ -1006,7 +1218,7 @@ ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
     if (parley_peer_secure(pc->peer, NULL)) {
         for (k = 0; k < pc->nlegs; k++) {
             if (pc->legs[k].uid && pc->legs[k].fresh) {
-                ngx_http_parley_leg_keyframe(&pc->legs[k]);
+                ngx_http_parley_leg_keyframe(&pc->legs[k], PARLEY_NONE);
             }
         }
     }
@@ -1032,170 +1244,47 @@ ngx_http_parley_subscriber_secure(ngx_http_parley_pc_t *pc)
 
     for (k = 0; k < pc->nlegs; k++) {
         if (pc->legs[k].uid) {
-            ngx_http_parley_leg_keyframe(&pc->legs[k]);
+            ngx_http_parley_leg_keyframe(&pc->legs[k], PARLEY_NONE);
         }
     }
 }
+
+
 
 
 /*
- * RFC 4585 6.3.1 PLI, RFC 5104 4.3.1 FIR: the subscriber lost a frame of
- * the track it names, and asks for a keyframe of it.
+ * "layer": the subscriber's wish for one section. A track sent in one
+ * encoding has nothing to choose from, and takes any wish.
  */
 
-void
-ngx_http_parley_subscriber_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
-    size_t len)
+ngx_int_t
+ngx_http_parley_media_layer(ngx_http_parley_session_t *s, const char *mid,
+    uint32_t layer, const char **error)
 {
-    size_t                   i, n;
-    parley_rtcp_fb_t         fb;
-    parley_rtcp_iter_t       it;
-    parley_rtcp_packet_t     pkt;
-    ngx_http_parley_leg_t   *leg;
-    parley_rtcp_fir_entry_t  fir[8];
+    ngx_uint_t              k;
+    ngx_http_parley_pc_t   *pc;
+    ngx_http_parley_leg_t  *leg;
 
-    parley_rtcp_iter_init(&it, buf, len);
+    pc = s->subscriber;
 
-    while (parley_rtcp_next(&it, &pkt) == PARLEY_RTP_OK) {
-
-        if (pkt.type != PARLEY_RTCP_PSFB) {
-            continue;
-        }
-
-        if (pkt.count == 1 && parley_rtcp_parse_pli(&pkt, &fb)
-                              == PARLEY_RTP_OK)
-        {
-            leg = ngx_http_parley_leg_by_ssrc(pc, fb.media_ssrc);
-
-            if (leg) {
-                ngx_http_parley_leg_keyframe(leg);
-            }
-
-        } else if (pkt.count == 4
-                   && parley_rtcp_parse_fir(&pkt, &fb, fir, 8, &n)
-                      != PARLEY_RTP_ERR_MALFORMED)
-        {
-            for (i = 0; i < n && i < 8; i++) {
-                leg = ngx_http_parley_leg_by_ssrc(pc, fir[i].ssrc);
-
-                if (leg) {
-                    ngx_http_parley_leg_keyframe(leg);
-                }
-            }
-        }
+    if (pc == NULL) {
+        *error = "not_subscribed";
+        return NGX_DECLINED;
     }
-}
-
-
-static ngx_http_parley_leg_t *
-ngx_http_parley_leg_by_ssrc(ngx_http_parley_pc_t *pc, uint32_t ssrc)
-{
-    ngx_uint_t  k;
 
     for (k = 0; k < pc->nlegs; k++) {
-        if (pc->legs[k].uid && pc->legs[k].ssrc == ssrc) {
-            return &pc->legs[k];
+        leg = &pc->legs[k];
+
+        if (leg->uid && ngx_strcmp(leg->mid, mid) == 0) {
+            if (leg->simulcast) {
+                (void) parley_simulcast_set_target(&leg->sw, layer);
+            }
+
+            return NGX_OK;
         }
     }
 
-    return NULL;
-}
+    *error = "unknown_track";
 
-
-/*
- * A keyframe for the leg's track: asked of the publisher directly when
- * this worker owns the track, through the owner's inbox otherwise.
- */
-
-static void
-ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg)
-{
-    parley_track_t           *rec;
-    parley_event_t            ev;
-    ngx_http_parley_media_t  *m;
-
-    m = &ngx_http_parley_media;
-    leg->fresh = 0;
-
-    if (leg->kind != PARLEY_SDP_VIDEO) {
-        return;
-    }
-
-    rec = parley_tracks_track(m->tracks, leg->index);
-
-    if (rec == NULL || parley_tracks_uid(m->tracks, leg->index) != leg->uid) {
-        return;
-    }
-
-    if (rec->owner == ngx_http_parley_worker.inbox) {
-        ngx_http_parley_media_keyframe(leg->index, leg->uid);
-        return;
-    }
-
-    ngx_memzero(&ev, sizeof(parley_event_t));
-    ev.code = PARLEY_EV_KEYFRAME;
-    ev.room_uid = rec->room_uid;
-    ev.participant = leg->index;
-    ev.track_uid = leg->uid;
-
-    ngx_http_parley_inbox_send(rec->owner, &ev);
-    ngx_http_parley_count(keyframes_asked);
-}
-
-
-/*
- * The owner's side: a PLI (RFC 4585 6.3.1) to the publisher, at most one
- * per NGX_HTTP_PARLEY_PLI_GAP; one asked sooner is sent when the gap has
- * passed, so that a subscriber arriving just after another still gets
- * its keyframe.
- */
-
-void
-ngx_http_parley_media_keyframe(uint32_t index, uint64_t uid)
-{
-    ngx_http_parley_media_t  *m;
-    ngx_http_parley_track_t  *t;
-
-    m = &ngx_http_parley_media;
-
-    if (m->tracks == NULL || index >= m->max_tracks) {
-        return;
-    }
-
-    t = m->owned[index];
-
-    if (t == NULL || t->uid != uid || t->kind != PARLEY_SDP_VIDEO) {
-        return;
-    }
-
-    if (ngx_current_msec - t->last_pli < NGX_HTTP_PARLEY_PLI_GAP) {
-        t->pli_wanted = 1;
-        return;
-    }
-
-    ngx_http_parley_track_pli(t);
-}
-
-
-static void
-ngx_http_parley_track_pli(ngx_http_parley_track_t *t)
-{
-    parley_rtcp_writer_t  w;
-    u_char                pli[64 + PARLEY_SRTP_TRAILER_ROOM];
-
-    t->last_pli = ngx_current_msec;
-    t->pli_wanted = 0;
-
-    if (t->pc->peer == NULL) {
-        return;
-    }
-
-    parley_rtcp_writer_init(&w, pli, 64);
-
-    if (parley_rtcp_build_pli(&w, 1, t->ssrc) == PARLEY_RTP_OK
-        && parley_peer_send_rtcp(t->pc->peer, pli, w.len, sizeof(pli))
-           == PARLEY_PEER_OK)
-    {
-        ngx_http_parley_count(plis_sent);
-    }
+    return NGX_DECLINED;
 }

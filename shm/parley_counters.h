@@ -51,7 +51,10 @@
                        "large for a ring slot, or no room in the table")    \
     X(ring_laps, "times a reader fell a ring behind and skipped packets") \
     X(ring_missed, "packets a reader skipped after falling behind")        \
-    X(offers_sent, "subscribe offers sent (first and renegotiations)")
+    X(offers_sent, "subscribe offers sent (first and renegotiations)")    \
+    X(nacks_in, "NACKs received from subscribers")                          \
+    X(nacks_answered, "packets retransmitted to subscribers from a ring")    \
+    X(nacks_missed, "NACK'd packets no longer (or never) in the ring")
 
 
 typedef struct {

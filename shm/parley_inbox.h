@@ -50,7 +50,7 @@ typedef struct {
     uint32_t        participant;   /* participant index in the directory */
     uint64_t        participant_id;
     uint32_t        role;
-    uint32_t        reserved;
+    uint32_t        layer;         /* PARLEY_EV_KEYFRAME */
     uint64_t        track_uid;     /* PARLEY_EV_KEYFRAME */
     uint64_t        reserved2[2];
 } parley_event_t;                  /* 64 bytes */

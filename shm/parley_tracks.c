@@ -205,6 +205,7 @@ parley_tracks_publish_locked(parley_tracks_t *tracks,
     rec->rtx_ssrc = info->rtx_ssrc;
     rec->pt = info->pt;
     rec->rtx_pt = info->rtx_pt;
+    rec->layers = info->layers;
     memcpy(rec->ext, info->ext, sizeof(rec->ext));
     rec->generation++;
 

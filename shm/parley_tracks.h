@@ -72,7 +72,8 @@ typedef struct {
     uint32_t   next_free;            /* free-list link while free */
     uint8_t    pt;                   /* the publisher's payload types */
     uint8_t    rtx_pt;
-    uint8_t    reserved2[2];
+    uint8_t    layers;               /* simulcast encodings; 0: one */
+    uint8_t    reserved2;
     /* what each of the publisher's extension ids carries, by a code the
        media plane defines (0: not used): readers rebuild the extension
        block in their own numbering */
@@ -113,6 +114,7 @@ typedef struct {
     uint32_t        rtx_ssrc;
     uint8_t         pt;
     uint8_t         rtx_pt;
+    uint8_t         layers;
     uint8_t         ext[PARLEY_TRACK_EXT_IDS];
     const char     *mid;             /* <= PARLEY_TRACK_MID_MAX, or NULL */
     const char     *codec;           /* <= PARLEY_TRACK_CODEC_MAX, or NULL */

@@ -115,6 +115,7 @@ publish(parley_tracks_t *tracks, uint64_t room, uint16_t owner,
     info.rtx_ssrc = ssrc + 1;
     info.pt = 96;
     info.rtx_pt = 97;
+    info.layers = 2;
     info.ext[3] = 2;
     info.mid = "1";
     info.codec = "VP8";
@@ -236,6 +237,7 @@ test_publish_find_iterate(void **state)
     assert_int_equal(rec->rtx_ssrc, 3001);
     assert_int_equal(rec->pt, 96);
     assert_int_equal(rec->rtx_pt, 97);
+    assert_int_equal(rec->layers, 2);
     assert_int_equal(rec->ext[3], 2);
     assert_int_equal(rec->ext[4], 0);
     assert_string_equal(rec->mid, "1");
