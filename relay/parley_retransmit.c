@@ -20,6 +20,16 @@ static int parley_retransmit_probe(const parley_ring_t *ring, uint64_t r,
 static parley_rc_t parley_retransmit_guess(const parley_ring_t *ring,
     const parley_retransmit_index_t *idx, uint32_t layer, uint64_t ext,
     uint8_t *buf, uint32_t cap, uint32_t *len, uint64_t *ring_seq);
+static int parley_retransmit_around(uint64_t center, int64_t *off,
+    const uint64_t *seen, unsigned n, uint64_t oldest, uint64_t head,
+    uint64_t *r);
+static uint64_t parley_retransmit_add(uint64_t r, int64_t step);
+static uint64_t parley_retransmit_clamp(uint64_t r, uint64_t oldest,
+    uint64_t head);
+static int parley_retransmit_seen(const uint64_t *seen, unsigned n,
+    uint64_t r);
+static int64_t parley_retransmit_secant(const parley_retransmit_index_t *idx,
+    uint32_t layer, uint64_t r, uint64_t got, uint64_t ext);
 static void parley_retransmit_refill(parley_retransmit_limiter_t *lim,
     uint64_t now_us);
 
@@ -146,35 +156,41 @@ parley_retransmit_find(const parley_ring_t *ring,
 
 /*
  * Without an index entry: as far back from the layer's newest packet as
- * the numbers are apart, then by what each probe finds.
+ * the numbers are apart, then along the layer's line (the secant step)
+ * from each probe that lands on the layer, one slot on from one that lands
+ * on another; once a step leads back to a slot seen before (reordering),
+ * outwards from the last one: +1, -1, +2, -2... At most
+ * PARLEY_RETRANSMIT_MAX_PROBES reads.
  */
 static parley_rc_t
 parley_retransmit_guess(const parley_ring_t *ring,
     const parley_retransmit_index_t *idx, uint32_t layer, uint64_t ext,
     uint8_t *buf, uint32_t cap, uint32_t *len, uint64_t *ring_seq)
 {
-    int64_t   step, dir;
-    uint64_t  r, head, oldest, back, meta, got;
-    unsigned  i;
+    int64_t   off, step, dir;
+    uint64_t  r, next, head, oldest, back, meta, center;
+    uint64_t  seen[PARLEY_RETRANSMIT_MAX_PROBES];
+    unsigned  n, scan;
 
     head = parley_ring_head(ring);
+    if (head == 0) {
+        return PARLEY_ERR_NOT_FOUND;
+    }
+
     oldest = head > parley_ring_slots(ring) ? head - parley_ring_slots(ring)
                                             : 0;
     back = idx->highest_ext[layer] - ext;
-    r = idx->highest_ring[layer] > back ? idx->highest_ring[layer] - back : 0;
+    r = parley_retransmit_add(idx->highest_ring[layer], -(int64_t) back);
+    r = parley_retransmit_clamp(r, oldest, head);
+    center = r;
+    scan = 0;
+    off = 0;
+
+    /* more layers than one make the first guess too new: look back */
     dir = -1;
 
-    for (i = 0; i < PARLEY_RETRANSMIT_MAX_PROBES; i++) {
-        if (r < oldest) {
-            r = oldest;
-        }
-
-        if (r >= head) {
-            if (head == 0) {
-                break;
-            }
-            r = head - 1;
-        }
+    for (n = 0; n < PARLEY_RETRANSMIT_MAX_PROBES; n++) {
+        seen[n] = r;
 
         if (parley_retransmit_probe(ring, r, layer, ext, buf, cap, len,
                                     &meta))
@@ -187,29 +203,129 @@ parley_retransmit_guess(const parley_ring_t *ring,
 
         step = dir;
 
-        if (meta != UINT64_MAX
-            && parley_retransmit_meta_kind(meta) == PARLEY_RETRANSMIT_KIND_RTP
-            && parley_retransmit_meta_layer(meta) == layer)
+        if (parley_retransmit_meta_kind(meta) == PARLEY_RETRANSMIT_KIND_RTP
+            && parley_retransmit_meta_layer(meta) == layer
+            && parley_retransmit_meta_seq(meta) != ext)
         {
-            got = parley_retransmit_meta_seq(meta);
-            if (got == ext) {
-                /* the number is right but the packet is not RTP */
-                break;
-            }
-
-            step = (int64_t) (ext - got);
+            step = parley_retransmit_secant(idx, layer, r,
+                                            parley_retransmit_meta_seq(meta),
+                                            ext);
             dir = step < 0 ? -1 : 1;
         }
 
-        if (step < 0 && (uint64_t) -step > r) {
-            r = 0;
+        next = parley_retransmit_clamp(parley_retransmit_add(r, step),
+                                       oldest, head);
 
-        } else {
-            r += step;
+        if (!scan && parley_retransmit_seen(seen, n + 1, next)) {
+            scan = 1;
+            center = r;
+        }
+
+        if (!scan) {
+            r = next;
+            continue;
+        }
+
+        if (!parley_retransmit_around(center, &off, seen, n + 1, oldest,
+                                      head, &r))
+        {
+            break;
         }
     }
 
     return PARLEY_ERR_NOT_FOUND;
+}
+
+
+/* the next slot in +1, -1, +2, -2... from center, in the ring and unseen */
+static int
+parley_retransmit_around(uint64_t center, int64_t *off, const uint64_t *seen,
+    unsigned n, uint64_t oldest, uint64_t head, uint64_t *r)
+{
+    for ( ;; ) {
+        *off = *off > 0 ? -*off : -*off + 1;
+
+        if (*off > PARLEY_RETRANSMIT_MAX_PROBES) {
+            return 0;
+        }
+
+        if (*off < 0 && (uint64_t) -*off > center) {
+            continue;
+        }
+
+        *r = center + *off;
+
+        if (*r >= oldest && *r < head && !parley_retransmit_seen(seen, n, *r)) {
+            return 1;
+        }
+    }
+}
+
+
+static uint64_t
+parley_retransmit_add(uint64_t r, int64_t step)
+{
+    if (step < 0 && (uint64_t) -step > r) {
+        return 0;
+    }
+
+    return r + step;
+}
+
+
+static uint64_t
+parley_retransmit_clamp(uint64_t r, uint64_t oldest, uint64_t head)
+{
+    return r < oldest ? oldest : r >= head ? head - 1 : r;
+}
+
+
+static int
+parley_retransmit_seen(const uint64_t *seen, unsigned n, uint64_t r)
+{
+    unsigned  i;
+
+    for (i = 0; i < n; i++) {
+        if (seen[i] == r) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * The step from ring packet r, which holds number "got" of the layer,
+ * towards "ext": along the line through r and the layer's newest packet,
+ * so that other layers in between (ring packets per number above 1) and
+ * loss upstream (below 1) are allowed for. Never 0.
+ */
+static int64_t
+parley_retransmit_secant(const parley_retransmit_index_t *idx,
+    uint32_t layer, uint64_t r, uint64_t got, uint64_t ext)
+{
+    int64_t   want, step;
+    uint64_t  hr, he;
+
+    hr = idx->highest_ring[layer];
+    he = idx->highest_ext[layer];
+    want = (int64_t) (ext - got);
+
+    if (he > got && hr > r && he - got < PARLEY_RETRANSMIT_HISTORY
+        && hr - r < ((uint64_t) 1 << 32))
+    {
+        step = want * (int64_t) (hr - r) / (int64_t) (he - got);
+
+    } else {
+        step = want;
+    }
+
+    if (step == 0) {
+        step = want < 0 ? -1 : 1;
+    }
+
+    return step;
 }
 
 

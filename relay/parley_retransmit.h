@@ -58,7 +58,7 @@
 
 #define PARLEY_RETRANSMIT_LAYERS       3       /* as PARLEY_SIMULCAST_LAYERS */
 #define PARLEY_RETRANSMIT_HISTORY      1024    /* numbers per layer indexed */
-#define PARLEY_RETRANSMIT_MAX_PROBES   8
+#define PARLEY_RETRANSMIT_MAX_PROBES   12
 
 #define PARLEY_RETRANSMIT_SEQ_MASK     0xffffffffffffULL   /* 48 bits */
 #define PARLEY_RETRANSMIT_KIND_RTP     0

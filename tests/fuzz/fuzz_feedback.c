@@ -11,6 +11,7 @@
  *   3  a long time step: seconds (1)
  *   4  the ring's writer publishes a packet: layer (1), seq (2)
  *   5  a NACK'd number is looked up in the ring: layer (1), seq (2)
+ *   6  the reader's index forgets its entries, so lookups must guess
  *
  * Checked: no engine reads or writes out of bounds (ASan), every built
  * compound is valid RTCP and its TWCC and NACK packets parse, the loss
@@ -219,7 +220,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     while (i < size) {
 
-        switch (data[i++] % 6) {
+        switch (data[i++] % 7) {
 
         case 0:
             if (size - i < 7) {
@@ -261,6 +262,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             publish(data[i] % 4, (uint16_t) ((data[i + 1] << 8)
                                              | data[i + 2]));
             i += 3;
+            break;
+
+        case 6:
+            memset(idx.ring_lo, 0, sizeof(idx.ring_lo));
             break;
 
         default:

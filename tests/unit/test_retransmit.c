@@ -325,6 +325,42 @@ test_find_by_guess(void **state)
 
 
 static void
+test_find_by_guess_interleaved(void **state)
+{
+    uint16_t  i;
+    track_t  *t;
+
+    (void) state;
+
+    t = track_new();
+
+    /* the high layer is half of the ring, the two others a quarter each */
+    for (i = 0; i < 14; i++) {
+        publish(t, 0, (uint16_t) (100 + i));
+        publish(t, 2, (uint16_t) (65520 + 2 * i));
+        if (i != 6) {
+            publish(t, 1, (uint16_t) (5000 + i));
+        }
+        publish(t, 2, (uint16_t) (65520 + 2 * i + 1));
+    }
+    read_all(t);
+    memset(t->idx.ring_lo, 0, sizeof(t->idx.ring_lo));
+
+    assert_found(t, 0, 100);
+    assert_found(t, 0, 107);
+    assert_found(t, 1, 5000);
+    assert_found(t, 1, 5005);
+    assert_found(t, 1, 5007);
+    assert_found(t, 2, 65520);
+    assert_found(t, 2, 65535);
+    assert_found(t, 2, 3);
+    assert_not_found(t, 1, 5006);
+
+    track_free(t);
+}
+
+
+static void
 test_never_a_wrong_packet(void **state)
 {
     uint8_t   pkt[16];
@@ -496,6 +532,7 @@ main(void)
         cmocka_unit_test(test_find_overwritten),
         cmocka_unit_test(test_find_interleaved_layers),
         cmocka_unit_test(test_find_by_guess),
+        cmocka_unit_test(test_find_by_guess_interleaved),
         cmocka_unit_test(test_never_a_wrong_packet),
         cmocka_unit_test(test_find_checks_arguments),
         cmocka_unit_test(test_wrap_rtx),
