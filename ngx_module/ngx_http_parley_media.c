@@ -499,6 +499,10 @@ ngx_http_parley_pc_alloc(ngx_http_parley_session_t *s)
     pc->timer.data = pc;
     pc->timer.log = s->connection->log;
     pc->timer.cancelable = 1;
+    pc->report.handler = ngx_http_parley_report_handler;
+    pc->report.data = pc;
+    pc->report.log = s->connection->log;
+    pc->report.cancelable = 1;
 
     return pc;
 }
@@ -676,6 +680,11 @@ ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
     }
 
     ngx_http_parley_pc_tracks(pc, offer, answer, screen);
+
+    if (ngx_http_parley_feedback_start(pc) != NGX_OK) {
+        ngx_free(answer);
+        return "internal";
+    }
 
     ngx_free(answer);
     sdp->len = len;
@@ -891,6 +900,8 @@ ngx_http_parley_pc_destroy(ngx_http_parley_pc_t *pc)
     if (pc->timer.timer_set) {
         ngx_del_timer(&pc->timer);
     }
+
+    ngx_http_parley_report_stop(pc);
 
     if (pc->peer) {
         parley_peer_close(pc->peer);
@@ -1137,15 +1148,25 @@ ngx_http_parley_peer_rtp(void *data, uint8_t *buf, size_t len)
 {
     ngx_http_parley_pc_t *pc = data;
 
+    parley_rtp_header_t  h;
+
     ngx_http_parley_count(rtp_in);
 
     if (ngx_http_parley_worker.counters) {
         ngx_http_parley_worker.counters->rtp_bytes_in += len;
     }
 
-    if (!pc->subscriber) {
-        ngx_http_parley_tracks_write(pc, buf, len);
+    if (pc->subscriber) {
+        return;
     }
+
+    if (parley_rtp_parse(buf, len, &h) != PARLEY_RTP_OK) {
+        ngx_http_parley_count(rtp_unforwarded);
+        return;
+    }
+
+    ngx_http_parley_feedback_rtp(pc, &h, buf, len);
+    ngx_http_parley_tracks_write(pc, buf, len, &h);
 }
 
 
@@ -1158,5 +1179,8 @@ ngx_http_parley_peer_rtcp(void *data, uint8_t *buf, size_t len)
 
     if (pc->subscriber) {
         ngx_http_parley_subscriber_rtcp(pc, buf, len);
+
+    } else {
+        ngx_http_parley_feedback_rtcp(pc, buf, len);
     }
 }

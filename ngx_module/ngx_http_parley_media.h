@@ -25,6 +25,9 @@
 #include "parley_forward.h"
 #include "parley_simulcast.h"
 #include "parley_retransmit.h"
+#include "parley_twcc.h"
+#include "parley_rtcp_recv.h"
+#include "parley_rtcp_send.h"
 
 
 #define NGX_HTTP_PARLEY_UDP_BUF       2048
@@ -89,6 +92,7 @@ typedef struct {
     uint32_t                     rtx_ssrc;
     parley_forward_map_t         map;
     parley_simulcast_t           sw;                /* simulcast only */
+    parley_rtcp_send_t           sr;                /* RFC 3550 6.4.1 */
     parley_retransmit_limiter_t *limiter;           /* video only */
     uint16_t                     rtx_seq;
     ngx_msec_t                   last_ask;
@@ -98,10 +102,20 @@ typedef struct {
 } ngx_http_parley_leg_t;
 
 
+/* What a publisher is told: receiver reports, transport-wide feedback. */
+typedef struct {
+    parley_rtcp_recv_t           recv;
+    parley_twcc_t                twcc;
+    uint8_t                      twcc_id;           /* 0: not negotiated */
+} ngx_http_parley_feedback_t;
+
+
 struct ngx_http_parley_pc_s {
     ngx_http_parley_session_t   *session;
     parley_peer_t               *peer;
     ngx_event_t                  timer;
+    ngx_event_t                  report;            /* RTCP we send */
+    ngx_http_parley_feedback_t  *feedback;          /* publisher */
     uint64_t                     sdp_version;
     parley_peer_state_t          state;
     ngx_http_parley_pc_t        *next_touched;
@@ -194,7 +208,7 @@ void ngx_http_parley_tracks_stop(void);
 void ngx_http_parley_tracks_publish(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_tracks_unpublish(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
-    size_t len);
+    size_t len, parley_rtp_header_t *h);
 void ngx_http_parley_tracks_flush(void);
 void ngx_http_parley_subscriber_closed(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_subscriber_secure(ngx_http_parley_pc_t *pc);
@@ -206,6 +220,15 @@ void ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg,
     uint32_t layer);
 void ngx_http_parley_track_pli(ngx_http_parley_track_t *t, uint32_t layer);
 void ngx_http_parley_track_pli_due(ngx_http_parley_track_t *t);
+uint64_t ngx_http_parley_now_us(void);
+ngx_int_t ngx_http_parley_feedback_start(ngx_http_parley_pc_t *pc);
+void ngx_http_parley_feedback_rtp(ngx_http_parley_pc_t *pc,
+    parley_rtp_header_t *h, uint8_t *buf, size_t len);
+void ngx_http_parley_report_handler(ngx_event_t *ev);
+void ngx_http_parley_feedback_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
+    size_t len);
+void ngx_http_parley_leg_report_start(ngx_http_parley_leg_t *leg);
+void ngx_http_parley_report_stop(ngx_http_parley_pc_t *pc);
 
 /* ngx_http_parley_speaker.c */
 void ngx_http_parley_speaker_feed(ngx_http_parley_room_t *room,

@@ -32,6 +32,10 @@ static void ngx_http_parley_subscriber_nack(ngx_http_parley_pc_t *pc,
     parley_rtcp_packet_t *pkt);
 static void ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg,
     uint16_t seq, uint64_t now_us);
+static void ngx_http_parley_feedback_send(ngx_http_parley_pc_t *pc,
+    uint64_t now);
+static void ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc,
+    uint64_t now);
 static ngx_http_parley_leg_t *ngx_http_parley_leg_by_ssrc(
     ngx_http_parley_pc_t *pc, uint32_t ssrc);
 
@@ -371,5 +375,287 @@ ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
     {
         parley_retransmit_sent(leg->limiter, seq, out_len, now_us);
         ngx_http_parley_count(nacks_answered);
+    }
+}
+
+
+uint64_t
+ngx_http_parley_now_us(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+
+/* RFC 5905 6: seconds since 1900 in 32.32, from the wall clock. */
+
+static uint64_t
+ngx_http_parley_ntp_now(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_REALTIME, &ts);
+
+    return (((uint64_t) ts.tv_sec + 2208988800ULL) << 32)
+           | (((uint64_t) ts.tv_nsec << 32) / 1000000000ULL);
+}
+
+
+/*
+ * A publisher's connection reports what it receives: an RR with SDES
+ * about once a second (RFC 3550 6.4.2), and transport-wide feedback
+ * every 100 ms where it was negotiated, so that the browser's congestion
+ * control sees its packets arrive; without it, a REMB estimate (loss
+ * based) caps the sender instead.
+ */
+
+ngx_int_t
+ngx_http_parley_feedback_start(ngx_http_parley_pc_t *pc)
+{
+    ngx_uint_t                   i, id;
+    ngx_http_parley_feedback_t  *fb;
+
+    fb = pc->feedback;
+
+    if (fb == NULL) {
+        fb = ngx_palloc(pc->session->request->pool,
+                        sizeof(ngx_http_parley_feedback_t));
+        if (fb == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (parley_rtcp_recv_init(&fb->recv, ngx_http_parley_random32(),
+                                  (const uint8_t *) "parley", 6, 0)
+            != PARLEY_RTP_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        parley_twcc_init(&fb->twcc, fb->recv.sender_ssrc, 0);
+        pc->feedback = fb;
+    }
+
+    fb->twcc_id = 0;
+
+    for (i = 0; i < pc->ntracks && fb->twcc_id == 0; i++) {
+        for (id = 1; id <= 14; id++) {
+            if (pc->tracks[i].ext[id] == PARLEY_FORWARD_EXT_TWCC + 1) {
+                fb->twcc_id = (uint8_t) id;
+                break;
+            }
+        }
+    }
+
+    if (fb->twcc_id == 0 && !fb->recv.remb.enabled) {
+        (void) parley_rtcp_recv_enable_remb(&fb->recv, 300000, 50000,
+                                            5000000);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_parley_feedback_rtp(ngx_http_parley_pc_t *pc, parley_rtp_header_t *h,
+    uint8_t *buf, size_t len)
+{
+    uint16_t                     seq;
+    uint32_t                     clock;
+    uint64_t                     now;
+    ngx_uint_t                   i;
+    ngx_http_parley_feedback_t  *fb;
+
+    fb = pc->feedback;
+
+    if (fb == NULL) {
+        return;
+    }
+
+    now = ngx_http_parley_now_us();
+    clock = 90000;
+
+    for (i = 0; i < pc->ntracks; i++) {
+        if (pc->tracks[i].pt == h->payload_type) {
+            clock = ngx_http_parley_codecs[pc->tracks[i].codec].clock_rate;
+            break;
+        }
+    }
+
+    (void) parley_rtcp_recv_on_rtp(&fb->recv, h, len, clock, now);
+
+    if (fb->twcc_id
+        && parley_rtp_ext_twcc_seq(buf, len, h, fb->twcc_id, &seq)
+           == PARLEY_RTP_OK)
+    {
+        (void) parley_twcc_on_packet(&fb->twcc, h->ssrc, seq, now);
+    }
+
+    if (!pc->report.timer_set) {
+        ngx_add_timer(&pc->report, 20);
+    }
+}
+
+
+/* The publisher's own reports: its SRs, for the RRs' LSR and DLSR. */
+
+void
+ngx_http_parley_feedback_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
+    size_t len)
+{
+    if (pc->feedback) {
+        (void) parley_rtcp_recv_on_rtcp(&pc->feedback->recv, buf, len,
+                                        ngx_http_parley_now_us());
+    }
+}
+
+
+static void
+ngx_http_parley_feedback_send(ngx_http_parley_pc_t *pc, uint64_t now)
+{
+    uint64_t                     next, n;
+    parley_rtcp_writer_t         w;
+    ngx_http_parley_feedback_t  *fb;
+    u_char                       buf[1200 + PARLEY_SRTP_TRAILER_ROOM];
+
+    fb = pc->feedback;
+
+    parley_rtcp_writer_init(&w, buf, 1200);
+
+    if (parley_rtcp_recv_due(&fb->recv, now)) {
+        (void) parley_rtcp_recv_build(&fb->recv, &w, now,
+                                      ngx_http_parley_random32());
+    }
+
+    if (fb->twcc_id && parley_twcc_due(&fb->twcc, now)) {
+        (void) parley_twcc_build(&fb->twcc, &w, now);
+    }
+
+    if (w.len && parley_peer_send_rtcp(pc->peer, buf, w.len, sizeof(buf))
+                 == PARLEY_PEER_OK)
+    {
+        ngx_http_parley_count(rtcp_out);
+    }
+
+    next = parley_rtcp_recv_next_us(&fb->recv);
+
+    if (fb->twcc_id) {
+        n = parley_twcc_next_us(&fb->twcc);
+
+        if (n && (next == 0 || n < next)) {
+            next = n;
+        }
+    }
+
+    if (next == 0 || next <= now) {
+        next = now + 100000;
+    }
+
+    ngx_add_timer(&pc->report, ngx_min((next - now) / 1000 + 1, 1000));
+}
+
+
+/*
+ * A subscriber's connection reports what it sends: one SR per leg
+ * (RFC 3550 6.4.1), so the browser computes RTT from its RR, then SDES,
+ * in compounds of up to 1200 bytes, about once a second.
+ */
+
+void
+ngx_http_parley_leg_report_start(ngx_http_parley_leg_t *leg)
+{
+    uint32_t  clock;
+
+    clock = ngx_http_parley_codecs[leg->codec].clock_rate;
+
+    (void) parley_rtcp_send_init(&leg->sr, leg->ssrc, clock,
+                                 (const uint8_t *) "parley", 6, 0);
+
+    if (!leg->pc->report.timer_set) {
+        ngx_add_timer(&leg->pc->report, 1000);
+    }
+}
+
+
+static void
+ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc, uint64_t now)
+{
+    uint64_t               ntp;
+    ngx_uint_t             k, n;
+    parley_rtcp_writer_t   w;
+    ngx_http_parley_leg_t *leg;
+    u_char                 buf[1200 + PARLEY_SRTP_TRAILER_ROOM];
+
+    ntp = ngx_http_parley_ntp_now();
+    n = 0;
+
+    parley_rtcp_writer_init(&w, buf, 1200);
+
+    for (k = 0; k < pc->nlegs; k++) {
+        leg = &pc->legs[k];
+
+        if (leg->uid == 0
+            || parley_rtcp_send_build_sr(&leg->sr, &w, now, ntp)
+               != PARLEY_RTP_OK)
+        {
+            continue;
+        }
+
+        n++;
+
+        if (w.len > 1000) {
+            (void) parley_rtcp_build_sdes_cname(&w, leg->ssrc,
+                                                (const uint8_t *) "parley",
+                                                6);
+            (void) parley_peer_send_rtcp(pc->peer, buf, w.len, sizeof(buf));
+            ngx_http_parley_count(rtcp_out);
+            parley_rtcp_writer_init(&w, buf, 1200);
+            n = 0;
+        }
+    }
+
+    if (n) {
+        (void) parley_rtcp_build_sdes_cname(&w, pc->legs[0].ssrc,
+                                            (const uint8_t *) "parley", 6);
+        (void) parley_peer_send_rtcp(pc->peer, buf, w.len, sizeof(buf));
+        ngx_http_parley_count(rtcp_out);
+    }
+
+    /* RFC 3550 6.3.1: randomised over [0.5, 1.5] of the interval */
+    ngx_add_timer(&pc->report, 500 + ngx_http_parley_random32() % 1000);
+}
+
+
+void
+ngx_http_parley_report_handler(ngx_event_t *ev)
+{
+    uint64_t               now;
+    ngx_http_parley_pc_t  *pc;
+
+    pc = ev->data;
+
+    if (pc->peer == NULL || !parley_peer_secure(pc->peer, NULL)) {
+        ngx_add_timer(ev, 1000);
+        return;
+    }
+
+    now = ngx_http_parley_now_us();
+
+    if (pc->subscriber) {
+        ngx_http_parley_legs_send(pc, now);
+
+    } else if (pc->feedback) {
+        ngx_http_parley_feedback_send(pc, now);
+    }
+}
+
+
+void
+ngx_http_parley_report_stop(ngx_http_parley_pc_t *pc)
+{
+    if (pc->report.timer_set) {
+        ngx_del_timer(&pc->report);
     }
 }

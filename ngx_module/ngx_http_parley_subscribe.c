@@ -266,7 +266,7 @@ ngx_http_parley_tracks_announce(ngx_http_parley_pc_t *pc)
 
 void
 ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
-    size_t len)
+    size_t len, parley_rtp_header_t *hp)
 {
     uint32_t                  layer;
     uint64_t                  meta;
@@ -276,11 +276,7 @@ ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
     ngx_http_parley_track_t  *t;
 
     m = &ngx_http_parley_media;
-
-    if (parley_rtp_parse(buf, len, &h) != PARLEY_RTP_OK) {
-        ngx_http_parley_count(rtp_unforwarded);
-        return;
-    }
+    h = *hp;
 
     t = ngx_http_parley_track_of(pc, buf, len, &h, &layer, &rtx);
 
@@ -639,6 +635,8 @@ ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
                                 NGX_HTTP_PARLEY_UDP_BUF)
            == PARLEY_PEER_OK)
     {
+        parley_rtcp_send_on_rtp(&leg->sr, sout.ts, h->payload_len,
+                                (uint64_t) ngx_current_msec * 1000);
         ngx_http_parley_count(rtp_out);
     }
 }
@@ -907,6 +905,7 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
     }
 
     ngx_http_parley_leg_map(leg, rec);
+    ngx_http_parley_leg_report_start(leg);
 
     ngx_queue_insert_tail(&lt->legs, &leg->queue);
 }

@@ -43,6 +43,7 @@
     X(rtp_in, "RTP packets received and decrypted")                          \
     X(rtp_bytes_in, "bytes of RTP packets received and decrypted")           \
     X(rtcp_in, "RTCP compound packets received and decrypted")             \
+    X(rtcp_out, "RTCP compound packets sent: reports and feedback")         \
     X(rtp_out, "RTP packets forwarded to subscribers")                       \
     X(plis_sent, "keyframe requests (PLI) sent to publishers")             \
     X(keyframes_asked, "keyframe requests passed to another worker")        \
