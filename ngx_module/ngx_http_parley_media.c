@@ -466,6 +466,13 @@ ngx_http_parley_media_publish(ngx_http_parley_session_t *s,
         }
 
         s->publisher = pc;
+
+    } else if (ngx_http_parley_pc_restart(pc, first->ice_ufrag, NULL)
+               != NGX_OK)
+    {
+        ngx_free(offer);
+        *error = "internal";
+        return NGX_ERROR;
     }
 
     err = ngx_http_parley_pc_answer(pc, offer, answer, screen,
@@ -549,6 +556,9 @@ ngx_http_parley_pc_start(ngx_http_parley_pc_t *pc, parley_peer_conf_t *conf,
     conf->handler.on_rtp = ngx_http_parley_peer_rtp;
     conf->handler.on_rtcp = ngx_http_parley_peer_rtcp;
 
+    ngx_cpystrn(pc->remote_ufrag, (u_char *) first->ice_ufrag,
+                sizeof(pc->remote_ufrag));
+
     rc = parley_peer_create(&pc->peer, ngx_http_parley_media.identity, conf,
                             ngx_current_msec);
 
@@ -597,6 +607,56 @@ ngx_http_parley_pc_create(ngx_http_parley_session_t *s,
     }
 
     return pc;
+}
+
+
+/*
+ * RFC 8445 9, RFC 8839 4.4.1.1.1: a remote description with a new ufrag
+ * restarts ICE: new local credentials ("local_pwd" given: those, else
+ * fresh ones) and the new remote ufrag; DTLS and SRTP carry on, media
+ * keeps the old path until the browser nominates a new one.
+ */
+
+ngx_int_t
+ngx_http_parley_pc_restart(ngx_http_parley_pc_t *pc, const char *ufrag,
+    const u_char *local_pwd)
+{
+    parley_peer_ice_t  ice;
+
+    if (pc->peer == NULL
+        || ngx_strcmp(pc->remote_ufrag, (u_char *) ufrag) == 0)
+    {
+        return NGX_OK;
+    }
+
+    ngx_memzero(&ice, sizeof(parley_peer_ice_t));
+    ice.remote_ufrag.data = (const uint8_t *) ufrag;
+    ice.remote_ufrag.len = ngx_strlen(ufrag);
+
+    if (local_pwd) {
+        ice.local_ufrag.data = pc->ufrag;
+        ice.local_ufrag.len = PARLEY_PEER_UFRAG_LEN;
+        ice.local_pwd.data = local_pwd;
+        ice.local_pwd.len = PARLEY_PEER_PWD_LEN;
+    }
+
+    if (parley_peer_restart(pc->peer, &ice, ngx_current_msec)
+        != PARLEY_PEER_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                      "parley: ICE restart refused: the connection is "
+                      "closed or its DTLS failed");
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn(pc->remote_ufrag, (u_char *) ufrag, sizeof(pc->remote_ufrag));
+    ngx_http_parley_count(ice_restarts);
+
+    ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                  "parley: %s peer connection: ICE restart",
+                  pc->subscriber ? "subscribe" : "publish");
+
+    return NGX_OK;
 }
 
 

@@ -127,11 +127,13 @@ struct ngx_http_parley_pc_s {
     ngx_http_parley_leg_t        legs[NGX_HTTP_PARLEY_LEGS];
     u_char                       ufrag[PARLEY_PEER_UFRAG_LEN + 1];
     u_char                       pwd[PARLEY_PEER_PWD_LEN + 1];
+    u_char                       remote_ufrag[PARLEY_SDP_ICE_LEN];
 
     unsigned                     touched:1;
     unsigned                     subscriber:1;
     unsigned                     offer_pending:1;   /* awaiting an answer */
     unsigned                     renegotiate:1;     /* changed meanwhile */
+    unsigned                     restart:1;         /* in the pending offer */
 };
 
 
@@ -195,6 +197,8 @@ ngx_int_t ngx_http_parley_pc_local(ngx_http_parley_pc_t *pc,
     parley_sdp_local_t *local, parley_sdp_host_t *host, u_char *ufrag,
     u_char *pwd);
 void ngx_http_parley_pc_arm(ngx_http_parley_pc_t *pc);
+ngx_int_t ngx_http_parley_pc_restart(ngx_http_parley_pc_t *pc,
+    const char *ufrag, const u_char *local_pwd);
 void ngx_http_parley_pc_destroy(ngx_http_parley_pc_t *pc);
 parley_forward_ext_kind_t ngx_http_parley_ext_kind(const char *uri);
 void ngx_http_parley_random_chars(u_char *p, size_t n);

@@ -178,7 +178,7 @@ void ngx_http_parley_media_session_closed(ngx_http_parley_session_t *s);
 
 /* ngx_http_parley_subscribe.c */
 ngx_int_t ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
-    const char **error);
+    ngx_uint_t restart, const char **error);
 ngx_int_t ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
     const char *text, size_t len, const char **error);
 void ngx_http_parley_media_tracks_changed(ngx_http_parley_room_t *room);

@@ -648,6 +648,7 @@ ngx_http_parley_media_ready(ngx_http_parley_req_t *req)
 static ngx_int_t
 ngx_http_parley_msg_subscribe(ngx_http_parley_req_t *req)
 {
+    json_t       *restart;
     ngx_int_t     rc;
     const char   *error;
 
@@ -655,7 +656,16 @@ ngx_http_parley_msg_subscribe(ngx_http_parley_req_t *req)
         return NGX_OK;
     }
 
-    rc = ngx_http_parley_media_subscribe(req->session, &error);
+    restart = json_object_get(req->msg, "restart");
+
+    if (restart && !json_is_boolean(restart) && !json_is_null(restart)) {
+        return ngx_http_parley_error(req->session, req->ref, "wrong_type",
+                                     "restart", "\"restart\" is a boolean");
+    }
+
+    rc = ngx_http_parley_media_subscribe(req->session,
+                                         restart && json_is_true(restart),
+                                         &error);
 
     if (rc != NGX_OK) {
         return ngx_http_parley_error(req->session, req->ref, error, NULL,

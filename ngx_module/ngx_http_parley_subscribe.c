@@ -29,6 +29,8 @@
 static void ngx_http_parley_fan_out(ngx_http_parley_local_t *lt,
     uint8_t *buf, size_t len, uint64_t meta);
 static ngx_uint_t ngx_http_parley_reconcile(ngx_http_parley_pc_t *pc);
+static ngx_int_t ngx_http_parley_subscribe_restart(ngx_http_parley_pc_t *pc,
+    const char **error);
 static ngx_http_parley_leg_t *ngx_http_parley_leg_free(
     ngx_http_parley_pc_t *pc, parley_sdp_kind_t kind);
 static void ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg,
@@ -650,11 +652,15 @@ ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
 
 ngx_int_t
 ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
-    const char **error)
+    ngx_uint_t restart, const char **error)
 {
     ngx_http_parley_pc_t  *pc;
 
     *error = "internal";
+
+    if (s->subscriber && restart) {
+        return ngx_http_parley_subscribe_restart(s->subscriber, error);
+    }
 
     if (s->subscriber) {
         *error = "already_subscribed";
@@ -682,6 +688,36 @@ ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * "subscribe" with "restart": the client's network changed. The next
+ * offer has new ICE credentials (RFC 8839 4.4.1.1.1); the restart takes
+ * effect with its answer.
+ */
+
+static ngx_int_t
+ngx_http_parley_subscribe_restart(ngx_http_parley_pc_t *pc,
+    const char **error)
+{
+    if (pc->peer == NULL) {
+        *error = "no_connection";
+        return NGX_DECLINED;
+    }
+
+    ngx_http_parley_random_chars(pc->ufrag, PARLEY_PEER_UFRAG_LEN);
+    ngx_http_parley_random_chars(pc->pwd, PARLEY_PEER_PWD_LEN);
+    pc->restart = 1;
+
+    if (pc->offer_pending) {
+        pc->renegotiate = 1;
+        return NGX_OK;
+    }
+
+    (void) ngx_http_parley_reconcile(pc);
+
+    return ngx_http_parley_offer(pc);
 }
 
 
@@ -1211,6 +1247,20 @@ ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
         ngx_http_parley_pc_arm(pc);
     }
 
+    /* the answer to the restart's offer comes with a new ufrag */
+
+    if (pc->restart && ngx_strcmp(pc->remote_ufrag, first->ice_ufrag) != 0) {
+        pc->restart = 0;
+
+        if (ngx_http_parley_pc_restart(pc, first->ice_ufrag, pc->pwd)
+            != NGX_OK)
+        {
+            ngx_free(answer);
+            *error = "internal";
+            return NGX_ERROR;
+        }
+    }
+
     ngx_free(answer);
     pc->offer_pending = 0;
 
@@ -1225,7 +1275,7 @@ ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
     if (pc->renegotiate) {
         pc->renegotiate = 0;
 
-        if (ngx_http_parley_reconcile(pc)) {
+        if (ngx_http_parley_reconcile(pc) || pc->restart) {
             (void) ngx_http_parley_offer(pc);
         }
     }

@@ -40,6 +40,7 @@
     X(peers_connected, "peer connections whose ICE connected")               \
     X(peers_secure, "peer connections whose DTLS handshake keyed SRTP")      \
     X(peers_failed, "peer connections that failed (ICE, consent or DTLS)")   \
+    X(ice_restarts, "ICE restarts (a new ufrag from the client)")           \
     X(rtp_in, "RTP packets received and decrypted")                          \
     X(rtp_bytes_in, "bytes of RTP packets received and decrypted")           \
     X(rtcp_in, "RTCP compound packets received and decrypted")             \

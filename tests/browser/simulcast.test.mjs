@@ -1,6 +1,7 @@
 // Simulcast through parley: a browser publishes two encodings of its
 // camera, a subscriber on the other worker asks for the low one, then the
-// high one, and decodes the picture size it asked for.
+// high one, and decodes the picture size it asked for; reports flow both
+// ways; ICE restarts on both connections keep the media flowing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE_URL, launchBrowser, newPage, diagnose } from './lib.mjs';
@@ -158,6 +159,35 @@ test('a subscriber switches between the layers of a simulcast publisher', { time
   t.diagnostic(`publisher RTT from the server's RRs ${reports.publisher} s; SRs at the subscriber ${reports.subscriber}`);
   assert.ok(reports.publisher !== null && reports.publisher < 1, 'the publisher measures an RTT from the server\'s receiver reports');
   assert.ok(reports.subscriber > 0, 'the subscriber receives sender reports');
+
+  // ICE restarts on both connections: media keeps flowing
+  await alice.evaluate(async () => {
+    window.pc.restartIce();
+    await window.pc.setLocalDescription(await window.pc.createOffer());
+    window.c.send({ type: 'publish', sdp: window.pc.localDescription.sdp });
+    await window.pc.setRemoteDescription({ type: 'answer', sdp: (await window.c.next('publish-answer')).sdp });
+  });
+  const restarted = await bob.evaluate(async () => {
+    const before = (await window.size()).frames;
+    const ufrag = (sdp) => sdp.match(/a=ice-ufrag:(\S+)/)[1];
+    const old = ufrag(window.pc.remoteDescription.sdp);
+    window.c.send({ type: 'subscribe', restart: true });
+    const offer = await window.c.next('subscribe-offer');
+    await window.pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+    await window.pc.setLocalDescription(await window.pc.createAnswer());
+    window.c.send({ type: 'subscribe-answer', sdp: window.pc.localDescription.sdp });
+    await new Promise((r) => setTimeout(r, 3000));
+    const status = await (await fetch('/status')).text();
+    return { newUfrag: ufrag(offer.sdp) !== old, before, after: (await window.size()).frames,
+             state: window.pc.connectionState, status };
+  });
+  const restarts = [...restarted.status.matchAll(/^parley_ice_restarts_total\{[^}]*\} (\d+)/gm)]
+    .reduce((n, m) => n + Number(m[1]), 0);
+  t.diagnostic(`after ICE restarts: ${restarted.state}, frames ${restarted.before} -> ${restarted.after}, restarts ${restarts}`);
+  assert.ok(restarted.newUfrag, 'the restart offer has new credentials');
+  assert.equal(restarts, 2, 'both connections restarted ICE');
+  assert.equal(restarted.state, 'connected');
+  assert.ok(restarted.after > restarted.before + 10, 'frames keep being decoded');
 
   const bad = await bob.evaluate(async () => {
     window.c.send({ type: 'layer', mid: 'nope', layer: 'low', ref: 9 });
