@@ -29,6 +29,7 @@ FUZZ_BINS  := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_SECONDS       ?= 300
 MOD_SRCS   := $(wildcard ngx_module/*.c ngx_module/*.h ngx_module/app/*) \
+              $(RELAY_SRCS) $(RELAY_HDRS) \
               $(SHM_SRCS) $(SHM_HDRS)
 
 .PHONY: all deps deps-test deps-bench run test unit fuzz-smoke fuzz bench t browser clean \

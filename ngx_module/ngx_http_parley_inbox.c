@@ -41,6 +41,7 @@ static int ngx_http_parley_pid_not_self(uint32_t pid);
 static void ngx_http_parley_reap_gone(parley_dir_t *dir, uint32_t p,
     void *data);
 static void ngx_http_parley_reap_close_rooms(ngx_http_parley_reap_t *reap);
+static void ngx_http_parley_reap_tracks(void);
 
 
 ngx_int_t
@@ -179,9 +180,23 @@ ngx_http_parley_inbox_send(uint16_t slot, const parley_event_t *ev)
                       (ngx_uint_t) slot);
     }
 
-    if (!wake) {
-        return;
+    if (wake) {
+        ngx_http_parley_inbox_wake(slot);
     }
+}
+
+
+/*
+ * Wakes the worker of the slot at the end of this loop iteration: one
+ * eventfd write per woken worker, however many events and tracks.
+ */
+
+void
+ngx_http_parley_inbox_wake(uint16_t slot)
+{
+    ngx_http_parley_worker_t  *w;
+
+    w = &ngx_http_parley_worker;
 
     if (slot == w->inbox && w->inbox_conn) {
         ngx_post_event(w->inbox_conn->read, &ngx_posted_events);
@@ -254,6 +269,10 @@ ngx_http_parley_inbox_read_handler(ngx_event_t *rev)
         ngx_http_parley_count(events_handled);
         ngx_http_parley_signal_event(&ev);
     }
+
+    /* the same wake-up also says that tracks have new packets */
+
+    ngx_http_parley_media_collect();
 }
 
 
@@ -293,6 +312,9 @@ ngx_http_parley_inbox_reap(void)
     ngx_memzero(&reap, sizeof(ngx_http_parley_reap_t));
     reap.reason = PARLEY_REASON_WORKER_DIED;
 
+    /* tracks first: the rooms' workers hear of the departures next */
+    ngx_http_parley_reap_tracks();
+
     n = parley_dir_reap(ngx_http_parley_worker.dir, ngx_http_parley_worker.pid,
                         ngx_http_parley_pid_alive, ngx_http_parley_reap_gone,
                         &reap);
@@ -308,6 +330,46 @@ ngx_http_parley_inbox_reap(void)
     }
 
     ngx_http_parley_reap_close_rooms(&reap);
+}
+
+
+/*
+ * The tracks of a slot whose worker is gone (dead, or exited and its slot
+ * free) leave the table; their subscribers' workers let go when the
+ * departures are announced.
+ */
+
+static void
+ngx_http_parley_reap_tracks(void)
+{
+    uint16_t                   slot;
+    uint32_t                   pid, n;
+    ngx_http_parley_worker_t  *w;
+
+    w = &ngx_http_parley_worker;
+
+    if (w->tracks == NULL) {
+        return;
+    }
+
+    n = 0;
+
+    for (slot = 0; slot < PARLEY_MAX_INBOXES; slot++) {
+        pid = parley_dir_inbox(w->dir, slot)->pid;
+
+        if (pid == w->pid || (pid != 0 && ngx_http_parley_pid_alive(pid))) {
+            continue;
+        }
+
+        parley_tracks_lock(w->tracks, w->pid);
+        n += parley_tracks_release_slot_locked(w->tracks, slot);
+        parley_tracks_unlock(w->tracks, w->pid);
+    }
+
+    if (n) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "parley: removed %uD tracks of a gone worker", n);
+    }
 }
 
 

@@ -8,102 +8,32 @@
  * rest), and parley_peer answers ICE, runs DTLS and decrypts SRTP. This
  * file owns the socket, the timers and the signaling that sets peers up.
  */
-
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
 
 #include <sys/random.h>
 
-#include "ngx_http_parley_module.h"
-#include "parley_peer.h"
-#include "parley_endpoint.h"
-#include "parley_sdp.h"
-#include "parley_rtp.h"
-#include "parley_rtcp.h"
-#include "parley_forward.h"
+#include "ngx_http_parley_media.h"
 
 
 #define NGX_HTTP_PARLEY_UDP_BATCH     16
-#define NGX_HTTP_PARLEY_UDP_BUF       2048
 #define NGX_HTTP_PARLEY_PEERS         4096
-#define NGX_HTTP_PARLEY_SDP_MAX       65536
-#define NGX_HTTP_PARLEY_TRACKS        8       /* per peer connection */
-#define NGX_HTTP_PARLEY_PLI_GAP       500     /* ms between asked keyframes */
 #define NGX_HTTP_PARLEY_DROP_LOG      10000   /* ms between drop log lines */
-
-
-/* A track a publisher sends, as its offer and our answer numbered it. */
-typedef struct {
-    parley_sdp_kind_t            kind;
-    uint32_t                     ssrc;
-    uint32_t                     rtx_ssrc;
-    ngx_uint_t                   codec;             /* in the allow-list */
-    uint8_t                      pt;
-    uint8_t                      rtx_pt;
-    parley_forward_ext_kind_t    ext[15];           /* by publisher id */
-    uint8_t                      ext_used[15];
-} ngx_http_parley_track_t;
-
-
-/* What a subscriber receives of one publisher's track. */
-typedef struct {
-    uint64_t                     publisher;         /* participant id */
-    ngx_uint_t                   track;
-    parley_forward_map_t         map;
-} ngx_http_parley_leg_t;
-
-
-struct ngx_http_parley_pc_s {
-    ngx_http_parley_session_t   *session;
-    parley_peer_t               *peer;
-    ngx_event_t                  timer;
-    uint64_t                     sdp_version;
-    parley_peer_state_t          state;
-    ngx_http_parley_pc_t        *next_touched;
-
-    ngx_uint_t                   ntracks;           /* publisher */
-    ngx_http_parley_track_t      tracks[NGX_HTTP_PARLEY_TRACKS];
-
-    ngx_uint_t                   nlegs;             /* subscriber */
-    ngx_http_parley_leg_t        legs[NGX_HTTP_PARLEY_TRACKS * 8];
-    ngx_msec_t                   last_pli;
-    u_char                       ufrag[PARLEY_PEER_UFRAG_LEN + 1];
-    u_char                       pwd[PARLEY_PEER_PWD_LEN + 1];
-
-    unsigned                     touched:1;
-    unsigned                     subscriber:1;
-};
-
-
-typedef struct {
-    ngx_connection_t            *udp;
-    in_port_t                    port;
-    parley_dtls_identity_t      *identity;
-    parley_endpoint_t           *endpoint;
-    ngx_http_parley_pc_t        *touched;           /* during a batch */
-    ngx_msec_t                   drop_logged;
-    ngx_uint_t                   drops_unlogged;
-    u_char                      *bufs;
-    u_char                       announce[NGX_INET_ADDRSTRLEN + 1];
-} ngx_http_parley_media_t;
 
 
 static void ngx_http_parley_media_read_handler(ngx_event_t *rev);
 static void ngx_http_parley_media_log_drop(ngx_http_parley_media_t *m,
     parley_endpoint_drop_t drop, struct sockaddr *sa, socklen_t len);
 static void ngx_http_parley_media_timer_handler(ngx_event_t *ev);
-static void ngx_http_parley_pc_arm(ngx_http_parley_pc_t *pc);
 static void ngx_http_parley_pc_after(ngx_http_parley_pc_t *pc);
 static void ngx_http_parley_pc_touch(ngx_http_parley_pc_t *pc);
 static ngx_http_parley_pc_t *ngx_http_parley_pc_create(
-    ngx_http_parley_session_t *s, const parley_sdp_media_t *m,
+    ngx_http_parley_session_t *s, const parley_sdp_media_t *first,
     const char **error);
-static ngx_int_t ngx_http_parley_pc_local(ngx_http_parley_pc_t *pc,
-    parley_sdp_local_t *local, parley_sdp_host_t *host, u_char *ufrag,
-    u_char *pwd);
 static char *ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc,
-    const parley_sdp_t *offer, ngx_str_t *sdp, ngx_log_t *log);
+    const parley_sdp_t *offer, ngx_str_t *sdp, ngx_array_t *screen,
+    ngx_log_t *log);
 static void ngx_http_parley_peer_send(void *data, const struct sockaddr *to,
     socklen_t tolen, const uint8_t *buf, size_t len);
 static void ngx_http_parley_peer_state(void *data,
@@ -113,23 +43,14 @@ static void ngx_http_parley_peer_secure(void *data,
 static void ngx_http_parley_peer_rtp(void *data, uint8_t *buf, size_t len);
 static void ngx_http_parley_peer_rtcp(void *data, uint8_t *buf, size_t len);
 static void ngx_http_parley_pc_tracks(ngx_http_parley_pc_t *pc,
-    const parley_sdp_t *offer, const parley_sdp_t *answer);
-static parley_forward_ext_kind_t ngx_http_parley_ext_kind(const char *uri);
-static void ngx_http_parley_forward(ngx_http_parley_pc_t *pc, uint8_t *buf,
-    size_t len);
-static void ngx_http_parley_ask_keyframes(ngx_http_parley_pc_t *sub);
-static void ngx_http_parley_pc_destroy(ngx_http_parley_pc_t *pc);
-static void ngx_http_parley_leg_init(ngx_http_parley_leg_t *leg,
-    ngx_http_parley_session_t *t, ngx_http_parley_pc_t *pub, ngx_uint_t i,
-    ngx_uint_t n, u_char *mid, u_char *stream, parley_sdp_track_t *track);
-static void ngx_http_parley_random_chars(u_char *p, size_t n);
-static ngx_http_parley_pc_t *ngx_http_parley_pc_alloc(
-    ngx_http_parley_session_t *s);
-static ngx_int_t ngx_http_parley_pc_start(ngx_http_parley_pc_t *pc,
-    parley_peer_conf_t *conf, const parley_sdp_media_t *first);
+    const parley_sdp_t *offer, const parley_sdp_t *answer,
+    ngx_array_t *screen);
+static ngx_int_t ngx_http_parley_pc_track(ngx_http_parley_track_t *t,
+    const parley_sdp_t *offer, const parley_sdp_media_t *om,
+    const parley_sdp_media_t *am, ngx_array_t *screen);
 
 
-static ngx_http_parley_media_t  ngx_http_parley_media;
+ngx_http_parley_media_t  ngx_http_parley_media;
 
 
 /*
@@ -143,7 +64,7 @@ static ngx_http_parley_media_t  ngx_http_parley_media;
     (PARLEY_SDP_FB_NACK|PARLEY_SDP_FB_NACK_PLI|PARLEY_SDP_FB_CCM_FIR           \
      |PARLEY_SDP_FB_GOOG_REMB|PARLEY_SDP_FB_TRANSPORT_CC)
 
-static const parley_sdp_codec_conf_t  ngx_http_parley_codecs[] = {
+const parley_sdp_codec_conf_t  ngx_http_parley_codecs[] = {
     { "opus", 48000, 2, 111, PARLEY_SDP_NO_PT, PARLEY_SDP_FB_TRANSPORT_CC,
       NULL, "minptime=10;useinbandfec=1" },
     { "VP8", 90000, 0, 96, 97, NGX_HTTP_PARLEY_VIDEO_FB, NULL, NULL },
@@ -160,7 +81,7 @@ static const parley_sdp_codec_conf_t  ngx_http_parley_codecs[] = {
                              |PARLEY_SDP_KIND_BIT(PARLEY_SDP_VIDEO))
 #define NGX_HTTP_PARLEY_V   PARLEY_SDP_KIND_BIT(PARLEY_SDP_VIDEO)
 
-static const parley_sdp_extmap_conf_t  ngx_http_parley_extmaps[] = {
+const parley_sdp_extmap_conf_t  ngx_http_parley_extmaps[] = {
     { "urn:ietf:params:rtp-hdrext:sdes:mid", 1, NGX_HTTP_PARLEY_AV },
     { "urn:ietf:params:rtp-hdrext:ssrc-audio-level", 2,
       PARLEY_SDP_KIND_BIT(PARLEY_SDP_AUDIO) },
@@ -180,6 +101,9 @@ static const parley_sdp_extmap_conf_t  ngx_http_parley_extmaps[] = {
 #define NGX_HTTP_PARLEY_NEXTMAPS                                              \
     (sizeof(ngx_http_parley_extmaps) / sizeof(ngx_http_parley_extmaps[0]))
 
+
+const ngx_uint_t  ngx_http_parley_ncodecs = NGX_HTTP_PARLEY_NCODECS;
+const ngx_uint_t  ngx_http_parley_nextmaps = NGX_HTTP_PARLEY_NEXTMAPS;
 
 /* Called from init_process, once the worker holds its inbox slot. */
 
@@ -240,7 +164,11 @@ ngx_http_parley_media_start(ngx_cycle_t *cycle)
 
     m->bufs = ngx_alloc(NGX_HTTP_PARLEY_UDP_BATCH * NGX_HTTP_PARLEY_UDP_BUF,
                         cycle->log);
-    if (m->bufs == NULL) {
+    m->out = ngx_alloc(NGX_HTTP_PARLEY_SEND_BATCH * NGX_HTTP_PARLEY_UDP_BUF,
+                       cycle->log);
+    if (m->bufs == NULL || m->out == NULL
+        || ngx_http_parley_tracks_start(cycle) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -314,12 +242,16 @@ ngx_http_parley_media_stop(ngx_cycle_t *cycle)
         return;
     }
 
+    ngx_http_parley_send_flush();
+    ngx_http_parley_tracks_stop();
+
     ngx_close_connection(m->udp);
     m->udp = NULL;
 
     parley_endpoint_destroy(m->endpoint);
     parley_dtls_identity_destroy(m->identity);
     ngx_free(m->bufs);
+    ngx_free(m->out);
 }
 
 
@@ -417,6 +349,11 @@ ngx_http_parley_media_read_handler(ngx_event_t *rev)
             }
         }
 
+        /* the batch's packets reach the rings' readers, its replies out */
+
+        ngx_http_parley_tracks_flush();
+        ngx_http_parley_send_flush();
+
         if (n < NGX_HTTP_PARLEY_UDP_BATCH) {
             return;
         }
@@ -478,7 +415,8 @@ ngx_http_parley_pc_touch(ngx_http_parley_pc_t *pc)
 
 ngx_int_t
 ngx_http_parley_media_publish(ngx_http_parley_session_t *s,
-    const char *text, size_t len, ngx_str_t *answer, const char **error)
+    const char *text, size_t len, ngx_array_t *screen, ngx_str_t *answer,
+    const char **error)
 {
     char                        *err;
     ngx_uint_t                   i;
@@ -528,9 +466,17 @@ ngx_http_parley_media_publish(ngx_http_parley_session_t *s,
         }
 
         s->publisher = pc;
+
+    } else if (ngx_http_parley_pc_restart(pc, first->ice_ufrag, NULL)
+               != NGX_OK)
+    {
+        ngx_free(offer);
+        *error = "internal";
+        return NGX_ERROR;
     }
 
-    err = ngx_http_parley_pc_answer(pc, offer, answer, s->connection->log);
+    err = ngx_http_parley_pc_answer(pc, offer, answer, screen,
+                                    s->connection->log);
 
     ngx_free(offer);
 
@@ -545,7 +491,7 @@ ngx_http_parley_media_publish(ngx_http_parley_session_t *s,
 }
 
 
-static ngx_http_parley_pc_t *
+ngx_http_parley_pc_t *
 ngx_http_parley_pc_alloc(ngx_http_parley_session_t *s)
 {
     ngx_http_parley_pc_t  *pc;
@@ -560,6 +506,10 @@ ngx_http_parley_pc_alloc(ngx_http_parley_session_t *s)
     pc->timer.data = pc;
     pc->timer.log = s->connection->log;
     pc->timer.cancelable = 1;
+    pc->report.handler = ngx_http_parley_report_handler;
+    pc->report.data = pc;
+    pc->report.log = s->connection->log;
+    pc->report.cancelable = 1;
 
     return pc;
 }
@@ -570,7 +520,7 @@ ngx_http_parley_pc_alloc(ngx_http_parley_session_t *s)
  * accepted section, and gives it to the worker's endpoint.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_parley_pc_start(ngx_http_parley_pc_t *pc, parley_peer_conf_t *conf,
     const parley_sdp_media_t *first)
 {
@@ -605,6 +555,9 @@ ngx_http_parley_pc_start(ngx_http_parley_pc_t *pc, parley_peer_conf_t *conf,
     conf->handler.on_secure = ngx_http_parley_peer_secure;
     conf->handler.on_rtp = ngx_http_parley_peer_rtp;
     conf->handler.on_rtcp = ngx_http_parley_peer_rtcp;
+
+    ngx_cpystrn(pc->remote_ufrag, (u_char *) first->ice_ufrag,
+                sizeof(pc->remote_ufrag));
 
     rc = parley_peer_create(&pc->peer, ngx_http_parley_media.identity, conf,
                             ngx_current_msec);
@@ -657,9 +610,59 @@ ngx_http_parley_pc_create(ngx_http_parley_session_t *s,
 }
 
 
+/*
+ * RFC 8445 9, RFC 8839 4.4.1.1.1: a remote description with a new ufrag
+ * restarts ICE: new local credentials ("local_pwd" given: those, else
+ * fresh ones) and the new remote ufrag; DTLS and SRTP carry on, media
+ * keeps the old path until the browser nominates a new one.
+ */
+
+ngx_int_t
+ngx_http_parley_pc_restart(ngx_http_parley_pc_t *pc, const char *ufrag,
+    const u_char *local_pwd)
+{
+    parley_peer_ice_t  ice;
+
+    if (pc->peer == NULL
+        || ngx_strcmp(pc->remote_ufrag, (u_char *) ufrag) == 0)
+    {
+        return NGX_OK;
+    }
+
+    ngx_memzero(&ice, sizeof(parley_peer_ice_t));
+    ice.remote_ufrag.data = (const uint8_t *) ufrag;
+    ice.remote_ufrag.len = ngx_strlen(ufrag);
+
+    if (local_pwd) {
+        ice.local_ufrag.data = pc->ufrag;
+        ice.local_ufrag.len = PARLEY_PEER_UFRAG_LEN;
+        ice.local_pwd.data = local_pwd;
+        ice.local_pwd.len = PARLEY_PEER_PWD_LEN;
+    }
+
+    if (parley_peer_restart(pc->peer, &ice, ngx_current_msec)
+        != PARLEY_PEER_OK)
+    {
+        ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                      "parley: ICE restart refused: the connection is "
+                      "closed or its DTLS failed");
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn(pc->remote_ufrag, (u_char *) ufrag, sizeof(pc->remote_ufrag));
+    ngx_http_parley_count(ice_restarts);
+
+    ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                  "parley: %s peer connection: ICE restart",
+                  pc->subscriber ? "subscribe" : "publish");
+
+    return NGX_OK;
+}
+
+
 /* The SFU's side of an SDP exchange: credentials, certificate, address. */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_parley_pc_local(ngx_http_parley_pc_t *pc, parley_sdp_local_t *local,
     parley_sdp_host_t *host, u_char *ufrag, u_char *pwd)
 {
@@ -695,7 +698,7 @@ ngx_http_parley_pc_local(ngx_http_parley_pc_t *pc, parley_sdp_local_t *local,
 
 static char *
 ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
-    ngx_str_t *sdp, ngx_log_t *log)
+    ngx_str_t *sdp, ngx_array_t *screen, ngx_log_t *log)
 {
     size_t                      len;
     parley_sdp_t               *answer;
@@ -736,7 +739,12 @@ ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
         return "invalid_sdp";
     }
 
-    ngx_http_parley_pc_tracks(pc, offer, answer);
+    ngx_http_parley_pc_tracks(pc, offer, answer, screen);
+
+    if (ngx_http_parley_feedback_start(pc) != NGX_OK) {
+        ngx_free(answer);
+        return "internal";
+    }
 
     ngx_free(answer);
     sdp->len = len;
@@ -748,73 +756,164 @@ ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
 /*
  * The tracks the answer took, with the numbers the publisher's browser
  * uses: SSRCs from its offer (RFC 5576), the payload types and extension
- * ids of the answer, which keeps the offer's (RFC 8829 5.3.1).
+ * ids of the answer, which keeps the offer's (RFC 8829 5.3.1). A track the
+ * previous offer had already (the same SSRC) stays published as it was;
+ * the others are published now, and those gone are unpublished.
  */
 
 static void
 ngx_http_parley_pc_tracks(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
-    const parley_sdp_t *answer)
+    const parley_sdp_t *answer, ngx_array_t *screen)
 {
-    ngx_uint_t                 i, j, c;
-    const parley_sdp_media_t  *om, *am;
-    ngx_http_parley_track_t   *t;
+    ngx_uint_t                i, j, n;
+    ngx_http_parley_track_t  *t, found[NGX_HTTP_PARLEY_TRACKS];
 
-    pc->ntracks = 0;
+    n = 0;
 
     for (i = 0; i < answer->n_media && i < offer->n_media; i++) {
-        om = &offer->media[i];
-        am = &answer->media[i];
-
-        if (am->port == 0 || am->n_codecs == 0 || om->n_ssrcs == 0
-            || (am->kind != PARLEY_SDP_AUDIO && am->kind != PARLEY_SDP_VIDEO)
-            || pc->ntracks == NGX_HTTP_PARLEY_TRACKS)
+        if (n < NGX_HTTP_PARLEY_TRACKS
+            && ngx_http_parley_pc_track(&found[n], offer, &offer->media[i],
+                                        &answer->media[i], screen)
+               == NGX_OK)
         {
-            continue;
+            n++;
         }
+    }
 
-        for (c = 0; c < NGX_HTTP_PARLEY_NCODECS; c++) {
-            if (ngx_strcasecmp((u_char *) am->codecs[0].name,
-                               (u_char *) ngx_http_parley_codecs[c].name)
-                == 0)
+    /* kept tracks move to the front, keeping their table entries */
+
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < pc->ntracks; j++) {
+            t = &pc->tracks[j];
+
+            if (t->uid && t->ssrc == found[i].ssrc
+                && t->track_kind == found[i].track_kind
+                && t->layers == found[i].layers
+                && (t->ssrc || ngx_strcmp(t->mid, found[i].mid) == 0))
             {
-                break;
-            }
-        }
-
-        if (c == NGX_HTTP_PARLEY_NCODECS) {
-            continue;
-        }
-
-        t = &pc->tracks[pc->ntracks++];
-        ngx_memzero(t, sizeof(ngx_http_parley_track_t));
-
-        t->kind = am->kind;
-        t->codec = c;
-        t->pt = am->codecs[0].pt;
-        t->rtx_pt = am->codecs[0].rtx_pt;
-        t->ssrc = om->ssrcs[0].ssrc;
-
-        for (j = 0; j < om->n_ssrc_groups; j++) {
-            if (om->ssrc_groups[j].semantics == PARLEY_SDP_SSRC_FID
-                && om->ssrc_groups[j].n == 2
-                && om->ssrc_groups[j].ssrcs[0] == t->ssrc)
-            {
-                t->rtx_ssrc = om->ssrc_groups[j].ssrcs[1];
-            }
-        }
-
-        for (j = 0; j < am->n_extmaps; j++) {
-            if (am->extmaps[j].id >= 1 && am->extmaps[j].id <= 14) {
-                t->ext[am->extmaps[j].id] =
-                               ngx_http_parley_ext_kind(am->extmaps[j].uri);
-                t->ext_used[am->extmaps[j].id] = 1;
+                found[i].index = t->index;
+                found[i].uid = t->uid;
+                ngx_memcpy(found[i].last_pli, t->last_pli,
+                           sizeof(t->last_pli));
+                found[i].seqs = t->seqs;
+                ngx_memcpy(found[i].layer_ssrc, t->layer_ssrc,
+                           sizeof(t->layer_ssrc));
+                ngx_memcpy(found[i].layer_rtx_ssrc, t->layer_rtx_ssrc,
+                           sizeof(t->layer_rtx_ssrc));
+                t->uid = 0;
             }
         }
     }
+
+    ngx_http_parley_tracks_unpublish(pc);
+
+    ngx_memcpy(pc->tracks, found, n * sizeof(ngx_http_parley_track_t));
+    pc->ntracks = n;
+
+    ngx_http_parley_tracks_publish(pc);
 }
 
 
-static parley_forward_ext_kind_t
+static ngx_int_t
+ngx_http_parley_pc_track(ngx_http_parley_track_t *t, const parley_sdp_t *offer,
+    const parley_sdp_media_t *om, const parley_sdp_media_t *am,
+    ngx_array_t *screen)
+{
+    ngx_str_t                 *mid;
+    ngx_uint_t                 j, c;
+    parley_forward_ext_kind_t  kind;
+
+    if (am->port == 0 || am->n_codecs == 0
+        || (om->n_ssrcs == 0 && am->sim_recv.n < 2)
+        || (am->kind != PARLEY_SDP_AUDIO && am->kind != PARLEY_SDP_VIDEO))
+    {
+        return NGX_DECLINED;
+    }
+
+    for (c = 0; c < NGX_HTTP_PARLEY_NCODECS; c++) {
+        if (ngx_strcasecmp((u_char *) am->codecs[0].name,
+                           (u_char *) ngx_http_parley_codecs[c].name)
+            == 0)
+        {
+            break;
+        }
+    }
+
+    if (c == NGX_HTTP_PARLEY_NCODECS) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memzero(t, sizeof(ngx_http_parley_track_t));
+
+    t->kind = am->kind;
+    t->track_kind = (am->kind == PARLEY_SDP_AUDIO) ? PARLEY_TRACK_AUDIO
+                                                   : PARLEY_TRACK_VIDEO;
+    t->codec = c;
+    t->pt = am->codecs[0].pt;
+    t->rtx_pt = am->codecs[0].rtx_pt;
+    ngx_cpystrn(t->mid, (u_char *) om->mid, sizeof(t->mid));
+
+    if (om->n_ssrcs) {
+        t->ssrc = om->ssrcs[0].ssrc;
+        t->layer_ssrc[0] = t->ssrc;
+
+    } else {
+        /* RFC 8853: the encodings in a=simulcast order, lowest first */
+
+        t->layers = (uint8_t) ngx_min(am->sim_recv.n,
+                                      PARLEY_SIMULCAST_LAYERS);
+
+        for (j = 0; j < t->layers; j++) {
+            ngx_cpystrn(t->rids[j], (u_char *) am->sim_recv.streams[j].rid,
+                        PARLEY_SDP_RID_LEN);
+        }
+    }
+
+    parley_retransmit_seq_init(&t->seqs);
+
+    if (screen && am->kind == PARLEY_SDP_VIDEO) {
+        mid = screen->elts;
+
+        for (j = 0; j < screen->nelts; j++) {
+            if (mid[j].len == ngx_strlen(om->mid)
+                && ngx_strncmp(mid[j].data, om->mid, mid[j].len) == 0)
+            {
+                t->track_kind = PARLEY_TRACK_SCREEN;
+            }
+        }
+    }
+
+    for (j = 0; j < om->n_ssrc_groups; j++) {
+        if (om->ssrc_groups[j].semantics == PARLEY_SDP_SSRC_FID
+            && om->ssrc_groups[j].n == 2
+            && om->ssrc_groups[j].ssrcs[0] == t->ssrc)
+        {
+            t->rtx_ssrc = om->ssrc_groups[j].ssrcs[1];
+            t->layer_rtx_ssrc[0] = t->rtx_ssrc;
+        }
+    }
+
+    for (j = 0; j < am->n_extmaps; j++) {
+        if (am->extmaps[j].id >= 1 && am->extmaps[j].id <= 14) {
+            kind = ngx_http_parley_ext_kind(am->extmaps[j].uri);
+            t->ext[am->extmaps[j].id] = (uint8_t) kind + 1;
+
+            if (kind == PARLEY_FORWARD_EXT_RID) {
+                t->rid_id = (uint8_t) am->extmaps[j].id;
+
+            } else if (kind == PARLEY_FORWARD_EXT_REPAIRED_RID) {
+                t->rrid_id = (uint8_t) am->extmaps[j].id;
+            }
+        }
+    }
+
+    (void) offer;
+
+    return NGX_OK;
+}
+
+
+parley_forward_ext_kind_t
 ngx_http_parley_ext_kind(const char *uri)
 {
     ngx_uint_t  i;
@@ -840,286 +939,42 @@ ngx_http_parley_ext_kind(const char *uri)
 void
 ngx_http_parley_media_session_closed(ngx_http_parley_session_t *s)
 {
-    ngx_http_parley_pc_destroy(s->publisher);
-    ngx_http_parley_pc_destroy(s->subscriber);
+    if (s->publisher) {
+        ngx_http_parley_tracks_unpublish(s->publisher);
+        ngx_http_parley_pc_destroy(s->publisher);
+    }
+
+    if (s->subscriber) {
+        ngx_http_parley_subscriber_closed(s->subscriber);
+        ngx_http_parley_pc_destroy(s->subscriber);
+    }
 
     s->publisher = NULL;
     s->subscriber = NULL;
 }
 
 
-static void
+void
 ngx_http_parley_pc_destroy(ngx_http_parley_pc_t *pc)
 {
-    if (pc == NULL) {
-        return;
-    }
-
     if (pc->timer.timer_set) {
         ngx_del_timer(&pc->timer);
     }
 
+    ngx_http_parley_report_stop(pc);
+
     if (pc->peer) {
         parley_peer_close(pc->peer);
+        ngx_http_parley_send_flush();
         parley_peer_destroy(pc->peer);
         pc->peer = NULL;
     }
 }
 
 
-/*
- * "subscribe": an offer to receive the tracks that the others in the room
- * publish on this worker. The SFU offers (a=setup:actpass, ice-lite), with
- * each track under its publisher's SSRCs and the SFU's own payload types
- * and extension ids; the peer is made when the answer comes.
- */
-
-ngx_int_t
-ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
-    ngx_str_t *offer_text, const char **error)
-{
-    size_t                      len;
-    ngx_uint_t                  i, n;
-    parley_sdp_t               *offer;
-    ngx_queue_t                *q;
-    parley_sdp_host_t           host;
-    parley_sdp_local_t          local;
-    parley_sdp_error_t          perr;
-    parley_sdp_track_t          tracks[NGX_HTTP_PARLEY_TRACKS * 8];
-    ngx_http_parley_pc_t       *pc, *pub;
-    ngx_http_parley_session_t  *t;
-    static u_char               mids[NGX_HTTP_PARLEY_TRACKS * 8][8];
-    static u_char               streams[NGX_HTTP_PARLEY_TRACKS * 8][24];
-
-    *error = "internal";
-
-    if (s->subscriber) {
-        *error = "already_subscribed";
-        return NGX_DECLINED;
-    }
-
-    /* nothing is allocated for a subscribe that has nothing to offer */
-
-    n = 0;
-
-    for (q = ngx_queue_head(&s->room->sessions);
-         q != ngx_queue_sentinel(&s->room->sessions);
-         q = ngx_queue_next(q))
-    {
-        t = ngx_queue_data(q, ngx_http_parley_session_t, room_queue);
-
-        if (t != s && t->publisher) {
-            n += t->publisher->ntracks;
-        }
-    }
-
-    if (n == 0) {
-        *error = "nothing_to_subscribe";
-        return NGX_DECLINED;
-    }
-
-    pc = ngx_http_parley_pc_alloc(s);
-    if (pc == NULL) {
-        return NGX_ERROR;
-    }
-
-    pc->subscriber = 1;
-    ngx_http_parley_random_chars(pc->ufrag, PARLEY_PEER_UFRAG_LEN);
-    ngx_http_parley_random_chars(pc->pwd, PARLEY_PEER_PWD_LEN);
-
-    n = 0;
-
-    for (q = ngx_queue_head(&s->room->sessions);
-         q != ngx_queue_sentinel(&s->room->sessions);
-         q = ngx_queue_next(q))
-    {
-        t = ngx_queue_data(q, ngx_http_parley_session_t, room_queue);
-        pub = t->publisher;
-
-        if (t == s || pub == NULL) {
-            continue;
-        }
-
-        for (i = 0; i < pub->ntracks && n < NGX_HTTP_PARLEY_TRACKS * 8; i++) {
-            ngx_http_parley_leg_init(&pc->legs[n], t, pub, i, n,
-                                     mids[n], streams[n], &tracks[n]);
-            n++;
-        }
-    }
-
-    pc->nlegs = n;
-
-    if (ngx_http_parley_pc_local(pc, &local, &host, pc->ufrag, pc->pwd)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    offer = ngx_alloc(sizeof(parley_sdp_t), s->connection->log);
-    offer_text->data = ngx_pnalloc(s->request->pool, NGX_HTTP_PARLEY_SDP_MAX);
-
-    if (offer == NULL || offer_text->data == NULL) {
-        ngx_free(offer);
-        return NGX_ERROR;
-    }
-
-    if (parley_sdp_offer(offer, &local, tracks, n, &perr) != PARLEY_SDP_OK
-        || parley_sdp_write(offer, (char *) offer_text->data,
-                            NGX_HTTP_PARLEY_SDP_MAX, &len)
-           != PARLEY_SDP_OK)
-    {
-        ngx_log_error(NGX_LOG_ALERT, s->connection->log, 0,
-                      "parley: no subscribe offer: %s", perr.msg);
-        ngx_free(offer);
-        return NGX_ERROR;
-    }
-
-    ngx_free(offer);
-    offer_text->len = len;
-    s->subscriber = pc;
-
-    return NGX_OK;
-}
-
-
-/*
- * One leg: the SFU's offer section for a publisher's track, and the map
- * that rewrites the publisher's packets into what that section says.
- */
-
-static void
-ngx_http_parley_leg_init(ngx_http_parley_leg_t *leg,
-    ngx_http_parley_session_t *t, ngx_http_parley_pc_t *pub, ngx_uint_t i,
-    ngx_uint_t n, u_char *mid, u_char *stream, parley_sdp_track_t *track)
-{
-    ngx_uint_t                      id, k;
-    ngx_http_parley_track_t        *tr;
-    const parley_sdp_codec_conf_t  *codec;
-
-    tr = &pub->tracks[i];
-    codec = &ngx_http_parley_codecs[tr->codec];
-
-    *ngx_sprintf(mid, "t%ui", n) = '\0';
-    *ngx_sprintf(stream, "p%uL", t->participant_id) = '\0';
-
-    ngx_memzero(track, sizeof(parley_sdp_track_t));
-    track->kind = tr->kind;
-    track->mid = (const char *) mid;
-    track->codec = codec;
-    track->ssrc = tr->ssrc;
-    track->rtx_ssrc = (codec->rtx_pt != PARLEY_SDP_NO_PT) ? tr->rtx_ssrc : 0;
-    track->cname = "parley";
-    track->stream_id = (const char *) stream;
-    track->track_id = (const char *) mid;
-
-    leg->publisher = t->participant_id;
-    leg->track = i;
-
-    parley_forward_map_init(&leg->map, track->ssrc, track->rtx_ssrc);
-    leg->map.single_layer = 1;
-    (void) parley_forward_map_set_mid(&leg->map, mid, ngx_strlen(mid));
-
-    leg->map.pt[tr->pt] = codec->pt;
-
-    if (tr->rtx_pt != PARLEY_SDP_NO_PT && track->rtx_ssrc) {
-        leg->map.pt[tr->rtx_pt] = codec->rtx_pt;
-        leg->map.pt_is_rtx[tr->rtx_pt] = 1;
-    }
-
-    /* extensions by kind: the publisher's id to the SFU's offered id */
-
-    for (id = 1; id <= 14; id++) {
-        if (!tr->ext_used[id] || tr->ext[id] == PARLEY_FORWARD_EXT_OTHER
-            || tr->ext[id] == PARLEY_FORWARD_EXT_TWCC)
-        {
-            continue;
-        }
-
-        for (k = 0; k < NGX_HTTP_PARLEY_NEXTMAPS; k++) {
-            if (ngx_http_parley_ext_kind(ngx_http_parley_extmaps[k].uri)
-                    == tr->ext[id]
-                && (ngx_http_parley_extmaps[k].kinds
-                    & PARLEY_SDP_KIND_BIT(tr->kind)))
-            {
-                leg->map.ext[id].id = (uint8_t) ngx_http_parley_extmaps[k].id;
-                leg->map.ext[id].kind = tr->ext[id];
-            }
-        }
-    }
-}
-
-
-/* "subscribe-answer": the browser's answer to the subscribe offer. */
-
-ngx_int_t
-ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
-    const char *text, size_t len, const char **error)
-{
-    ngx_uint_t                  i;
-    parley_sdp_t               *answer;
-    parley_sdp_error_t          perr;
-    parley_peer_conf_t          conf;
-    ngx_http_parley_pc_t       *pc;
-    const parley_sdp_media_t   *first;
-
-    pc = s->subscriber;
-
-    if (pc == NULL || pc->peer) {
-        *error = "no_offer";
-        return NGX_DECLINED;
-    }
-
-    answer = ngx_alloc(sizeof(parley_sdp_t), s->connection->log);
-    if (answer == NULL) {
-        *error = "internal";
-        return NGX_ERROR;
-    }
-
-    first = NULL;
-
-    if (parley_sdp_parse(answer, text, len, NGX_HTTP_PARLEY_SDP_MAX, &perr)
-        == PARLEY_SDP_OK)
-    {
-        for (i = 0; i < answer->n_media; i++) {
-            if (answer->media[i].port != 0 && answer->media[i].ice_ufrag[0]) {
-                first = &answer->media[i];
-                break;
-            }
-        }
-
-    } else {
-        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
-                      "parley: bad SDP answer: %s", perr.msg);
-    }
-
-    if (first == NULL) {
-        ngx_free(answer);
-        *error = "invalid_sdp";
-        return NGX_DECLINED;
-    }
-
-    ngx_memzero(&conf, sizeof(parley_peer_conf_t));
-    conf.ice.local_ufrag.data = pc->ufrag;
-    conf.ice.local_ufrag.len = PARLEY_PEER_UFRAG_LEN;
-    conf.ice.local_pwd.data = pc->pwd;
-    conf.ice.local_pwd.len = PARLEY_PEER_PWD_LEN;
-
-    if (ngx_http_parley_pc_start(pc, &conf, first) != NGX_OK) {
-        ngx_free(answer);
-        *error = "internal";
-        return NGX_ERROR;
-    }
-
-    ngx_free(answer);
-    ngx_http_parley_pc_arm(pc);
-
-    return NGX_OK;
-}
-
-
 /* RFC 8839 5.4 ice-chars, from the kernel's random bytes. */
 
-static void
+void
 ngx_http_parley_random_chars(u_char *p, size_t n)
 {
     size_t   i;
@@ -1139,128 +994,6 @@ ngx_http_parley_random_chars(u_char *p, size_t n)
     }
 
     p[n] = '\0';
-}
-
-
-/*
- * A publisher's decrypted packet goes to every subscriber of this worker
- * in the room, rewritten per leg and encrypted per leg.
- */
-
-static void
-ngx_http_parley_forward(ngx_http_parley_pc_t *pc, uint8_t *buf, size_t len)
-{
-    size_t                      out_len;
-    ngx_uint_t                  i, k;
-    ngx_queue_t                *q;
-    parley_rtp_header_t         h;
-    ngx_http_parley_pc_t       *sub;
-    ngx_http_parley_session_t  *s, *t;
-    u_char                      out[NGX_HTTP_PARLEY_UDP_BUF];
-
-    s = pc->session;
-
-    if (s->room == NULL || parley_rtp_parse(buf, len, &h) != PARLEY_RTP_OK) {
-        return;
-    }
-
-    for (i = 0; i < pc->ntracks; i++) {
-        if (pc->tracks[i].ssrc == h.ssrc || pc->tracks[i].rtx_ssrc == h.ssrc) {
-            break;
-        }
-    }
-
-    if (i == pc->ntracks) {
-        return;
-    }
-
-    for (q = ngx_queue_head(&s->room->sessions);
-         q != ngx_queue_sentinel(&s->room->sessions);
-         q = ngx_queue_next(q))
-    {
-        t = ngx_queue_data(q, ngx_http_parley_session_t, room_queue);
-        sub = t->subscriber;
-
-        if (t == s || sub == NULL || sub->peer == NULL
-            || !parley_peer_secure(sub->peer, NULL))
-        {
-            continue;
-        }
-
-        for (k = 0; k < sub->nlegs; k++) {
-            if (sub->legs[k].publisher != s->participant_id
-                || sub->legs[k].track != i)
-            {
-                continue;
-            }
-
-            if (parley_forward_rewrite(&sub->legs[k].map, buf, len, out,
-                                       sizeof(out), h.seq, h.ts,
-                                       PARLEY_FORWARD_TWCC_NONE, &out_len)
-                    == PARLEY_FORWARD_OK
-                && parley_peer_send_rtp(sub->peer, out, out_len, sizeof(out))
-                   == PARLEY_PEER_OK)
-            {
-                ngx_http_parley_count(rtp_out);
-            }
-        }
-    }
-}
-
-
-/*
- * A subscriber needs a keyframe to start decoding, and asks for one when
- * it loses one: PLIs (RFC 4585 6.3.1) go to every video publisher of the
- * room on this worker, at most one per NGX_HTTP_PARLEY_PLI_GAP.
- */
-
-static void
-ngx_http_parley_ask_keyframes(ngx_http_parley_pc_t *sub)
-{
-    ngx_uint_t                  i;
-    ngx_queue_t                *q;
-    parley_rtcp_writer_t        w;
-    ngx_http_parley_pc_t       *pub;
-    ngx_http_parley_session_t  *s, *t;
-    u_char                      pli[64 + PARLEY_SRTP_TRAILER_ROOM];
-
-    s = sub->session;
-
-    if (s->room == NULL
-        || ngx_current_msec - sub->last_pli < NGX_HTTP_PARLEY_PLI_GAP)
-    {
-        return;
-    }
-
-    sub->last_pli = ngx_current_msec;
-
-    for (q = ngx_queue_head(&s->room->sessions);
-         q != ngx_queue_sentinel(&s->room->sessions);
-         q = ngx_queue_next(q))
-    {
-        t = ngx_queue_data(q, ngx_http_parley_session_t, room_queue);
-        pub = t->publisher;
-
-        if (t == s || pub == NULL || pub->peer == NULL) {
-            continue;
-        }
-
-        for (i = 0; i < pub->ntracks; i++) {
-            if (pub->tracks[i].kind != PARLEY_SDP_VIDEO) {
-                continue;
-            }
-
-            parley_rtcp_writer_init(&w, pli, 64);
-
-            if (parley_rtcp_build_pli(&w, 1, pub->tracks[i].ssrc)
-                    == PARLEY_RTP_OK
-                && parley_peer_send_rtcp(pub->peer, pli, w.len, sizeof(pli))
-                   == PARLEY_PEER_OK)
-            {
-                ngx_http_parley_count(plis_sent);
-            }
-        }
-    }
 }
 
 
@@ -1301,7 +1034,7 @@ ngx_http_parley_pc_after(ngx_http_parley_pc_t *pc)
 }
 
 
-static void
+void
 ngx_http_parley_pc_arm(ngx_http_parley_pc_t *pc)
 {
     int64_t  ms;
@@ -1320,6 +1053,24 @@ ngx_http_parley_pc_arm(ngx_http_parley_pc_t *pc)
 }
 
 
+uint32_t
+ngx_http_parley_random32(void)
+{
+    uint32_t  r;
+
+    if (getrandom(&r, sizeof(r), 0) != (ssize_t) sizeof(r)) {
+        r = (uint32_t) ngx_random();
+    }
+
+    return r;
+}
+
+
+/*
+ * A datagram the fan-out protected in place in the current send slot is
+ * queued for one sendmmsg; anything else (STUN, DTLS, RTCP) goes at once.
+ */
+
 static void
 ngx_http_parley_peer_send(void *data, const struct sockaddr *to,
     socklen_t tolen, const uint8_t *buf, size_t len)
@@ -1327,6 +1078,21 @@ ngx_http_parley_peer_send(void *data, const struct sockaddr *to,
     ngx_http_parley_media_t  *m;
 
     m = &ngx_http_parley_media;
+
+    if (buf == ngx_http_parley_send_slot()
+        && tolen <= sizeof(struct sockaddr_storage))
+    {
+        ngx_memcpy(&m->addrs[m->nout], to, tolen);
+        m->msgs[m->nout].msg_hdr.msg_namelen = tolen;
+        m->iov[m->nout].iov_len = len;
+        m->nout++;
+
+        if (m->nout == NGX_HTTP_PARLEY_SEND_BATCH) {
+            ngx_http_parley_send_flush();
+        }
+
+        return;
+    }
 
     if (sendto(m->udp->fd, buf, len, 0, to, tolen) == -1
         && ngx_socket_errno != NGX_EAGAIN)
@@ -1337,6 +1103,72 @@ ngx_http_parley_peer_send(void *data, const struct sockaddr *to,
     }
 
     ngx_http_parley_count(udp_out);
+}
+
+
+/* Where the fan-out writes its next datagram. */
+
+u_char *
+ngx_http_parley_send_slot(void)
+{
+    ngx_http_parley_media_t  *m;
+
+    m = &ngx_http_parley_media;
+
+    return m->out + m->nout * NGX_HTTP_PARLEY_UDP_BUF;
+}
+
+
+void
+ngx_http_parley_send_flush(void)
+{
+    int                       n;
+    ngx_uint_t                i, sent;
+    ngx_http_parley_media_t  *m;
+
+    m = &ngx_http_parley_media;
+    sent = 0;
+
+    for (i = 0; i < m->nout; i++) {
+        m->iov[i].iov_base = m->out + i * NGX_HTTP_PARLEY_UDP_BUF;
+        m->msgs[i].msg_hdr.msg_name = &m->addrs[i];
+        m->msgs[i].msg_hdr.msg_iov = &m->iov[i];
+        m->msgs[i].msg_hdr.msg_iovlen = 1;
+        m->msgs[i].msg_hdr.msg_control = NULL;
+        m->msgs[i].msg_hdr.msg_controllen = 0;
+        m->msgs[i].msg_hdr.msg_flags = 0;
+    }
+
+    while (sent < m->nout) {
+        n = sendmmsg(m->udp->fd, &m->msgs[sent], m->nout - sent, 0);
+
+        if (n == -1) {
+            if (ngx_socket_errno == NGX_EINTR) {
+                continue;
+            }
+
+            /* a full socket buffer loses the rest, as a network would */
+
+            if (ngx_socket_errno == NGX_EAGAIN) {
+                break;
+            }
+
+            /* one datagram the kernel refused: skip it, send the rest */
+
+            ngx_log_error(NGX_LOG_INFO, m->udp->log, ngx_socket_errno,
+                          "parley: sendmmsg() failed");
+            sent++;
+            continue;
+        }
+
+        sent += n;
+
+        if (ngx_http_parley_worker.counters) {
+            ngx_http_parley_worker.counters->udp_out += n;
+        }
+    }
+
+    m->nout = 0;
 }
 
 
@@ -1366,7 +1198,7 @@ ngx_http_parley_peer_secure(void *data, parley_srtp_profile_t profile)
     ngx_http_parley_count(peers_secure);
 
     if (pc->subscriber) {
-        ngx_http_parley_ask_keyframes(pc);
+        ngx_http_parley_subscriber_secure(pc);
     }
 }
 
@@ -1376,15 +1208,25 @@ ngx_http_parley_peer_rtp(void *data, uint8_t *buf, size_t len)
 {
     ngx_http_parley_pc_t *pc = data;
 
+    parley_rtp_header_t  h;
+
     ngx_http_parley_count(rtp_in);
 
     if (ngx_http_parley_worker.counters) {
         ngx_http_parley_worker.counters->rtp_bytes_in += len;
     }
 
-    if (!pc->subscriber) {
-        ngx_http_parley_forward(pc, buf, len);
+    if (pc->subscriber) {
+        return;
     }
+
+    if (parley_rtp_parse(buf, len, &h) != PARLEY_RTP_OK) {
+        ngx_http_parley_count(rtp_unforwarded);
+        return;
+    }
+
+    ngx_http_parley_feedback_rtp(pc, &h, buf, len);
+    ngx_http_parley_tracks_write(pc, buf, len, &h);
 }
 
 
@@ -1393,24 +1235,12 @@ ngx_http_parley_peer_rtcp(void *data, uint8_t *buf, size_t len)
 {
     ngx_http_parley_pc_t *pc = data;
 
-    parley_rtcp_iter_t    it;
-    parley_rtcp_packet_t  pkt;
-
     ngx_http_parley_count(rtcp_in);
 
-    if (!pc->subscriber) {
-        return;
-    }
+    if (pc->subscriber) {
+        ngx_http_parley_subscriber_rtcp(pc, buf, len);
 
-    /* RFC 4585 6.3.1 PLI, RFC 5104 4.3.1 FIR: the subscriber lost a frame */
-
-    parley_rtcp_iter_init(&it, buf, len);
-
-    while (parley_rtcp_next(&it, &pkt) == PARLEY_RTP_OK) {
-        if (pkt.type == PARLEY_RTCP_PSFB && (pkt.count == 1 || pkt.count == 4))
-        {
-            ngx_http_parley_ask_keyframes(pc);
-            return;
-        }
+    } else {
+        ngx_http_parley_feedback_rtcp(pc, buf, len);
     }
 }

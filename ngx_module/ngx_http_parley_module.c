@@ -37,6 +37,12 @@ static char *ngx_http_parley_allowed_origins(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_parley_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
+static char *ngx_http_parley_tracks_zone(ngx_conf_t *cf,
+    ngx_http_parley_main_conf_t *pmcf);
+static ngx_int_t ngx_http_parley_init_tracks_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static char *ngx_http_parley_track_packets(ngx_conf_t *cf, void *post,
+    void *data);
 static ngx_int_t ngx_http_parley_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_parley_init_process(ngx_cycle_t *cycle);
 static void ngx_http_parley_exit_process(ngx_cycle_t *cycle);
@@ -48,6 +54,14 @@ static ngx_conf_num_bounds_t  ngx_http_parley_rooms_bounds = {
 
 static ngx_conf_num_bounds_t  ngx_http_parley_participants_bounds = {
     ngx_conf_check_num_bounds, 2, 10000
+};
+
+static ngx_conf_num_bounds_t  ngx_http_parley_tracks_bounds = {
+    ngx_conf_check_num_bounds, 4, 65536
+};
+
+static ngx_conf_post_t  ngx_http_parley_track_packets_post = {
+    ngx_http_parley_track_packets
 };
 
 
@@ -80,6 +94,20 @@ static ngx_command_t  ngx_http_parley_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("parley_max_tracks"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_parley_main_conf_t, max_tracks),
+      &ngx_http_parley_tracks_bounds },
+
+    { ngx_string("parley_track_packets"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_parley_main_conf_t, track_packets),
+      &ngx_http_parley_track_packets_post },
 
     { ngx_string("parley_ice_address"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
@@ -249,6 +277,7 @@ ngx_http_parley_init_process(ngx_cycle_t *cycle)
 
     w->conf = pmcf;
     w->dir = pmcf->shm_zone->data;
+    w->tracks = pmcf->tracks_zone ? pmcf->tracks_zone->data : NULL;
     w->pid = (uint32_t) ngx_pid;
 
     ngx_queue_init(&w->sessions);
@@ -396,6 +425,8 @@ ngx_http_parley_create_main_conf(ngx_conf_t *cf)
     pmcf->max_participants = NGX_CONF_UNSET_UINT;
     pmcf->ice_port_min = NGX_CONF_UNSET_UINT;
     pmcf->ice_port_max = NGX_CONF_UNSET_UINT;
+    pmcf->max_tracks = NGX_CONF_UNSET_UINT;
+    pmcf->track_packets = NGX_CONF_UNSET_UINT;
 
     return pmcf;
 }
@@ -410,6 +441,142 @@ ngx_http_parley_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(pmcf->max_participants, 50);
     ngx_conf_init_uint_value(pmcf->ice_port_min, 40000);
     ngx_conf_init_uint_value(pmcf->ice_port_max, 40127);
+    ngx_conf_init_uint_value(pmcf->max_tracks, 128);
+    ngx_conf_init_uint_value(pmcf->track_packets, 256);
+
+    if (pmcf->shm_zone && pmcf->ice_address.len) {
+        return ngx_http_parley_tracks_zone(cf, pmcf);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The track table and its rings get a zone of their own, named after
+ * parley_zone with ":media" added and sized from parley_max_tracks and
+ * parley_track_packets: it exists only where there is media.
+ */
+
+static char *
+ngx_http_parley_tracks_zone(ngx_conf_t *cf, ngx_http_parley_main_conf_t *pmcf)
+{
+    size_t                    size;
+    ngx_str_t                 name;
+    parley_tracks_geometry_t  geometry;
+
+    geometry.max_tracks = (uint32_t) pmcf->max_tracks;
+    geometry.ring_slots = (uint32_t) pmcf->track_packets;
+    geometry.slot_size = NGX_HTTP_PARLEY_SLOT_SIZE;
+
+    size = parley_tracks_size(&geometry);
+
+    if (size == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "parley_max_tracks %ui with parley_track_packets "
+                           "%ui is too large", pmcf->max_tracks,
+                           pmcf->track_packets);
+        return NGX_CONF_ERROR;
+    }
+
+    /* the slab pool's header and page table, and page alignment */
+    size = ngx_align(size + 8 * ngx_pagesize + size / ngx_pagesize * 32,
+                     ngx_pagesize);
+
+    name.len = pmcf->shm_zone->shm.name.len + sizeof(":media") - 1;
+    name.data = ngx_pnalloc(cf->pool, name.len);
+    if (name.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(name.data, "%V:media", &pmcf->shm_zone->shm.name);
+
+    pmcf->tracks_zone = ngx_shared_memory_add(cf, &name, size,
+                                              &ngx_http_parley_module);
+    if (pmcf->tracks_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    pmcf->tracks_zone->init = ngx_http_parley_init_tracks_zone;
+    pmcf->tracks_zone->data = pmcf;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_parley_init_tracks_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    size_t                        size;
+    void                         *mem;
+    ngx_slab_pool_t              *shpool;
+    parley_tracks_t              *tracks;
+    parley_tracks_geometry_t      geometry;
+    ngx_http_parley_main_conf_t  *pmcf;
+
+    pmcf = shm_zone->data;
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    geometry.max_tracks = (uint32_t) pmcf->max_tracks;
+    geometry.ring_slots = (uint32_t) pmcf->track_packets;
+    geometry.slot_size = NGX_HTTP_PARLEY_SLOT_SIZE;
+    size = parley_tracks_size(&geometry);
+
+    if (data) {
+        /* a reload: the tracks published so far keep flowing */
+
+        if (parley_tracks_attach(data, size, &geometry, &tracks)
+            != PARLEY_OK)
+        {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "parley zone \"%V\" holds tracks laid out for "
+                          "other parley_max_tracks/parley_track_packets "
+                          "values; restart nginx to apply them",
+                          &shm_zone->shm.name);
+            return NGX_ERROR;
+        }
+
+        shm_zone->data = data;
+        return NGX_OK;
+    }
+
+    if (shm_zone->shm.exists) {
+        shm_zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    mem = ngx_slab_alloc(shpool, size);
+
+    if (mem == NULL || parley_tracks_init(mem, size, &geometry) != PARLEY_OK)
+    {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "parley zone \"%V\": no memory for %ui tracks",
+                      &shm_zone->shm.name, pmcf->max_tracks);
+        return NGX_ERROR;
+    }
+
+    shpool->data = mem;
+    shm_zone->data = mem;
+
+    ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
+                  "parley zone \"%V\": %ui tracks of %ui packets, %uz "
+                  "bytes", &shm_zone->shm.name, pmcf->max_tracks,
+                  pmcf->track_packets, size);
+
+    return NGX_OK;
+}
+
+
+/* A ring's slot count is a power of two: sequence & (slots - 1). */
+
+static char *
+ngx_http_parley_track_packets(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_uint_t  *np = data;
+
+    if (*np < 32 || *np > 8192 || (*np & (*np - 1)) != 0) {
+        return "must be a power of two from 32 to 8192";
+    }
 
     return NGX_CONF_OK;
 }

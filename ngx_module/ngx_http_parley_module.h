@@ -19,9 +19,11 @@
 #include <wslay/wslay.h>
 
 #include "parley_directory.h"
+#include "parley_tracks.h"
 
 
 #define NGX_HTTP_PARLEY_PROTOCOL      1
+#define NGX_HTTP_PARLEY_SLOT_SIZE     1472    /* an RTP packet in a ring */
 
 
 typedef struct {
@@ -32,10 +34,21 @@ typedef struct {
     ngx_uint_t                   ice_port_max;
     ngx_str_t                    ice_address;       /* "" : no media */
     ngx_str_t                    ice_announce;
+    ngx_shm_zone_t              *tracks_zone;       /* with media only */
+    ngx_uint_t                   max_tracks;
+    ngx_uint_t                   track_packets;
 } ngx_http_parley_main_conf_t;
 
 
 typedef struct ngx_http_parley_pc_s  ngx_http_parley_pc_t;
+
+
+/* What a subscribe offer tells the client of one of its sections. */
+typedef struct {
+    const u_char                *mid;
+    uint64_t                     participant;
+    const char                  *kind;              /* audio, video, screen */
+} ngx_http_parley_offer_track_t;
 
 
 typedef struct {
@@ -50,11 +63,15 @@ typedef struct {
 } ngx_http_parley_loc_conf_t;
 
 
+typedef struct ngx_http_parley_speaker_s  ngx_http_parley_speaker_t;
+
+
 /* A room with at least one participant held by this worker. */
 typedef struct {
     ngx_rbtree_node_t            node;              /* key: room uid */
     uint32_t                     index;             /* in the directory */
     ngx_queue_t                  sessions;
+    ngx_http_parley_speaker_t   *speaker;           /* NULL: no audio yet */
     char                         id[PARLEY_ROOM_ID_MAX + 1];
 } ngx_http_parley_room_t;
 
@@ -93,6 +110,7 @@ typedef struct {
 /* What this worker holds: set up in init_process. */
 typedef struct {
     parley_dir_t                *dir;
+    parley_tracks_t             *tracks;            /* NULL: no media */
     ngx_http_parley_main_conf_t *conf;
     uint32_t                     pid;
     uint16_t                     inbox;
@@ -136,11 +154,17 @@ void ngx_http_parley_signal_binary(ngx_http_parley_session_t *s);
 void ngx_http_parley_signal_closed(ngx_http_parley_session_t *s);
 void ngx_http_parley_signal_event(const parley_event_t *ev);
 void ngx_http_parley_signal_resync(void);
+void ngx_http_parley_signal_tracks_changed(ngx_http_parley_session_t *s);
+void ngx_http_parley_signal_speaker(ngx_http_parley_room_t *room,
+    ngx_http_parley_session_t *only, uint64_t speaker);
+ngx_int_t ngx_http_parley_signal_subscribe_offer(ngx_http_parley_session_t *s,
+    ngx_str_t *sdp, ngx_http_parley_offer_track_t *tracks, ngx_uint_t n);
 
 /* ngx_http_parley_inbox.c */
 ngx_int_t ngx_http_parley_inbox_start(ngx_cycle_t *cycle);
 void ngx_http_parley_inbox_stop(ngx_cycle_t *cycle);
 void ngx_http_parley_inbox_send(uint16_t slot, const parley_event_t *ev);
+void ngx_http_parley_inbox_wake(uint16_t slot);
 void ngx_http_parley_inbox_reap(void);
 
 /* ngx_http_parley_media.c */
@@ -148,12 +172,25 @@ ngx_int_t ngx_http_parley_media_start(ngx_cycle_t *cycle);
 void ngx_http_parley_media_stop(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_parley_media_available(void);
 ngx_int_t ngx_http_parley_media_publish(ngx_http_parley_session_t *s,
-    const char *text, size_t len, ngx_str_t *answer, const char **error);
+    const char *text, size_t len, ngx_array_t *screen, ngx_str_t *answer,
+    const char **error);
 void ngx_http_parley_media_session_closed(ngx_http_parley_session_t *s);
+
+/* ngx_http_parley_subscribe.c */
 ngx_int_t ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
-    ngx_str_t *offer, const char **error);
+    ngx_uint_t restart, const char **error);
 ngx_int_t ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
     const char *text, size_t len, const char **error);
+void ngx_http_parley_media_tracks_changed(ngx_http_parley_room_t *room);
+void ngx_http_parley_media_collect(void);
+void ngx_http_parley_media_keyframe(uint32_t index, uint64_t uid,
+    uint32_t layer);
+ngx_int_t ngx_http_parley_media_layer(ngx_http_parley_session_t *s,
+    const char *mid, uint32_t layer, const char **error);
+
+/* ngx_http_parley_speaker.c */
+uint64_t ngx_http_parley_speaker_current(ngx_http_parley_room_t *room);
+void ngx_http_parley_speaker_destroy(ngx_http_parley_room_t *room);
 
 /* ngx_http_parley_app.c */
 ngx_int_t ngx_http_parley_app_handler(ngx_http_request_t *r);

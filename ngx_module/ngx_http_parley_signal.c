@@ -21,6 +21,7 @@
 #define NGX_HTTP_PARLEY_REF_MAX      64
 #define NGX_HTTP_PARLEY_ROOM_ID_LEN  16
 #define NGX_HTTP_PARLEY_SDP_LIMIT    65536
+#define NGX_HTTP_PARLEY_SCREENS      4       /* screen mids in a publish */
 
 
 typedef struct {
@@ -66,7 +67,10 @@ static ngx_int_t ngx_http_parley_msg_candidate(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_subscribe(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_subscribe_answer(
     ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_msg_layer(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_media_ready(ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_screen_mids(ngx_http_parley_req_t *req,
+    ngx_array_t *screen);
 
 static ngx_int_t ngx_http_parley_error(ngx_http_parley_session_t *s,
     json_t *ref, const char *code, const char *field, const char *fmt, ...);
@@ -117,6 +121,7 @@ static ngx_http_parley_msg_type_t  ngx_http_parley_msg_types[] = {
     { "candidate", ngx_http_parley_msg_candidate },
     { "subscribe", ngx_http_parley_msg_subscribe },
     { "subscribe-answer", ngx_http_parley_msg_subscribe_answer },
+    { "layer", ngx_http_parley_msg_layer },
     { NULL, NULL }
 };
 
@@ -507,11 +512,18 @@ ngx_http_parley_msg_publish(ngx_http_parley_req_t *req)
 {
     json_t                     *msg;
     ngx_int_t                   rc;
-    ngx_str_t                   answer;
+    ngx_str_t                   answer, mids[NGX_HTTP_PARLEY_SCREENS];
+    ngx_array_t                 screen;
     const char                 *sdp, *error;
     ngx_http_parley_session_t  *s;
 
     s = req->session;
+
+    screen.elts = mids;
+    screen.nelts = 0;
+    screen.size = sizeof(ngx_str_t);
+    screen.nalloc = NGX_HTTP_PARLEY_SCREENS;
+    screen.pool = NULL;
 
     if (ngx_http_parley_media_ready(req) != NGX_OK) {
         return NGX_OK;
@@ -524,8 +536,12 @@ ngx_http_parley_msg_publish(ngx_http_parley_req_t *req)
         return NGX_OK;
     }
 
-    rc = ngx_http_parley_media_publish(s, sdp, ngx_strlen(sdp), &answer,
-                                       &error);
+    if (ngx_http_parley_screen_mids(req, &screen) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    rc = ngx_http_parley_media_publish(s, sdp, ngx_strlen(sdp), &screen,
+                                       &answer, &error);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_parley_error(s, req->ref, error, "sdp",
@@ -542,6 +558,62 @@ ngx_http_parley_msg_publish(ngx_http_parley_req_t *req)
                     "sdp", (char *) answer.data, answer.len);
 
     return ngx_http_parley_answer(req, msg);
+}
+
+
+/*
+ * "screen": the mids of the offer's sections that share a screen, so
+ * that others can show them as such. Optional; at most
+ * NGX_HTTP_PARLEY_SCREENS strings of at most 32 bytes.
+ */
+
+static ngx_int_t
+ngx_http_parley_screen_mids(ngx_http_parley_req_t *req, ngx_array_t *screen)
+{
+    json_t      *list, *mid;
+    size_t       i;
+    ngx_str_t   *elt;
+    const char  *text;
+
+    list = json_object_get(req->msg, "screen");
+
+    if (list == NULL) {
+        return NGX_OK;
+    }
+
+    if (!json_is_array(list)) {
+        (void) ngx_http_parley_error(req->session, req->ref, "wrong_type",
+                                     "screen", "\"screen\" is an array of "
+                                     "mids");
+        return NGX_ERROR;
+    }
+
+    if (json_array_size(list) > screen->nalloc) {
+        (void) ngx_http_parley_error(req->session, req->ref, "too_long",
+                                     "screen", "\"screen\" has at most %d "
+                                     "mids", NGX_HTTP_PARLEY_SCREENS);
+        return NGX_ERROR;
+    }
+
+    json_array_foreach(list, i, mid) {
+        text = json_string_value(mid);
+
+        if (text == NULL || json_string_length(mid) > 32
+            || json_string_length(mid) != ngx_strlen(text))
+        {
+            (void) ngx_http_parley_error(req->session, req->ref,
+                                         "invalid_value", "screen",
+                                         "\"screen\" holds mids: strings "
+                                         "of 1 to 32 bytes");
+            return NGX_ERROR;
+        }
+
+        elt = (ngx_str_t *) screen->elts + screen->nelts++;
+        elt->data = (u_char *) text;
+        elt->len = ngx_strlen(text);
+    }
+
+    return NGX_OK;
 }
 
 
@@ -576,26 +648,127 @@ ngx_http_parley_media_ready(ngx_http_parley_req_t *req)
 static ngx_int_t
 ngx_http_parley_msg_subscribe(ngx_http_parley_req_t *req)
 {
-    json_t       *msg;
+    json_t       *restart;
     ngx_int_t     rc;
-    ngx_str_t     offer;
     const char   *error;
 
     if (ngx_http_parley_media_ready(req) != NGX_OK) {
         return NGX_OK;
     }
 
-    rc = ngx_http_parley_media_subscribe(req->session, &offer, &error);
+    restart = json_object_get(req->msg, "restart");
+
+    if (restart && !json_is_boolean(restart) && !json_is_null(restart)) {
+        return ngx_http_parley_error(req->session, req->ref, "wrong_type",
+                                     "restart", "\"restart\" is a boolean");
+    }
+
+    rc = ngx_http_parley_media_subscribe(req->session,
+                                         restart && json_is_true(restart),
+                                         &error);
 
     if (rc != NGX_OK) {
         return ngx_http_parley_error(req->session, req->ref, error, NULL,
                                      "no subscribe offer: %s", error);
     }
 
-    msg = json_pack("{s:s, s:s%}", "type", "subscribe-offer",
-                    "sdp", (char *) offer.data, offer.len);
+    return NGX_OK;
+}
 
-    return ngx_http_parley_answer(req, msg);
+
+/*
+ * "subscribe-offer", now or whenever the room's tracks change: the SDP,
+ * and whose track each active section carries.
+ */
+
+ngx_int_t
+ngx_http_parley_signal_subscribe_offer(ngx_http_parley_session_t *s,
+    ngx_str_t *sdp, ngx_http_parley_offer_track_t *tracks, ngx_uint_t n)
+{
+    json_t      *msg, *list;
+    ngx_uint_t   i;
+    u_char       id[NGX_INT64_LEN + 1];
+
+    list = json_array();
+
+    for (i = 0; list && i < n; i++) {
+        *ngx_sprintf(id, "%uL", tracks[i].participant) = '\0';
+
+        if (json_array_append_new(list,
+                json_pack("{s:s, s:s, s:s}", "mid", (char *) tracks[i].mid,
+                          "participant", (char *) id,
+                          "kind", tracks[i].kind))
+            != 0)
+        {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+
+    if (list == NULL) {
+        return NGX_ERROR;
+    }
+
+    msg = json_pack("{s:s, s:s%, s:o}", "type", "subscribe-offer",
+                    "sdp", (char *) sdp->data, sdp->len, "tracks", list);
+
+    return ngx_http_parley_send(s, msg);
+}
+
+
+/*
+ * "speaker": the room's active speaker changed (0: nobody speaks), for
+ * every session of the room here, or for "only".
+ */
+
+void
+ngx_http_parley_signal_speaker(ngx_http_parley_room_t *room,
+    ngx_http_parley_session_t *only, uint64_t speaker)
+{
+    json_t  *msg;
+    u_char   id[NGX_INT64_LEN + 1];
+
+    *ngx_sprintf(id, "%uL", speaker) = '\0';
+
+    msg = json_pack("{s:s, s:s, s:o}", "type", "speaker", "room", room->id,
+                    "participant",
+                    speaker ? json_string((char *) id) : json_null());
+
+    if (only) {
+        (void) ngx_http_parley_send(only, msg);
+        return;
+    }
+
+    ngx_http_parley_room_broadcast(room, msg, 0, UINT64_MAX);
+}
+
+
+/* The session's room has tracks published or unpublished: tell its workers. */
+
+void
+ngx_http_parley_signal_tracks_changed(ngx_http_parley_session_t *s)
+{
+    parley_dir_t             *dir;
+    parley_event_t            ev;
+    ngx_http_parley_slots_t   slots;
+
+    dir = ngx_http_parley_worker.dir;
+
+    ngx_memzero(&ev, sizeof(parley_event_t));
+    ev.code = PARLEY_EV_TRACKS;
+    ev.room_uid = s->room->node.key;
+    ev.room = s->room->index;
+    ev.participant = s->participant;
+    ev.participant_id = s->participant_id;
+
+    parley_dir_lock(dir, ngx_http_parley_worker.pid);
+
+    if (parley_dir_room(dir, ev.room)->uid == ev.room_uid) {
+        ngx_http_parley_slots_locked(dir, ev.room, &slots);
+        ngx_http_parley_announce(&slots, &ev);
+    }
+
+    parley_dir_unlock(dir, ngx_http_parley_worker.pid);
 }
 
 
@@ -619,6 +792,53 @@ ngx_http_parley_msg_subscribe_answer(ngx_http_parley_req_t *req)
         return ngx_http_parley_error(req->session, req->ref, error, "sdp",
                                      "the answer cannot be taken: %s",
                                      error);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * "layer": which encoding of a simulcast track the client wants on one
+ * section: "high" for the large window, "low" for a thumbnail, "off" for
+ * none.
+ */
+
+static ngx_int_t
+ngx_http_parley_msg_layer(ngx_http_parley_req_t *req)
+{
+    uint32_t     layer;
+    ngx_uint_t   i;
+    const char  *mid, *name, *error;
+
+    static const char  *names[] = { "low", "medium", "high", "off" };
+
+    if (ngx_http_parley_media_ready(req) != NGX_OK
+        || ngx_http_parley_get_string(req, "mid", 1, 32, &mid) != NGX_OK
+        || ngx_http_parley_get_string(req, "layer", 1, 16, &name) != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < 4; i++) {
+        if (ngx_strcmp(name, names[i]) == 0) {
+            break;
+        }
+    }
+
+    if (i == 4) {
+        return ngx_http_parley_error(req->session, req->ref, "invalid_value",
+                                     "layer", "\"layer\" is \"low\", "
+                                     "\"medium\", \"high\" or \"off\"");
+    }
+
+    layer = (i == 3) ? PARLEY_NONE : (uint32_t) i;
+
+    if (ngx_http_parley_media_layer(req->session, mid, layer, &error)
+        != NGX_OK)
+    {
+        return ngx_http_parley_error(req->session, req->ref, error, "mid",
+                                     "no such track: %s", error);
     }
 
     return NGX_OK;
@@ -732,7 +952,22 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
 
     dir = ngx_http_parley_worker.dir;
 
+    if (ev->code == PARLEY_EV_KEYFRAME) {
+        ngx_http_parley_media_keyframe(ev->participant, ev->track_uid,
+                                       ev->layer);
+        return;
+    }
+
     room = ngx_http_parley_room_lookup(ev->room_uid);
+
+    if (ev->code == PARLEY_EV_TRACKS) {
+        if (room || ev->room_uid == 0) {
+            ngx_http_parley_media_tracks_changed(room);
+        }
+
+        return;
+    }
+
     if (room == NULL) {
         return;
     }
@@ -776,6 +1011,9 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
 
         ngx_http_parley_room_broadcast(room, msg, ev->participant_id,
                                        UINT64_MAX);
+
+        /* a worker that died took its tracks with it */
+        ngx_http_parley_media_tracks_changed(room);
         return;
 
     case PARLEY_EV_CLOSED:
@@ -1322,6 +1560,7 @@ ngx_http_parley_room_attach(ngx_http_parley_session_t *s,
         room->index = entry->room;
         ngx_memcpy(room->id, entry->id, sizeof(room->id));
         ngx_queue_init(&room->sessions);
+        room->speaker = NULL;
         ngx_rbtree_insert(&ngx_http_parley_worker.rooms, &room->node);
     }
 
@@ -1341,6 +1580,8 @@ ngx_http_parley_room_detach(ngx_http_parley_session_t *s)
         return;
     }
 
+    ngx_http_parley_media_session_closed(s);
+
     ngx_queue_remove(&s->room_queue);
     ngx_queue_init(&s->room_queue);
     s->room = NULL;
@@ -1348,6 +1589,7 @@ ngx_http_parley_room_detach(ngx_http_parley_session_t *s)
     s->participant_id = 0;
 
     if (ngx_queue_empty(&room->sessions)) {
+        ngx_http_parley_speaker_destroy(room);
         ngx_rbtree_delete(&ngx_http_parley_worker.rooms, &room->node);
         ngx_free(room);
     }

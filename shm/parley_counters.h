@@ -40,11 +40,23 @@
     X(peers_connected, "peer connections whose ICE connected")               \
     X(peers_secure, "peer connections whose DTLS handshake keyed SRTP")      \
     X(peers_failed, "peer connections that failed (ICE, consent or DTLS)")   \
+    X(ice_restarts, "ICE restarts (a new ufrag from the client)")           \
     X(rtp_in, "RTP packets received and decrypted")                          \
     X(rtp_bytes_in, "bytes of RTP packets received and decrypted")           \
     X(rtcp_in, "RTCP compound packets received and decrypted")             \
+    X(rtcp_out, "RTCP compound packets sent: reports and feedback")         \
     X(rtp_out, "RTP packets forwarded to subscribers")                       \
-    X(plis_sent, "keyframe requests (PLI) sent to publishers")
+    X(plis_sent, "keyframe requests (PLI) sent to publishers")             \
+    X(keyframes_asked, "keyframe requests passed to another worker")        \
+    X(tracks_published, "tracks published into the shared track table")    \
+    X(rtp_unforwarded, "RTP packets not forwarded: unknown SSRC, too "      \
+                       "large for a ring slot, or no room in the table")    \
+    X(ring_laps, "times a reader fell a ring behind and skipped packets") \
+    X(ring_missed, "packets a reader skipped after falling behind")        \
+    X(offers_sent, "subscribe offers sent (first and renegotiations)")    \
+    X(nacks_in, "NACKs received from subscribers")                          \
+    X(nacks_answered, "packets retransmitted to subscribers from a ring")    \
+    X(nacks_missed, "NACK'd packets no longer (or never) in the ring")
 
 
 typedef struct {

@@ -24,7 +24,11 @@ typedef enum {
     PARLEY_EV_JOINED = 1,      /* participant joined room */
     PARLEY_EV_LEFT,            /* participant left room (reason set) */
     PARLEY_EV_CLOSED,          /* room closed for everyone (reason set) */
-    PARLEY_EV_KICK             /* owner must disconnect participant */
+    PARLEY_EV_KICK,            /* owner must disconnect participant */
+    PARLEY_EV_TRACKS,          /* the room's tracks changed (room_uid 0:
+                                  any room) */
+    PARLEY_EV_KEYFRAME         /* owner of track (index "participant",
+                                  uid "track_uid") must ask for one */
 } parley_event_code_t;
 
 
@@ -46,8 +50,9 @@ typedef struct {
     uint32_t        participant;   /* participant index in the directory */
     uint64_t        participant_id;
     uint32_t        role;
-    uint32_t        reserved;
-    uint64_t        reserved2[3];
+    uint32_t        layer;         /* PARLEY_EV_KEYFRAME */
+    uint64_t        track_uid;     /* PARLEY_EV_KEYFRAME */
+    uint64_t        reserved2[2];
 } parley_event_t;                  /* 64 bytes */
 
 

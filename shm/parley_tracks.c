@@ -203,6 +203,10 @@ parley_tracks_publish_locked(parley_tracks_t *tracks,
     rec->kind = info->kind;
     rec->ssrc = info->ssrc;
     rec->rtx_ssrc = info->rtx_ssrc;
+    rec->pt = info->pt;
+    rec->rtx_pt = info->rtx_pt;
+    rec->layers = info->layers;
+    memcpy(rec->ext, info->ext, sizeof(rec->ext));
     rec->generation++;
 
     for (w = 0; w < PARLEY_TRACKS_MASK_WORDS; w++) {

@@ -32,10 +32,11 @@
 
 
 #define PARLEY_TRACKS_MAGIC      0x7074726bu   /* "ptrk" */
-#define PARLEY_TRACKS_VERSION    1
+#define PARLEY_TRACKS_VERSION    2
 #define PARLEY_TRACK_MID_MAX     15            /* bytes, without the NUL */
 #define PARLEY_TRACK_CODEC_MAX   15
 #define PARLEY_TRACKS_MASK_WORDS (PARLEY_MAX_INBOXES / 64)
+#define PARLEY_TRACK_EXT_IDS     15            /* one-byte ids 1..14 */
 
 
 typedef enum {
@@ -69,7 +70,15 @@ typedef struct {
     uint32_t   ssrc;
     uint32_t   rtx_ssrc;             /* 0 if none */
     uint32_t   next_free;            /* free-list link while free */
-    uint32_t   reserved2;
+    uint8_t    pt;                   /* the publisher's payload types */
+    uint8_t    rtx_pt;
+    uint8_t    layers;               /* simulcast encodings; 0: one */
+    uint8_t    reserved2;
+    /* what each of the publisher's extension ids carries, by a code the
+       media plane defines (0: not used): readers rebuild the extension
+       block in their own numbering */
+    uint8_t    ext[PARLEY_TRACK_EXT_IDS];
+    uint8_t    reserved3;
     char       mid[PARLEY_TRACK_MID_MAX + 1];
     char       codec[PARLEY_TRACK_CODEC_MAX + 1];
     uint64_t   subscribed[PARLEY_TRACKS_MASK_WORDS];  /* atomic */
@@ -103,6 +112,10 @@ typedef struct {
     uint8_t         kind;
     uint32_t        ssrc;
     uint32_t        rtx_ssrc;
+    uint8_t         pt;
+    uint8_t         rtx_pt;
+    uint8_t         layers;
+    uint8_t         ext[PARLEY_TRACK_EXT_IDS];
     const char     *mid;             /* <= PARLEY_TRACK_MID_MAX, or NULL */
     const char     *codec;           /* <= PARLEY_TRACK_CODEC_MAX, or NULL */
 } parley_track_info_t;

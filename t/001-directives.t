@@ -705,3 +705,54 @@ invalid port range "5000-4000": it is "MIN-MAX", 1 <= MIN <= MAX <= 65535
 --- must_die
 --- error_log
 invalid port range "5000"
+
+
+
+=== TEST 60: parley_max_tracks and parley_track_packets size the media zone
+--- http_config
+    parley_zone parley 4m;
+    parley_ice_address 127.0.0.1;
+    parley_ice_ports 41500-41627;
+    parley_max_tracks 16;
+    parley_track_packets 64;
+--- config
+    location /ws { parley_signaling; }
+--- request
+GET /ws
+--- error_code: 426
+--- error_log
+parley zone "parley:media": 16 tracks of 64 packets
+
+
+
+=== TEST 61: parley_track_packets must be a power of two
+--- http_config
+    parley_zone parley 4m;
+    parley_track_packets 100;
+--- must_die
+--- error_log
+"parley_track_packets" directive must be a power of two from 32 to 8192
+
+
+
+=== TEST 62: parley_max_tracks has bounds
+--- http_config
+    parley_zone parley 4m;
+    parley_max_tracks 2;
+--- must_die
+--- error_log
+value must be between 4 and 65536
+
+
+
+=== TEST 63: no media zone without parley_ice_address
+--- http_config
+    parley_zone parley 4m;
+    parley_max_tracks 16;
+--- config
+    location /ws { parley_signaling; }
+--- request
+GET /ws
+--- error_code: 426
+--- no_error_log
+parley zone "parley:media"

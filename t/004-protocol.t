@@ -1046,7 +1046,7 @@ alice< {"type":"pong"}
 
 
 
-=== TEST 33: subscribe errors: not in a room, no media, nothing to offer, no offer
+=== TEST 33: subscribe errors: not in a room, twice, no offer
 --- http_config
     parley_zone parley 4m;
     parley_ice_address 127.0.0.1;
@@ -1060,7 +1060,8 @@ alice< {"type":"error","code":"not_in_room","ref":1}
 alice> {"type":"create","name":"Alice"}
 alice< type=created
 alice> {"type":"subscribe","ref":2}
-alice< {"type":"error","code":"nothing_to_subscribe","ref":2}
+alice> {"type":"subscribe","ref":5}
+alice< {"type":"error","code":"already_subscribed","ref":5}
 alice> {"type":"subscribe-answer","sdp":"v=0\r\n","ref":3}
 alice< {"type":"error","code":"no_offer","ref":3}
 alice> {"type":"subscribe-answer","ref":4}

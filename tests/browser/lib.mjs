@@ -32,6 +32,7 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--no-first-run',
+  '--autoplay-policy=no-user-gesture-required',
 ];
 
 // Launch Debian's Chromium headless with fake media devices.

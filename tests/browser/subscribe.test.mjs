@@ -1,7 +1,6 @@
 // Forwarding within one worker: a browser publishes camera and microphone,
 // a second browser in the same conversation, held by the same nginx worker,
-// subscribes and decodes both. (Across workers, through the shared rings,
-// comes next: the subscriber is placed on the publisher's worker here.)
+// subscribes and decodes both. (Across workers: conference.test.mjs.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE_URL, launchBrowser, newPage, diagnose } from './lib.mjs';

@@ -113,6 +113,10 @@ publish(parley_tracks_t *tracks, uint64_t room, uint16_t owner,
     info.kind = PARLEY_TRACK_VIDEO;
     info.ssrc = ssrc;
     info.rtx_ssrc = ssrc + 1;
+    info.pt = 96;
+    info.rtx_pt = 97;
+    info.layers = 2;
+    info.ext[3] = 2;
     info.mid = "1";
     info.codec = "VP8";
 
@@ -231,6 +235,11 @@ test_publish_find_iterate(void **state)
     assert_int_equal(rec->kind, PARLEY_TRACK_VIDEO);
     assert_int_equal(rec->ssrc, 3000);
     assert_int_equal(rec->rtx_ssrc, 3001);
+    assert_int_equal(rec->pt, 96);
+    assert_int_equal(rec->rtx_pt, 97);
+    assert_int_equal(rec->layers, 2);
+    assert_int_equal(rec->ext[3], 2);
+    assert_int_equal(rec->ext[4], 0);
     assert_string_equal(rec->mid, "1");
     assert_string_equal(rec->codec, "VP8");
 

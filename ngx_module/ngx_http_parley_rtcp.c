@@ -1,0 +1,661 @@
+/*
+ * parley: RTCP in a worker: what subscribers ask of the tracks they
+ * receive, and what publishers are told.
+ *
+ * Keyframes. A subscriber's PLI or FIR, a leg newly answered, and a
+ * simulcast switch waiting for a layer ask the owner of the track for a
+ * keyframe: directly when this worker owns it, through the owner's inbox
+ * otherwise. The owner sends at most one PLI per layer per
+ * NGX_HTTP_PARLEY_PLI_GAP, and folds the ones asked sooner into one sent
+ * when the gap has passed.
+ *
+ * Retransmissions. A subscriber's generic NACK (RFC 4585 6.2.1) is
+ * answered from the track's ring, which every reading worker indexes
+ * (relay/parley_retransmit): as RTX (RFC 4588) where the leg has an RTX
+ * stream, as the packet itself otherwise; a per-leg limiter keeps a NACK
+ * storm from becoming a retransmission storm.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_parley_media.h"
+
+
+#define NGX_HTTP_PARLEY_PLI_GAP       300     /* ms between asked keyframes */
+#define NGX_HTTP_PARLEY_ASK_GAP       100     /* ms between a leg's asks */
+#define NGX_HTTP_PARLEY_NACKS         64      /* numbers read from a NACK */
+
+
+static void ngx_http_parley_subscriber_nack(ngx_http_parley_pc_t *pc,
+    parley_rtcp_packet_t *pkt);
+static void ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg,
+    uint16_t seq, uint64_t now_us);
+static void ngx_http_parley_feedback_send(ngx_http_parley_pc_t *pc,
+    uint64_t now);
+static void ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc,
+    uint64_t now);
+static ngx_http_parley_leg_t *ngx_http_parley_leg_by_ssrc(
+    ngx_http_parley_pc_t *pc, uint32_t ssrc);
+
+
+/*
+ * RFC 4585 6.3.1 PLI, RFC 5104 4.3.1 FIR: the subscriber lost a frame of
+ * the track it names, and asks for a keyframe of it; RFC 4585 6.2.1: it
+ * lost packets, and asks for them again.
+ */
+
+void
+ngx_http_parley_subscriber_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
+    size_t len)
+{
+    size_t                   i, n;
+    parley_rtcp_fb_t         fb;
+    parley_rtcp_iter_t       it;
+    parley_rtcp_packet_t     pkt;
+    ngx_http_parley_leg_t   *leg;
+    parley_rtcp_fir_entry_t  fir[8];
+
+    parley_rtcp_iter_init(&it, buf, len);
+
+    while (parley_rtcp_next(&it, &pkt) == PARLEY_RTP_OK) {
+
+        if (pkt.type == PARLEY_RTCP_RTPFB && pkt.count == 1) {
+            ngx_http_parley_subscriber_nack(pc, &pkt);
+            continue;
+        }
+
+        if (pkt.type != PARLEY_RTCP_PSFB) {
+            continue;
+        }
+
+        if (pkt.count == 1 && parley_rtcp_parse_pli(&pkt, &fb)
+                              == PARLEY_RTP_OK)
+        {
+            leg = ngx_http_parley_leg_by_ssrc(pc, fb.media_ssrc);
+
+            if (leg) {
+                ngx_http_parley_leg_keyframe(leg, PARLEY_NONE);
+            }
+
+        } else if (pkt.count == 4
+                   && parley_rtcp_parse_fir(&pkt, &fb, fir, 8, &n)
+                      != PARLEY_RTP_ERR_MALFORMED)
+        {
+            for (i = 0; i < n && i < 8; i++) {
+                leg = ngx_http_parley_leg_by_ssrc(pc, fir[i].ssrc);
+
+                if (leg) {
+                    ngx_http_parley_leg_keyframe(leg, PARLEY_NONE);
+                }
+            }
+        }
+    }
+}
+
+
+static ngx_http_parley_leg_t *
+ngx_http_parley_leg_by_ssrc(ngx_http_parley_pc_t *pc, uint32_t ssrc)
+{
+    ngx_uint_t  k;
+
+    for (k = 0; k < pc->nlegs; k++) {
+        if (pc->legs[k].uid && pc->legs[k].ssrc == ssrc) {
+            return &pc->legs[k];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * A keyframe of the leg's track, of "layer" (PARLEY_NONE: the one the
+ * leg wants): asked of the publisher directly when this worker owns the
+ * track, through the owner's inbox otherwise, at most once per
+ * NGX_HTTP_PARLEY_ASK_GAP per leg, so that a subscriber's flood of PLIs
+ * does not flood an inbox.
+ */
+
+void
+ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg, uint32_t layer)
+{
+    parley_track_t           *rec;
+    parley_event_t            ev;
+    ngx_http_parley_media_t  *m;
+
+    m = &ngx_http_parley_media;
+    leg->fresh = 0;
+
+    if (leg->kind != PARLEY_SDP_VIDEO
+        || (leg->last_ask
+            && ngx_current_msec - leg->last_ask < NGX_HTTP_PARLEY_ASK_GAP))
+    {
+        return;
+    }
+
+    rec = parley_tracks_track(m->tracks, leg->index);
+
+    if (rec == NULL || parley_tracks_uid(m->tracks, leg->index) != leg->uid) {
+        return;
+    }
+
+    if (layer == PARLEY_NONE) {
+        layer = leg->simulcast
+                ? parley_simulcast_desired(&leg->sw, ngx_current_msec) : 0;
+
+        if (layer == PARLEY_NONE) {
+            return;
+        }
+    }
+
+    leg->last_ask = ngx_current_msec;
+
+    if (rec->owner == ngx_http_parley_worker.inbox) {
+        ngx_http_parley_media_keyframe(leg->index, leg->uid, layer);
+        return;
+    }
+
+    ngx_memzero(&ev, sizeof(parley_event_t));
+    ev.code = PARLEY_EV_KEYFRAME;
+    ev.room_uid = rec->room_uid;
+    ev.participant = leg->index;
+    ev.track_uid = leg->uid;
+    ev.layer = layer;
+
+    ngx_http_parley_inbox_send(rec->owner, &ev);
+    ngx_http_parley_count(keyframes_asked);
+}
+
+
+/* The owner's side: a PLI now, or when the gap has passed. */
+
+void
+ngx_http_parley_media_keyframe(uint32_t index, uint64_t uid, uint32_t layer)
+{
+    ngx_http_parley_media_t  *m;
+    ngx_http_parley_track_t  *t;
+
+    m = &ngx_http_parley_media;
+
+    if (m->tracks == NULL || index >= m->max_tracks
+        || layer >= PARLEY_SIMULCAST_LAYERS)
+    {
+        return;
+    }
+
+    t = m->owned[index];
+
+    if (t == NULL || t->uid != uid || t->kind != PARLEY_SDP_VIDEO) {
+        return;
+    }
+
+    if (ngx_current_msec - t->last_pli[layer] < NGX_HTTP_PARLEY_PLI_GAP) {
+        t->pli_wanted |= (uint8_t) (1 << layer);
+        return;
+    }
+
+    ngx_http_parley_track_pli(t, layer);
+}
+
+
+/* From the publisher's packets: the keyframes asked too soon, now due. */
+
+void
+ngx_http_parley_track_pli_due(ngx_http_parley_track_t *t)
+{
+    uint32_t  layer;
+
+    for (layer = 0; layer < PARLEY_SIMULCAST_LAYERS; layer++) {
+        if ((t->pli_wanted & (1 << layer))
+            && ngx_current_msec - t->last_pli[layer]
+               >= NGX_HTTP_PARLEY_PLI_GAP)
+        {
+            ngx_http_parley_track_pli(t, layer);
+        }
+    }
+}
+
+
+void
+ngx_http_parley_track_pli(ngx_http_parley_track_t *t, uint32_t layer)
+{
+    uint32_t              ssrc;
+    parley_rtcp_writer_t  w;
+    u_char                pli[64 + PARLEY_SRTP_TRAILER_ROOM];
+
+    t->last_pli[layer] = ngx_current_msec;
+    t->pli_wanted &= (uint8_t) ~(1 << layer);
+
+    ssrc = t->layer_ssrc[layer];
+
+    if (t->pc->peer == NULL || ssrc == 0) {
+        return;
+    }
+
+    parley_rtcp_writer_init(&w, pli, 64);
+
+    if (parley_rtcp_build_pli(&w, 1, ssrc) == PARLEY_RTP_OK
+        && parley_peer_send_rtcp(t->pc->peer, pli, w.len, sizeof(pli))
+           == PARLEY_PEER_OK)
+    {
+        ngx_http_parley_count(plis_sent);
+    }
+}
+
+
+static void
+ngx_http_parley_subscriber_nack(ngx_http_parley_pc_t *pc,
+    parley_rtcp_packet_t *pkt)
+{
+    size_t                  i, n;
+    uint64_t                now_us;
+    parley_rtcp_fb_t        fb;
+    ngx_http_parley_leg_t  *leg;
+    uint16_t                seqs[NGX_HTTP_PARLEY_NACKS];
+
+    if (parley_rtcp_parse_nack(pkt, &fb, seqs, NGX_HTTP_PARLEY_NACKS, &n)
+        == PARLEY_RTP_ERR_MALFORMED)
+    {
+        return;
+    }
+
+    leg = ngx_http_parley_leg_by_ssrc(pc, fb.media_ssrc);
+
+    if (leg == NULL || leg->limiter == NULL) {
+        return;
+    }
+
+    ngx_http_parley_count(nacks_in);
+
+    now_us = (uint64_t) ngx_current_msec * 1000;
+
+    for (i = 0; i < n && i < NGX_HTTP_PARLEY_NACKS; i++) {
+        ngx_http_parley_leg_resend(leg, seqs[i], now_us);
+    }
+
+    ngx_http_parley_send_flush();
+}
+
+
+/*
+ * One NACK'd number of the leg: found in the ring by the publisher's
+ * layer and number, rewritten as the leg first sent it, wrapped as RTX
+ * when the leg has an RTX stream.
+ */
+
+static void
+ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
+    uint64_t now_us)
+{
+    size_t                    out_len, rtx_len;
+    u_char                   *out;
+    uint16_t                  in_seq;
+    uint32_t                  layer, len, ts;
+    parley_rtp_header_t       h;
+    ngx_http_parley_media_t  *m;
+    ngx_http_parley_local_t  *lt;
+    u_char                    orig[NGX_HTTP_PARLEY_UDP_BUF];
+
+    m = &ngx_http_parley_media;
+    lt = &m->local[leg->index];
+
+    if (lt->uid != leg->uid) {
+        return;
+    }
+
+    layer = 0;
+    in_seq = seq;
+
+    if (leg->simulcast
+        && parley_simulcast_nack(&leg->sw, seq, &layer, &in_seq) != PARLEY_OK)
+    {
+        ngx_http_parley_count(nacks_missed);
+        return;
+    }
+
+    if (!parley_retransmit_admit(leg->limiter, seq, now_us, 0)) {
+        return;
+    }
+
+    if (parley_retransmit_find(parley_tracks_ring(m->tracks, leg->index),
+                               lt->index, layer, in_seq, m->packet,
+                               m->tracks->geometry.slot_size, &len, NULL)
+            != PARLEY_OK
+        || parley_rtp_parse(m->packet, len, &h) != PARLEY_RTP_OK)
+    {
+        ngx_http_parley_count(nacks_missed);
+        return;
+    }
+
+    ts = h.ts;
+
+    if (leg->simulcast
+        && parley_simulcast_map_ts(&leg->sw, layer, h.ts, &ts) != PARLEY_OK)
+    {
+        ngx_http_parley_count(nacks_missed);
+        return;
+    }
+
+    if (parley_forward_rewrite(&leg->map, m->packet, len, orig,
+                               sizeof(orig) - PARLEY_SRTP_TRAILER_ROOM - 2,
+                               seq, ts, PARLEY_FORWARD_TWCC_NONE, &out_len)
+        != PARLEY_FORWARD_OK)
+    {
+        return;
+    }
+
+    out = ngx_http_parley_send_slot();
+
+    if (leg->rtx_ssrc
+        && ngx_http_parley_codecs[leg->codec].rtx_pt != PARLEY_SDP_NO_PT)
+    {
+        if (parley_retransmit_wrap_rtx(orig, out_len,
+                                       ngx_http_parley_codecs[leg->codec]
+                                           .rtx_pt,
+                                       leg->rtx_ssrc, &leg->rtx_seq, out,
+                                       NGX_HTTP_PARLEY_UDP_BUF
+                                       - PARLEY_SRTP_TRAILER_ROOM,
+                                       &rtx_len)
+            != PARLEY_RTP_OK)
+        {
+            return;
+        }
+
+        out_len = rtx_len;
+
+    } else {
+        ngx_memcpy(out, orig, out_len);
+    }
+
+    if (parley_peer_send_rtp(leg->pc->peer, out, out_len,
+                             NGX_HTTP_PARLEY_UDP_BUF)
+        == PARLEY_PEER_OK)
+    {
+        parley_retransmit_sent(leg->limiter, seq, out_len, now_us);
+        ngx_http_parley_count(nacks_answered);
+    }
+}
+
+
+uint64_t
+ngx_http_parley_now_us(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+
+/* RFC 5905 6: seconds since 1900 in 32.32, from the wall clock. */
+
+static uint64_t
+ngx_http_parley_ntp_now(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_REALTIME, &ts);
+
+    return (((uint64_t) ts.tv_sec + 2208988800ULL) << 32)
+           | (((uint64_t) ts.tv_nsec << 32) / 1000000000ULL);
+}
+
+
+/*
+ * A publisher's connection reports what it receives: an RR with SDES
+ * about once a second (RFC 3550 6.4.2), and transport-wide feedback
+ * every 100 ms where it was negotiated, so that the browser's congestion
+ * control sees its packets arrive; without it, a REMB estimate (loss
+ * based) caps the sender instead.
+ */
+
+ngx_int_t
+ngx_http_parley_feedback_start(ngx_http_parley_pc_t *pc)
+{
+    ngx_uint_t                   i, id;
+    ngx_http_parley_feedback_t  *fb;
+
+    fb = pc->feedback;
+
+    if (fb == NULL) {
+        fb = ngx_palloc(pc->session->request->pool,
+                        sizeof(ngx_http_parley_feedback_t));
+        if (fb == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (parley_rtcp_recv_init(&fb->recv, ngx_http_parley_random32(),
+                                  (const uint8_t *) "parley", 6, 0)
+            != PARLEY_RTP_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        parley_twcc_init(&fb->twcc, fb->recv.sender_ssrc, 0);
+        pc->feedback = fb;
+    }
+
+    fb->twcc_id = 0;
+
+    for (i = 0; i < pc->ntracks && fb->twcc_id == 0; i++) {
+        for (id = 1; id <= 14; id++) {
+            if (pc->tracks[i].ext[id] == PARLEY_FORWARD_EXT_TWCC + 1) {
+                fb->twcc_id = (uint8_t) id;
+                break;
+            }
+        }
+    }
+
+    if (fb->twcc_id == 0 && !fb->recv.remb.enabled) {
+        (void) parley_rtcp_recv_enable_remb(&fb->recv, 300000, 50000,
+                                            5000000);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_parley_feedback_rtp(ngx_http_parley_pc_t *pc, parley_rtp_header_t *h,
+    uint8_t *buf, size_t len)
+{
+    uint16_t                     seq;
+    uint32_t                     clock;
+    uint64_t                     now;
+    ngx_uint_t                   i;
+    ngx_http_parley_feedback_t  *fb;
+
+    fb = pc->feedback;
+
+    if (fb == NULL) {
+        return;
+    }
+
+    now = ngx_http_parley_now_us();
+    clock = 90000;
+
+    for (i = 0; i < pc->ntracks; i++) {
+        if (pc->tracks[i].pt == h->payload_type) {
+            clock = ngx_http_parley_codecs[pc->tracks[i].codec].clock_rate;
+            break;
+        }
+    }
+
+    (void) parley_rtcp_recv_on_rtp(&fb->recv, h, len, clock, now);
+
+    if (fb->twcc_id
+        && parley_rtp_ext_twcc_seq(buf, len, h, fb->twcc_id, &seq)
+           == PARLEY_RTP_OK)
+    {
+        (void) parley_twcc_on_packet(&fb->twcc, h->ssrc, seq, now);
+    }
+
+    if (!pc->report.timer_set) {
+        ngx_add_timer(&pc->report, 20);
+    }
+}
+
+
+/* The publisher's own reports: its SRs, for the RRs' LSR and DLSR. */
+
+void
+ngx_http_parley_feedback_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
+    size_t len)
+{
+    if (pc->feedback) {
+        (void) parley_rtcp_recv_on_rtcp(&pc->feedback->recv, buf, len,
+                                        ngx_http_parley_now_us());
+    }
+}
+
+
+static void
+ngx_http_parley_feedback_send(ngx_http_parley_pc_t *pc, uint64_t now)
+{
+    uint64_t                     next, n;
+    parley_rtcp_writer_t         w;
+    ngx_http_parley_feedback_t  *fb;
+    u_char                       buf[1200 + PARLEY_SRTP_TRAILER_ROOM];
+
+    fb = pc->feedback;
+
+    parley_rtcp_writer_init(&w, buf, 1200);
+
+    if (parley_rtcp_recv_due(&fb->recv, now)) {
+        (void) parley_rtcp_recv_build(&fb->recv, &w, now,
+                                      ngx_http_parley_random32());
+    }
+
+    if (fb->twcc_id && parley_twcc_due(&fb->twcc, now)) {
+        (void) parley_twcc_build(&fb->twcc, &w, now);
+    }
+
+    if (w.len && parley_peer_send_rtcp(pc->peer, buf, w.len, sizeof(buf))
+                 == PARLEY_PEER_OK)
+    {
+        ngx_http_parley_count(rtcp_out);
+    }
+
+    next = parley_rtcp_recv_next_us(&fb->recv);
+
+    if (fb->twcc_id) {
+        n = parley_twcc_next_us(&fb->twcc);
+
+        if (n && (next == 0 || n < next)) {
+            next = n;
+        }
+    }
+
+    if (next == 0 || next <= now) {
+        next = now + 100000;
+    }
+
+    ngx_add_timer(&pc->report, ngx_min((next - now) / 1000 + 1, 1000));
+}
+
+
+/*
+ * A subscriber's connection reports what it sends: one SR per leg
+ * (RFC 3550 6.4.1), so the browser computes RTT from its RR, then SDES,
+ * in compounds of up to 1200 bytes, about once a second.
+ */
+
+void
+ngx_http_parley_leg_report_start(ngx_http_parley_leg_t *leg)
+{
+    uint32_t  clock;
+
+    clock = ngx_http_parley_codecs[leg->codec].clock_rate;
+
+    (void) parley_rtcp_send_init(&leg->sr, leg->ssrc, clock,
+                                 (const uint8_t *) "parley", 6, 0);
+
+    if (!leg->pc->report.timer_set) {
+        ngx_add_timer(&leg->pc->report, 1000);
+    }
+}
+
+
+static void
+ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc, uint64_t now)
+{
+    uint64_t               ntp;
+    ngx_uint_t             k, n;
+    parley_rtcp_writer_t   w;
+    ngx_http_parley_leg_t *leg;
+    u_char                 buf[1200 + PARLEY_SRTP_TRAILER_ROOM];
+
+    ntp = ngx_http_parley_ntp_now();
+    n = 0;
+
+    parley_rtcp_writer_init(&w, buf, 1200);
+
+    for (k = 0; k < pc->nlegs; k++) {
+        leg = &pc->legs[k];
+
+        if (leg->uid == 0
+            || parley_rtcp_send_build_sr(&leg->sr, &w, now, ntp)
+               != PARLEY_RTP_OK)
+        {
+            continue;
+        }
+
+        n++;
+
+        if (w.len > 1000) {
+            (void) parley_rtcp_build_sdes_cname(&w, leg->ssrc,
+                                                (const uint8_t *) "parley",
+                                                6);
+            (void) parley_peer_send_rtcp(pc->peer, buf, w.len, sizeof(buf));
+            ngx_http_parley_count(rtcp_out);
+            parley_rtcp_writer_init(&w, buf, 1200);
+            n = 0;
+        }
+    }
+
+    if (n) {
+        (void) parley_rtcp_build_sdes_cname(&w, pc->legs[0].ssrc,
+                                            (const uint8_t *) "parley", 6);
+        (void) parley_peer_send_rtcp(pc->peer, buf, w.len, sizeof(buf));
+        ngx_http_parley_count(rtcp_out);
+    }
+
+    /* RFC 3550 6.3.1: randomised over [0.5, 1.5] of the interval */
+    ngx_add_timer(&pc->report, 500 + ngx_http_parley_random32() % 1000);
+}
+
+
+void
+ngx_http_parley_report_handler(ngx_event_t *ev)
+{
+    uint64_t               now;
+    ngx_http_parley_pc_t  *pc;
+
+    pc = ev->data;
+
+    if (pc->peer == NULL || !parley_peer_secure(pc->peer, NULL)) {
+        ngx_add_timer(ev, 1000);
+        return;
+    }
+
+    now = ngx_http_parley_now_us();
+
+    if (pc->subscriber) {
+        ngx_http_parley_legs_send(pc, now);
+
+    } else if (pc->feedback) {
+        ngx_http_parley_feedback_send(pc, now);
+    }
+}
+
+
+void
+ngx_http_parley_report_stop(ngx_http_parley_pc_t *pc)
+{
+    if (pc->report.timer_set) {
+        ngx_del_timer(&pc->report);
+    }
+}

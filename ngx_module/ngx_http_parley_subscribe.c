@@ -1,0 +1,1339 @@
+/*
+ * parley: the shared track table in a worker.
+ *
+ * A publisher's worker owns its tracks: it publishes each into the table
+ * in shared memory, writes every decrypted packet once into the track's
+ * ring, and after each receive batch marks the tracks it wrote, which
+ * wakes (once) every worker with subscribers to them, itself included.
+ * A woken worker collects the marked tracks, reads their rings and sends
+ * each packet to its subscribers, rewritten and encrypted per leg, in
+ * sendmmsg batches. Signaling and media of one participant stay in the
+ * worker that holds its WebSocket; only packets and keyframe requests
+ * cross workers.
+ *
+ * A subscriber's peer connection has one section per track it receives.
+ * When the room's tracks change, the table's owner tells every worker of
+ * the room (PARLEY_EV_TRACKS), and each offers its subscribers the new set:
+ * mids are kept, an ended track's section becomes inactive, a new track
+ * takes an inactive section of its kind or a new one (RFC 8829 5.2.2).
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_parley_media.h"
+
+
+
+static void ngx_http_parley_fan_out(ngx_http_parley_local_t *lt,
+    uint8_t *buf, size_t len, uint64_t meta);
+static ngx_uint_t ngx_http_parley_reconcile(ngx_http_parley_pc_t *pc);
+static ngx_int_t ngx_http_parley_subscribe_restart(ngx_http_parley_pc_t *pc,
+    const char **error);
+static ngx_http_parley_leg_t *ngx_http_parley_leg_free(
+    ngx_http_parley_pc_t *pc, parley_sdp_kind_t kind);
+static void ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg,
+    uint32_t index, parley_track_t *rec);
+static void ngx_http_parley_leg_map(ngx_http_parley_leg_t *leg,
+    parley_track_t *rec);
+static void ngx_http_parley_leg_stop_locked(ngx_http_parley_leg_t *leg);
+static ngx_int_t ngx_http_parley_offer(ngx_http_parley_pc_t *pc);
+static ngx_int_t ngx_http_parley_offer_write(ngx_http_parley_pc_t *pc,
+    ngx_str_t *text);
+static ngx_http_parley_track_t *ngx_http_parley_track_of(
+    ngx_http_parley_pc_t *pc, uint8_t *buf, size_t len,
+    parley_rtp_header_t *h, uint32_t *layer, ngx_uint_t *rtx);
+static ngx_uint_t ngx_http_parley_keyframe_start(ngx_http_parley_track_t *t,
+    uint8_t *buf, parley_rtp_header_t *h);
+static void ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg,
+    uint8_t *buf, size_t len, parley_rtp_header_t *h, uint64_t meta);
+static void ngx_http_parley_tracks_announce(ngx_http_parley_pc_t *pc);
+
+
+const char  *ngx_http_parley_track_kinds[] = {
+    "", "audio", "video", "screen"
+};
+
+
+ngx_int_t
+ngx_http_parley_tracks_start(ngx_cycle_t *cycle)
+{
+    uint32_t                  i;
+    parley_tracks_t          *tracks;
+    ngx_http_parley_media_t  *m;
+
+    m = &ngx_http_parley_media;
+    tracks = ngx_http_parley_worker.tracks;
+
+    if (tracks == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "parley: no track table");
+        return NGX_ERROR;
+    }
+
+    m->tracks = tracks;
+    m->max_tracks = tracks->geometry.max_tracks;
+
+    m->local = ngx_calloc(m->max_tracks * sizeof(ngx_http_parley_local_t),
+                          cycle->log);
+    m->owned = ngx_calloc(m->max_tracks * sizeof(ngx_http_parley_track_t *),
+                          cycle->log);
+    m->dirty = ngx_alloc(m->max_tracks * sizeof(uint32_t), cycle->log);
+    m->collected = ngx_alloc(m->max_tracks * sizeof(uint32_t), cycle->log);
+    m->packet = ngx_alloc(tracks->geometry.slot_size, cycle->log);
+
+    if (m->local == NULL || m->owned == NULL || m->dirty == NULL
+        || m->collected == NULL || m->packet == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < m->max_tracks; i++) {
+        ngx_queue_init(&m->local[i].legs);
+    }
+
+    /* the NACK indexes, 12 KB a track, touched only for tracks read here */
+
+    m->indexes = ngx_alloc(m->max_tracks * sizeof(parley_retransmit_index_t),
+                           cycle->log);
+    if (m->indexes == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < m->max_tracks; i++) {
+        m->local[i].index = &m->indexes[i];
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_parley_tracks_stop(void)
+{
+    ngx_http_parley_media_t  *m;
+
+    m = &ngx_http_parley_media;
+
+    ngx_free(m->local);
+    ngx_free(m->owned);
+    ngx_free(m->dirty);
+    ngx_free(m->collected);
+    ngx_free(m->packet);
+    ngx_free(m->indexes);
+
+    m->tracks = NULL;
+    m->local = NULL;
+    m->owned = NULL;
+}
+
+
+/*
+ * The publisher's tracks not yet in the table go in; the room's workers
+ * are told. A full table is the operator's to fix (parley_max_tracks):
+ * the track is then received but not forwarded.
+ */
+
+void
+ngx_http_parley_tracks_publish(ngx_http_parley_pc_t *pc)
+{
+    uint32_t                   index;
+    ngx_uint_t                 i, added;
+    parley_rc_t                rc;
+    parley_track_info_t        info;
+    ngx_http_parley_media_t   *m;
+    ngx_http_parley_track_t   *t;
+    ngx_http_parley_session_t *s;
+
+    m = &ngx_http_parley_media;
+    s = pc->session;
+    added = 0;
+
+    if (s->room == NULL) {
+        return;
+    }
+
+    for (i = 0; i < pc->ntracks; i++) {
+        t = &pc->tracks[i];
+        t->pc = pc;
+
+        if (t->uid) {
+            m->owned[t->index] = t;
+            continue;
+        }
+
+        ngx_memzero(&info, sizeof(parley_track_info_t));
+        info.room_uid = s->room->node.key;
+        info.publisher = s->participant_id;
+        info.owner = ngx_http_parley_worker.inbox;
+        info.kind = t->track_kind;
+        info.ssrc = t->ssrc;
+        info.rtx_ssrc = t->rtx_ssrc;
+        info.pt = t->pt;
+        info.rtx_pt = t->rtx_pt;
+        info.layers = t->layers;
+        ngx_memcpy(info.ext, t->ext, sizeof(info.ext));
+        info.codec = ngx_http_parley_codecs[t->codec].name;
+        info.mid = (ngx_strlen(t->mid) <= PARLEY_TRACK_MID_MAX)
+                   ? (const char *) t->mid : NULL;
+
+        parley_tracks_lock(m->tracks, ngx_http_parley_worker.pid);
+        rc = parley_tracks_publish_locked(m->tracks, &info, &index);
+        parley_tracks_unlock(m->tracks, ngx_http_parley_worker.pid);
+
+        if (rc != PARLEY_OK) {
+            ngx_log_error(NGX_LOG_WARN, pc->timer.log, 0,
+                          "parley: a %s track is not forwarded: the track "
+                          "table is %s (parley_max_tracks %uD)",
+                          ngx_http_parley_track_kinds[t->track_kind],
+                          rc == PARLEY_ERR_FULL ? "full" : "refusing it",
+                          m->max_tracks);
+            continue;
+        }
+
+        t->index = index;
+        t->uid = parley_tracks_uid(m->tracks, index);
+        t->level_id = (t->kind == PARLEY_SDP_AUDIO)
+                      ? ngx_http_parley_level_id(t->ext) : 0;
+        m->owned[index] = t;
+        added++;
+
+        ngx_http_parley_count(tracks_published);
+    }
+
+    if (added) {
+        ngx_http_parley_tracks_announce(pc);
+    }
+}
+
+
+/* Every track of the publisher still in the table leaves it. */
+
+void
+ngx_http_parley_tracks_unpublish(ngx_http_parley_pc_t *pc)
+{
+    ngx_uint_t                i, removed;
+    ngx_http_parley_media_t  *m;
+    ngx_http_parley_track_t  *t;
+
+    m = &ngx_http_parley_media;
+    removed = 0;
+
+    for (i = 0; i < pc->ntracks; i++) {
+        t = &pc->tracks[i];
+
+        if (t->uid == 0) {
+            continue;
+        }
+
+        parley_tracks_lock(m->tracks, ngx_http_parley_worker.pid);
+
+        if (parley_tracks_uid(m->tracks, t->index) == t->uid) {
+            parley_tracks_unpublish_locked(m->tracks, t->index);
+        }
+
+        parley_tracks_unlock(m->tracks, ngx_http_parley_worker.pid);
+
+        if (m->owned[t->index] == t) {
+            m->owned[t->index] = NULL;
+        }
+
+        t->uid = 0;
+        removed++;
+    }
+
+    if (removed) {
+        ngx_http_parley_tracks_announce(pc);
+    }
+}
+
+
+static void
+ngx_http_parley_tracks_announce(ngx_http_parley_pc_t *pc)
+{
+    if (pc->session->room) {
+        ngx_http_parley_signal_tracks_changed(pc->session);
+    }
+}
+
+
+/*
+ * A publisher's decrypted packet goes into its track's ring, once, with
+ * what readers need to know of it in the ring's meta (see
+ * parley_retransmit.h): its layer, its extended sequence number, whether
+ * it starts a keyframe, or that it is a retransmission. The track is
+ * marked for the wake-ups after the receive batch.
+ */
+
+void
+ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
+    size_t len, parley_rtp_header_t *hp)
+{
+    uint32_t                  layer;
+    uint64_t                  meta;
+    ngx_uint_t                rtx;
+    parley_rtp_header_t       h;
+    ngx_http_parley_media_t  *m;
+    ngx_http_parley_track_t  *t;
+
+    m = &ngx_http_parley_media;
+    h = *hp;
+
+    t = ngx_http_parley_track_of(pc, buf, len, &h, &layer, &rtx);
+
+    if (t == NULL) {
+        ngx_http_parley_count(rtp_unforwarded);
+        return;
+    }
+
+    if (rtx) {
+        meta = ((uint64_t) NGX_HTTP_PARLEY_META_RTX << 56)
+               | ((uint64_t) layer << 48);
+
+    } else {
+        meta = parley_retransmit_meta(
+                   parley_retransmit_extend(&t->seqs, layer, h.seq), layer,
+                   ngx_http_parley_keyframe_start(t, buf, &h)
+                   ? PARLEY_RETRANSMIT_F_KEYFRAME : 0);
+    }
+
+    if (parley_ring_publish(parley_tracks_ring(m->tracks, t->index), buf,
+                            (uint32_t) len, meta)
+        != PARLEY_OK)
+    {
+        ngx_http_parley_count(rtp_unforwarded);
+        return;
+    }
+
+    if (!t->dirty) {
+        t->dirty = 1;
+        m->dirty[m->ndirty++] = t->index;
+    }
+
+    if (t->level_id && pc->session->room) {
+        ngx_http_parley_speaker_feed(pc->session->room, t->index, t->uid,
+                                     pc->session->participant_id, buf, len,
+                                     &h, t->level_id);
+    }
+
+    if (t->pli_wanted) {
+        ngx_http_parley_track_pli_due(t);
+    }
+}
+
+
+/*
+ * The published track and layer of a packet, by SSRC; a simulcast
+ * encoding's SSRC is learnt from the first packet that names its rid
+ * (RFC 8852 3.1), a retransmission stream's from its repaired rid.
+ */
+
+static ngx_http_parley_track_t *
+ngx_http_parley_track_of(ngx_http_parley_pc_t *pc, uint8_t *buf, size_t len,
+    parley_rtp_header_t *h, uint32_t *layer, ngx_uint_t *rtx)
+{
+    size_t                    n;
+    ngx_uint_t                i, k, nl;
+    const uint8_t            *rid;
+    ngx_http_parley_track_t  *t;
+
+    for (i = 0; i < pc->ntracks; i++) {
+        t = &pc->tracks[i];
+        nl = t->layers ? t->layers : 1;
+
+        for (k = 0; t->uid && k < nl; k++) {
+            if (t->layer_ssrc[k] == h->ssrc
+                || (t->layer_rtx_ssrc[k] && t->layer_rtx_ssrc[k] == h->ssrc))
+            {
+                *layer = (uint32_t) k;
+                *rtx = (t->layer_ssrc[k] != h->ssrc);
+                return t;
+            }
+        }
+    }
+
+    for (i = 0; i < pc->ntracks; i++) {
+        t = &pc->tracks[i];
+
+        if (t->uid == 0 || t->layers == 0) {
+            continue;
+        }
+
+        *rtx = 0;
+
+        if (parley_rtp_ext_string(buf, len, h, t->rid_id, &rid, &n)
+            != PARLEY_RTP_OK)
+        {
+            *rtx = 1;
+
+            if (parley_rtp_ext_string(buf, len, h, t->rrid_id, &rid, &n)
+                != PARLEY_RTP_OK)
+            {
+                continue;
+            }
+        }
+
+        for (k = 0; k < t->layers; k++) {
+            if (ngx_strlen(t->rids[k]) == n
+                && ngx_strncmp(t->rids[k], rid, n) == 0)
+            {
+                if (*rtx) {
+                    t->layer_rtx_ssrc[k] = h->ssrc;
+
+                } else {
+                    t->layer_ssrc[k] = h->ssrc;
+                }
+
+                *layer = (uint32_t) k;
+                return t;
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+/* Whether a video packet is the first of a keyframe, by its codec. */
+
+static ngx_uint_t
+ngx_http_parley_keyframe_start(ngx_http_parley_track_t *t, uint8_t *buf,
+    parley_rtp_header_t *h)
+{
+    unsigned           key;
+    const char        *codec;
+    const uint8_t     *p;
+    parley_vp8_desc_t  d;
+
+    if (t->kind != PARLEY_SDP_VIDEO || h->payload_len == 0) {
+        return 0;
+    }
+
+    p = buf + h->payload_offset;
+    codec = ngx_http_parley_codecs[t->codec].name;
+    key = 0;
+
+    if (ngx_strcmp(codec, "VP8") == 0) {
+        return parley_vp8_parse(p, h->payload_len, &d) == PARLEY_RTP_OK
+               && d.keyframe && d.start && d.partition_id == 0;
+    }
+
+    if (ngx_strcmp(codec, "H264") == 0) {
+        (void) parley_h264_keyframe(p, h->payload_len, &key);
+
+    } else if (ngx_strcmp(codec, "VP9") == 0) {
+        (void) parley_vp9_keyframe(p, h->payload_len, &key);
+
+    } else if (ngx_strcmp(codec, "AV1") == 0) {
+        (void) parley_av1_keyframe(p, h->payload_len, &key);
+    }
+
+    return key;
+}
+
+
+/* After a receive batch: one wake-up per worker that has new packets. */
+
+void
+ngx_http_parley_tracks_flush(void)
+{
+    uint16_t                  slot;
+    uint32_t                  i;
+    parley_slot_mask_t        wake;
+    ngx_http_parley_media_t  *m;
+    ngx_http_parley_track_t  *t;
+
+    m = &ngx_http_parley_media;
+
+    if (m->ndirty == 0) {
+        return;
+    }
+
+    ngx_memzero(&wake, sizeof(parley_slot_mask_t));
+
+    for (i = 0; i < m->ndirty; i++) {
+        t = m->owned[m->dirty[i]];
+
+        if (t) {
+            t->dirty = 0;
+        }
+
+        (void) parley_tracks_mark(m->tracks, m->dirty[i], &wake);
+    }
+
+    m->ndirty = 0;
+
+    for (slot = 0; slot < PARLEY_MAX_INBOXES; slot++) {
+        if (wake.bits[slot / 64] & ((uint64_t) 1 << (slot % 64))) {
+            ngx_http_parley_inbox_wake(slot);
+        }
+    }
+}
+
+
+/*
+ * Woken: the tracks with new packets, read from their rings up to their
+ * heads, each packet sent to this worker's subscribers of the track.
+ */
+
+void
+ngx_http_parley_media_collect(void)
+{
+    uint32_t                  i, n, len;
+    uint64_t                  meta, missed;
+    parley_rc_t               rc;
+    parley_ring_t            *ring;
+    ngx_http_parley_local_t  *lt;
+    ngx_http_parley_media_t  *m;
+
+    m = &ngx_http_parley_media;
+
+    if (m->tracks == NULL
+        || parley_tracks_collect(m->tracks, ngx_http_parley_worker.inbox,
+                                 m->collected, m->max_tracks, &n)
+           != PARLEY_OK)
+    {
+        return;
+    }
+
+    for (i = 0; i < n; i++) {
+        lt = &m->local[m->collected[i]];
+
+        if (lt->uid == 0
+            || parley_tracks_uid(m->tracks, m->collected[i]) != lt->uid)
+        {
+            continue;
+        }
+
+        ring = parley_tracks_ring(m->tracks, m->collected[i]);
+
+        for ( ;; ) {
+            missed = lt->reader.missed;
+
+            rc = parley_ring_read(ring, &lt->reader, m->packet,
+                                  m->tracks->geometry.slot_size, &len, &meta);
+
+            if (rc == PARLEY_OK) {
+                if (parley_retransmit_meta_kind(meta)
+                    == PARLEY_RETRANSMIT_KIND_RTP)
+                {
+                    parley_retransmit_index_note(lt->index,
+                                                 lt->reader.next - 1, meta);
+                }
+
+                ngx_http_parley_fan_out(lt, m->packet, len, meta);
+                continue;
+            }
+
+            if (rc != PARLEY_ERR_LAPPED) {
+                break;
+            }
+
+            ngx_http_parley_count(ring_laps);
+
+            if (ngx_http_parley_worker.counters) {
+                ngx_http_parley_worker.counters->ring_missed +=
+                                                lt->reader.missed - missed;
+            }
+        }
+    }
+
+    ngx_http_parley_send_flush();
+}
+
+
+static void
+ngx_http_parley_fan_out(ngx_http_parley_local_t *lt, uint8_t *buf,
+    size_t len, uint64_t meta)
+{
+    ngx_queue_t            *q;
+    parley_rtp_header_t     h;
+    ngx_http_parley_leg_t  *leg;
+
+    if (parley_rtp_parse(buf, len, &h) != PARLEY_RTP_OK) {
+        return;
+    }
+
+    if (lt->level_id && lt->room) {
+        ngx_http_parley_speaker_feed(lt->room,
+                                     (uint32_t) (lt - ngx_http_parley_media.local),
+                                     lt->uid, lt->publisher, buf, len, &h,
+                                     lt->level_id);
+    }
+
+    for (q = ngx_queue_head(&lt->legs);
+         q != ngx_queue_sentinel(&lt->legs);
+         q = ngx_queue_next(q))
+    {
+        leg = ngx_queue_data(q, ngx_http_parley_leg_t, queue);
+
+        if (leg->pc->peer && parley_peer_secure(leg->pc->peer, NULL)) {
+            ngx_http_parley_leg_send(leg, buf, len, &h, meta);
+        }
+    }
+}
+
+
+/*
+ * One packet to one leg: a simulcast leg's switcher picks the layer and
+ * numbers what it forwards; a single stream keeps the publisher's numbers.
+ */
+
+static void
+ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
+    size_t len, parley_rtp_header_t *h, uint64_t meta)
+{
+    size_t                      out_len;
+    u_char                     *out;
+    uint32_t                    layer;
+    parley_simulcast_out_t      sout;
+    parley_simulcast_packet_t   sp;
+
+    sout.seq = h->seq;
+    sout.ts = h->ts;
+
+    /*
+     * The publisher's retransmissions stay upstream: the leg's are answered
+     * from the ring, on the leg's own RTX numbering.
+     */
+
+    if (parley_retransmit_meta_kind(meta) != PARLEY_RETRANSMIT_KIND_RTP) {
+        return;
+    }
+
+    if (leg->simulcast) {
+        sp.layer = parley_retransmit_meta_layer(meta);
+        sp.seq = h->seq;
+        sp.ts = h->ts;
+        sp.marker = h->marker;
+        sp.keyframe_start = (parley_retransmit_meta_flags(meta)
+                             & PARLEY_RETRANSMIT_F_KEYFRAME) != 0;
+        sp.size = (uint32_t) h->payload_len;
+        sp.arrival_ms = ngx_current_msec;
+
+        if (parley_simulcast_packet(&leg->sw, &sp, &sout)
+            != PARLEY_SIMULCAST_FORWARD)
+        {
+            if (parley_simulcast_keyframe_request(&leg->sw, ngx_current_msec,
+                                                  &layer))
+            {
+                ngx_http_parley_leg_keyframe(leg, layer);
+            }
+
+            return;
+        }
+    }
+
+    out = ngx_http_parley_send_slot();
+
+    if (parley_forward_rewrite(&leg->map, buf, len, out,
+                               NGX_HTTP_PARLEY_UDP_BUF
+                               - PARLEY_SRTP_TRAILER_ROOM,
+                               sout.seq, sout.ts, PARLEY_FORWARD_TWCC_NONE,
+                               &out_len)
+            == PARLEY_FORWARD_OK
+        && parley_peer_send_rtp(leg->pc->peer, out, out_len,
+                                NGX_HTTP_PARLEY_UDP_BUF)
+           == PARLEY_PEER_OK)
+    {
+        parley_rtcp_send_on_rtp(&leg->sr, sout.ts, h->payload_len,
+                                (uint64_t) ngx_current_msec * 1000);
+        ngx_http_parley_count(rtp_out);
+    }
+}
+
+
+/*
+ * "subscribe": the peer connection the client receives the others'
+ * tracks on. It is offered now if the room has tracks, or as soon as it
+ * has one.
+ */
+
+ngx_int_t
+ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
+    ngx_uint_t restart, const char **error)
+{
+    ngx_http_parley_pc_t  *pc;
+
+    *error = "internal";
+
+    if (s->subscriber && restart) {
+        return ngx_http_parley_subscribe_restart(s->subscriber, error);
+    }
+
+    if (s->subscriber) {
+        *error = "already_subscribed";
+        return NGX_DECLINED;
+    }
+
+    pc = ngx_http_parley_pc_alloc(s);
+    if (pc == NULL) {
+        return NGX_ERROR;
+    }
+
+    pc->subscriber = 1;
+    ngx_http_parley_random_chars(pc->ufrag, PARLEY_PEER_UFRAG_LEN);
+    ngx_http_parley_random_chars(pc->pwd, PARLEY_PEER_PWD_LEN);
+
+    s->subscriber = pc;
+
+    if (ngx_http_parley_speaker_current(s->room)) {
+        ngx_http_parley_signal_speaker(s->room, s,
+                                       ngx_http_parley_speaker_current(s->room));
+    }
+
+    if (ngx_http_parley_reconcile(pc)) {
+        return ngx_http_parley_offer(pc);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * "subscribe" with "restart": the client's network changed. The next
+ * offer has new ICE credentials (RFC 8839 4.4.1.1.1); the restart takes
+ * effect with its answer.
+ */
+
+static ngx_int_t
+ngx_http_parley_subscribe_restart(ngx_http_parley_pc_t *pc,
+    const char **error)
+{
+    if (pc->peer == NULL) {
+        *error = "no_connection";
+        return NGX_DECLINED;
+    }
+
+    ngx_http_parley_random_chars(pc->ufrag, PARLEY_PEER_UFRAG_LEN);
+    ngx_http_parley_random_chars(pc->pwd, PARLEY_PEER_PWD_LEN);
+    pc->restart = 1;
+
+    if (pc->offer_pending) {
+        pc->renegotiate = 1;
+        return NGX_OK;
+    }
+
+    (void) ngx_http_parley_reconcile(pc);
+
+    return ngx_http_parley_offer(pc);
+}
+
+
+/*
+ * The room's tracks changed (room NULL: any room may have): every
+ * subscriber of it on this worker gets a new offer, or one after the
+ * answer it still owes.
+ */
+
+void
+ngx_http_parley_media_tracks_changed(ngx_http_parley_room_t *room)
+{
+    ngx_queue_t                *q, *head;
+    ngx_http_parley_pc_t       *pc;
+    ngx_http_parley_session_t  *s;
+
+    if (ngx_http_parley_media.tracks == NULL) {
+        return;
+    }
+
+    head = room ? &room->sessions : &ngx_http_parley_worker.sessions;
+
+    for (q = ngx_queue_head(head);
+         q != ngx_queue_sentinel(head);
+         q = ngx_queue_next(q))
+    {
+        s = room ? ngx_queue_data(q, ngx_http_parley_session_t, room_queue)
+                 : ngx_queue_data(q, ngx_http_parley_session_t, queue);
+        pc = s->subscriber;
+
+        if (pc == NULL || s->room == NULL) {
+            continue;
+        }
+
+        if (pc->offer_pending) {
+            pc->renegotiate = 1;
+
+        } else if (ngx_http_parley_reconcile(pc)) {
+            (void) ngx_http_parley_offer(pc);
+        }
+    }
+}
+
+
+/*
+ * Brings the subscriber's legs in line with the table: legs of tracks
+ * gone stop, tracks of others not received yet get a leg. Returns whether
+ * anything changed.
+ */
+
+static ngx_uint_t
+ngx_http_parley_reconcile(ngx_http_parley_pc_t *pc)
+{
+    uint32_t                    i;
+    uint64_t                    room_uid;
+    ngx_uint_t                  k, changed;
+    parley_track_t             *rec;
+    parley_tracks_t            *tracks;
+    parley_sdp_kind_t           kind;
+    ngx_http_parley_leg_t      *leg;
+    ngx_http_parley_session_t  *s;
+
+    s = pc->session;
+    tracks = ngx_http_parley_media.tracks;
+    room_uid = s->room->node.key;
+    changed = 0;
+
+    parley_tracks_lock(tracks, ngx_http_parley_worker.pid);
+
+    for (k = 0; k < pc->nlegs; k++) {
+        leg = &pc->legs[k];
+
+        if (leg->uid && parley_tracks_uid(tracks, leg->index) != leg->uid) {
+            ngx_http_parley_leg_stop_locked(leg);
+            changed = 1;
+        }
+    }
+
+    for (i = parley_tracks_room_next_locked(tracks, room_uid, 0);
+         i != PARLEY_NONE;
+         i = parley_tracks_room_next_locked(tracks, room_uid, i + 1))
+    {
+        rec = parley_tracks_track(tracks, i);
+
+        if (rec->publisher == s->participant_id) {
+            continue;
+        }
+
+        for (k = 0; k < pc->nlegs; k++) {
+            if (pc->legs[k].uid == rec->uid) {
+                break;
+            }
+        }
+
+        if (k < pc->nlegs) {
+            continue;
+        }
+
+        kind = (rec->kind == PARLEY_TRACK_AUDIO) ? PARLEY_SDP_AUDIO
+                                                 : PARLEY_SDP_VIDEO;
+
+        leg = ngx_http_parley_leg_free(pc, kind);
+
+        if (leg == NULL) {
+            ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                          "parley: a subscriber receives %d tracks at "
+                          "most; one more is not offered",
+                          NGX_HTTP_PARLEY_LEGS);
+            break;
+        }
+
+        ngx_http_parley_leg_start_locked(leg, i, rec);
+        changed = 1;
+    }
+
+    parley_tracks_unlock(tracks, ngx_http_parley_worker.pid);
+
+    return changed;
+}
+
+
+/* An inactive section of the kind to reuse, or a new one. */
+
+static ngx_http_parley_leg_t *
+ngx_http_parley_leg_free(ngx_http_parley_pc_t *pc, parley_sdp_kind_t kind)
+{
+    ngx_uint_t              k;
+    ngx_http_parley_leg_t  *leg;
+
+    for (k = 0; k < pc->nlegs; k++) {
+        if (pc->legs[k].uid == 0 && pc->legs[k].kind == kind) {
+            return &pc->legs[k];
+        }
+    }
+
+    if (pc->nlegs == NGX_HTTP_PARLEY_LEGS) {
+        return NULL;
+    }
+
+    leg = &pc->legs[pc->nlegs];
+    ngx_memzero(leg, sizeof(ngx_http_parley_leg_t));
+    ngx_queue_init(&leg->queue);
+    leg->pc = pc;
+    leg->kind = kind;
+    *ngx_sprintf(leg->mid, "t%ui", pc->nlegs) = '\0';
+    pc->nlegs++;
+
+    return leg;
+}
+
+
+static void
+ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
+    parley_track_t *rec)
+{
+    ngx_queue_t              *q;
+    parley_tracks_t          *tracks;
+    ngx_http_parley_local_t  *lt;
+
+    tracks = ngx_http_parley_media.tracks;
+    lt = &ngx_http_parley_media.local[index];
+
+    if (lt->uid != rec->uid) {
+
+        /* the index was another track's: whoever still listens lets go */
+
+        while (!ngx_queue_empty(&lt->legs)) {
+            q = ngx_queue_head(&lt->legs);
+            ngx_queue_remove(q);
+            ngx_queue_init(q);
+        }
+
+        lt->uid = rec->uid;
+        lt->kind = rec->kind;
+        parley_ring_reader_init(parley_tracks_ring(tracks, index),
+                                &lt->reader);
+        parley_retransmit_index_init(lt->index);
+
+        /* a track this worker writes feeds the speaker as it is written */
+        lt->publisher = rec->publisher;
+        lt->level_id = (rec->kind == PARLEY_TRACK_AUDIO
+                        && rec->owner != ngx_http_parley_worker.inbox)
+                       ? ngx_http_parley_level_id(rec->ext) : 0;
+    }
+
+    lt->room = leg->pc->session->room;
+
+    if (ngx_queue_empty(&lt->legs)) {
+        (void) parley_tracks_subscribe_locked(tracks, index, rec->uid,
+                                              ngx_http_parley_worker.inbox);
+    }
+
+    leg->index = index;
+    leg->uid = rec->uid;
+    leg->publisher = rec->publisher;
+    leg->track_kind = rec->kind;
+    leg->ssrc = rec->ssrc;
+    leg->rtx_ssrc = rec->rtx_ssrc;
+    leg->fresh = 1;
+    leg->simulcast = (rec->layers > 1);
+
+    if (leg->simulcast) {
+
+        /* one clean stream of the leg's own numbers (RFC 3550 5.1) */
+
+        leg->ssrc = ngx_http_parley_random32();
+        leg->rtx_ssrc = ngx_http_parley_random32();
+        (void) parley_simulcast_init(&leg->sw, NULL,
+                                     (uint16_t) ngx_http_parley_random32(),
+                                     ngx_http_parley_random32());
+    }
+
+    if (leg->kind == PARLEY_SDP_VIDEO && leg->limiter == NULL) {
+        leg->limiter = ngx_palloc(leg->pc->session->request->pool,
+                                  sizeof(parley_retransmit_limiter_t));
+    }
+
+    if (leg->limiter) {
+        /* a quarter of a 2.5 Mbit/s stream, a burst of 20 packets */
+        (void) parley_retransmit_limiter_init(leg->limiter, 80000, 24000);
+    }
+
+    ngx_http_parley_leg_map(leg, rec);
+    ngx_http_parley_leg_report_start(leg);
+
+    ngx_queue_insert_tail(&lt->legs, &leg->queue);
+}
+
+
+/*
+ * The map that rewrites the publisher's packets into what the leg's
+ * section says: the SFU's payload types and extension ids, the leg's mid.
+ */
+
+static void
+ngx_http_parley_leg_map(ngx_http_parley_leg_t *leg, parley_track_t *rec)
+{
+    ngx_uint_t                      c, id, k;
+    parley_forward_ext_kind_t       kind;
+    const parley_sdp_codec_conf_t  *codec;
+
+    for (c = 0; c < ngx_http_parley_ncodecs; c++) {
+        if (ngx_strcmp(rec->codec, ngx_http_parley_codecs[c].name) == 0) {
+            break;
+        }
+    }
+
+    leg->codec = (c < ngx_http_parley_ncodecs) ? c : 0;
+    codec = &ngx_http_parley_codecs[leg->codec];
+
+    if (codec->rtx_pt == PARLEY_SDP_NO_PT) {
+        leg->rtx_ssrc = 0;
+    }
+
+    parley_forward_map_init(&leg->map, leg->ssrc, leg->rtx_ssrc);
+    leg->map.single_layer = 1;
+    (void) parley_forward_map_set_mid(&leg->map, leg->mid,
+                                      ngx_strlen(leg->mid));
+
+    if (c == ngx_http_parley_ncodecs || rec->pt >= PARLEY_FORWARD_PT_COUNT) {
+        return;
+    }
+
+    leg->map.pt[rec->pt] = codec->pt;
+
+    if (rec->rtx_pt < PARLEY_FORWARD_PT_COUNT && leg->rtx_ssrc) {
+        leg->map.pt[rec->rtx_pt] = codec->rtx_pt;
+        leg->map.pt_is_rtx[rec->rtx_pt] = 1;
+    }
+
+    /* extensions by kind: the publisher's id to the SFU's offered id */
+
+    for (id = 1; id <= 14; id++) {
+        if (rec->ext[id] == 0) {
+            continue;
+        }
+
+        kind = (parley_forward_ext_kind_t) (rec->ext[id] - 1);
+
+        if (kind == PARLEY_FORWARD_EXT_OTHER
+            || kind == PARLEY_FORWARD_EXT_TWCC)
+        {
+            continue;
+        }
+
+        for (k = 0; k < ngx_http_parley_nextmaps; k++) {
+            if (ngx_http_parley_ext_kind(ngx_http_parley_extmaps[k].uri)
+                    == kind
+                && (ngx_http_parley_extmaps[k].kinds
+                    & PARLEY_SDP_KIND_BIT(leg->kind)))
+            {
+                leg->map.ext[id].id = (uint8_t) ngx_http_parley_extmaps[k].id;
+                leg->map.ext[id].kind = kind;
+            }
+        }
+    }
+}
+
+
+/* The leg's section becomes inactive; the worker's last leg unsubscribes. */
+
+static void
+ngx_http_parley_leg_stop_locked(ngx_http_parley_leg_t *leg)
+{
+    ngx_http_parley_local_t  *lt;
+
+    ngx_queue_remove(&leg->queue);
+    ngx_queue_init(&leg->queue);
+
+    lt = &ngx_http_parley_media.local[leg->index];
+
+    if (lt->uid == leg->uid && ngx_queue_empty(&lt->legs)) {
+        (void) parley_tracks_unsubscribe_locked(ngx_http_parley_media.tracks,
+                                                leg->index, leg->uid,
+                                                ngx_http_parley_worker.inbox);
+        lt->uid = 0;
+    }
+
+    leg->uid = 0;
+    leg->fresh = 0;
+}
+
+
+void
+ngx_http_parley_subscriber_closed(ngx_http_parley_pc_t *pc)
+{
+    ngx_uint_t        k;
+    parley_tracks_t  *tracks;
+
+    tracks = ngx_http_parley_media.tracks;
+
+    parley_tracks_lock(tracks, ngx_http_parley_worker.pid);
+
+    for (k = 0; k < pc->nlegs; k++) {
+        if (pc->legs[k].uid) {
+            ngx_http_parley_leg_stop_locked(&pc->legs[k]);
+        }
+    }
+
+    parley_tracks_unlock(tracks, ngx_http_parley_worker.pid);
+}
+
+
+/*
+ * The SFU offers (a=setup:actpass, ice-lite, the same credentials every
+ * time) one section per leg in mid order, and tells the client whose
+ * track each is.
+ */
+
+static ngx_int_t
+ngx_http_parley_offer(ngx_http_parley_pc_t *pc)
+{
+    ngx_int_t                       rc;
+    ngx_str_t                       text;
+    ngx_uint_t                      k, n;
+    ngx_http_parley_leg_t          *leg;
+    ngx_http_parley_offer_track_t   list[NGX_HTTP_PARLEY_LEGS];
+
+    text.data = ngx_alloc(NGX_HTTP_PARLEY_SDP_MAX, pc->timer.log);
+    if (text.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_parley_offer_write(pc, &text) != NGX_OK) {
+        ngx_free(text.data);
+        return NGX_ERROR;
+    }
+
+    n = 0;
+
+    for (k = 0; k < pc->nlegs; k++) {
+        leg = &pc->legs[k];
+
+        if (leg->uid) {
+            list[n].mid = leg->mid;
+            list[n].participant = leg->publisher;
+            list[n].kind = ngx_http_parley_track_kinds[leg->track_kind];
+            n++;
+        }
+    }
+
+    rc = ngx_http_parley_signal_subscribe_offer(pc->session, &text, list, n);
+
+    ngx_free(text.data);
+
+    if (rc == NGX_OK) {
+        pc->offer_pending = 1;
+        ngx_http_parley_count(offers_sent);
+    }
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_parley_offer_write(ngx_http_parley_pc_t *pc, ngx_str_t *text)
+{
+    size_t                   len;
+    ngx_uint_t               k;
+    parley_sdp_t            *offer;
+    parley_sdp_host_t        host;
+    parley_sdp_local_t       local;
+    parley_sdp_error_t       perr;
+    parley_sdp_track_t      *track;
+    ngx_http_parley_leg_t   *leg;
+    parley_sdp_track_t       tracks[NGX_HTTP_PARLEY_LEGS];
+    u_char                   streams[NGX_HTTP_PARLEY_LEGS][24];
+
+    for (k = 0; k < pc->nlegs; k++) {
+        leg = &pc->legs[k];
+        track = &tracks[k];
+
+        ngx_memzero(track, sizeof(parley_sdp_track_t));
+        track->kind = leg->kind;
+        track->mid = (const char *) leg->mid;
+        track->codec = &ngx_http_parley_codecs[leg->codec];
+
+        if (leg->uid == 0) {
+            continue;           /* inactive: no SSRC, no msid */
+        }
+
+        *ngx_sprintf(streams[k], "p%uL", leg->publisher) = '\0';
+
+        track->ssrc = leg->ssrc;
+        track->rtx_ssrc = leg->rtx_ssrc;
+        track->cname = "parley";
+        track->stream_id = (const char *) streams[k];
+        track->track_id = (const char *) leg->mid;
+    }
+
+    if (ngx_http_parley_pc_local(pc, &local, &host, pc->ufrag, pc->pwd)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    offer = ngx_alloc(sizeof(parley_sdp_t), pc->timer.log);
+    if (offer == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (parley_sdp_offer(offer, &local, tracks, pc->nlegs, &perr)
+            != PARLEY_SDP_OK
+        || parley_sdp_write(offer, (char *) text->data,
+                            NGX_HTTP_PARLEY_SDP_MAX, &len)
+           != PARLEY_SDP_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, pc->timer.log, 0,
+                      "parley: no subscribe offer: %s", perr.msg);
+        ngx_free(offer);
+        return NGX_ERROR;
+    }
+
+    ngx_free(offer);
+    text->len = len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * "subscribe-answer": the client's answer to the last offer. The first
+ * one makes the peer; the new legs get a keyframe; changes that came
+ * while the offer was out are offered now.
+ */
+
+ngx_int_t
+ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
+    const char *text, size_t len, const char **error)
+{
+    ngx_uint_t                  i, k;
+    parley_sdp_t               *answer;
+    parley_sdp_error_t          perr;
+    parley_peer_conf_t          conf;
+    ngx_http_parley_pc_t       *pc;
+    const parley_sdp_media_t   *first;
+
+    pc = s->subscriber;
+
+    if (pc == NULL || !pc->offer_pending) {
+        *error = "no_offer";
+        return NGX_DECLINED;
+    }
+
+    answer = ngx_alloc(sizeof(parley_sdp_t), s->connection->log);
+    if (answer == NULL) {
+        *error = "internal";
+        return NGX_ERROR;
+    }
+
+    first = NULL;
+
+    if (parley_sdp_parse(answer, text, len, NGX_HTTP_PARLEY_SDP_MAX, &perr)
+        == PARLEY_SDP_OK)
+    {
+        for (i = 0; i < answer->n_media; i++) {
+            if (answer->media[i].port != 0 && answer->media[i].ice_ufrag[0]) {
+                first = &answer->media[i];
+                break;
+            }
+        }
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "parley: bad SDP answer: %s", perr.msg);
+    }
+
+    if (first == NULL) {
+        ngx_free(answer);
+        *error = "invalid_sdp";
+        return NGX_DECLINED;
+    }
+
+    if (pc->peer == NULL) {
+        ngx_memzero(&conf, sizeof(parley_peer_conf_t));
+        conf.ice.local_ufrag.data = pc->ufrag;
+        conf.ice.local_ufrag.len = PARLEY_PEER_UFRAG_LEN;
+        conf.ice.local_pwd.data = pc->pwd;
+        conf.ice.local_pwd.len = PARLEY_PEER_PWD_LEN;
+
+        if (ngx_http_parley_pc_start(pc, &conf, first) != NGX_OK) {
+            ngx_free(answer);
+            *error = "internal";
+            return NGX_ERROR;
+        }
+
+        ngx_http_parley_pc_arm(pc);
+    }
+
+    /* the answer to the restart's offer comes with a new ufrag */
+
+    if (pc->restart && ngx_strcmp(pc->remote_ufrag, first->ice_ufrag) != 0) {
+        pc->restart = 0;
+
+        if (ngx_http_parley_pc_restart(pc, first->ice_ufrag, pc->pwd)
+            != NGX_OK)
+        {
+            ngx_free(answer);
+            *error = "internal";
+            return NGX_ERROR;
+        }
+    }
+
+    ngx_free(answer);
+    pc->offer_pending = 0;
+
+    if (parley_peer_secure(pc->peer, NULL)) {
+        for (k = 0; k < pc->nlegs; k++) {
+            if (pc->legs[k].uid && pc->legs[k].fresh) {
+                ngx_http_parley_leg_keyframe(&pc->legs[k], PARLEY_NONE);
+            }
+        }
+    }
+
+    if (pc->renegotiate) {
+        pc->renegotiate = 0;
+
+        if (ngx_http_parley_reconcile(pc) || pc->restart) {
+            (void) ngx_http_parley_offer(pc);
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* The connection is ready: every leg starts with a keyframe. */
+
+void
+ngx_http_parley_subscriber_secure(ngx_http_parley_pc_t *pc)
+{
+    ngx_uint_t  k;
+
+    for (k = 0; k < pc->nlegs; k++) {
+        if (pc->legs[k].uid) {
+            ngx_http_parley_leg_keyframe(&pc->legs[k], PARLEY_NONE);
+        }
+    }
+}
+
+
+
+
+/*
+ * "layer": the subscriber's wish for one section. A track sent in one
+ * encoding has nothing to choose from, and takes any wish.
+ */
+
+ngx_int_t
+ngx_http_parley_media_layer(ngx_http_parley_session_t *s, const char *mid,
+    uint32_t layer, const char **error)
+{
+    ngx_uint_t              k;
+    ngx_http_parley_pc_t   *pc;
+    ngx_http_parley_leg_t  *leg;
+
+    pc = s->subscriber;
+
+    if (pc == NULL) {
+        *error = "not_subscribed";
+        return NGX_DECLINED;
+    }
+
+    for (k = 0; k < pc->nlegs; k++) {
+        leg = &pc->legs[k];
+
+        if (leg->uid && ngx_strcmp(leg->mid, mid) == 0) {
+            if (leg->simulcast) {
+                (void) parley_simulcast_set_target(&leg->sw, layer);
+            }
+
+            return NGX_OK;
+        }
+    }
+
+    *error = "unknown_track";
+
+    return NGX_DECLINED;
+}
