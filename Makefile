@@ -147,8 +147,8 @@ $(PEER): $(PEER_SRCS) $(PEER_HDRS) $(PEER_LIB) $(RELAY_HDRS) | deps
 	$(CC) $(CFLAGS_T) -Itests/peer $(PEER_SRCS) $(PEER_LIB) $(LIBS_T) \
 		-lwslay -ljansson -o $@
 
-# Media through nginx without a browser (tests/peer/run.sh); set
-# PARLEY_PEER_CROSS_WORKER=1 for the cases across workers.
+# Media through nginx without a browser (tests/peer/run.sh), within a
+# worker, across workers, and through renegotiation.
 peer-test: $(MODULE) $(PEER)
 	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) PARLEY_PEER=$(PEER) \
 		bash tests/peer/run.sh

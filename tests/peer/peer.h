@@ -129,7 +129,9 @@ struct peer_conn_s {
 
     /* the direct path once secure */
     int                        fd;
+    /* kept: libnice's agent is gone once secure, re-offers are not */
     char                       local_ufrag[PARLEY_ICE_UFRAG_MAX + 1];
+    char                       local_pwd[PARLEY_ICE_PWD_MAX + 1];
     struct sockaddr_storage    remote;
     socklen_t                  remote_len;
     uint64_t                   next_consent_ms;
@@ -185,8 +187,11 @@ uint64_t peer_now_ns(void);
 
 void peer_conn_init(peer_conn_t *c, peer_loop_t *l, const char *name,
     const peer_conn_handler_t *h, peer_stats_t *stats, unsigned sample);
-/* Agent and host candidate; c->candidate holds it after. -1 on failure. */
-int peer_conn_gather(peer_conn_t *c, const char *ufrag_pwd_out[2]);
+/*
+ * Agent and host candidate; c->candidate, c->local_ufrag and c->local_pwd
+ * hold them after. -1 on failure.
+ */
+int peer_conn_gather(peer_conn_t *c);
 /*
  * The remote description's transport: ICE credentials, its candidates,
  * its fingerprint. Makes the DTLS client on the first call.

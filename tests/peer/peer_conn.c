@@ -124,7 +124,6 @@ static void
 peer_conn_go_direct(peer_conn_t *c)
 {
     int                      fd, dup_fd, one;
-    const char              *ufrag, *pwd;
     struct sockaddr_storage  remote;
 
     fd = parley_ice_selected_fd(c->ice);
@@ -162,9 +161,6 @@ peer_conn_go_direct(peer_conn_t *c)
         close(dup_fd);
         return;
     }
-
-    parley_ice_local_credentials(c->ice, &ufrag, &pwd);
-    snprintf(c->local_ufrag, sizeof(c->local_ufrag), "%s", ufrag);
 
     c->remote = remote;
     c->remote_len = remote.ss_family == AF_INET6
@@ -441,8 +437,9 @@ peer_conn_on_ice_state(void *arg, parley_ice_state_t state)
 
 
 int
-peer_conn_gather(peer_conn_t *c, const char *creds[2])
+peer_conn_gather(peer_conn_t *c)
 {
+    const char            *ufrag, *pwd;
     parley_ice_rc_t        rc;
     parley_ice_options_t   o;
     const char            *addrs[1];
@@ -471,7 +468,9 @@ peer_conn_gather(peer_conn_t *c, const char *creds[2])
         return -1;
     }
 
-    parley_ice_local_credentials(c->ice, &creds[0], &creds[1]);
+    parley_ice_local_credentials(c->ice, &ufrag, &pwd);
+    snprintf(c->local_ufrag, sizeof(c->local_ufrag), "%s", ufrag);
+    snprintf(c->local_pwd, sizeof(c->local_pwd), "%s", pwd);
     c->state = PEER_CONN_ICE;
 
     return 0;

@@ -203,13 +203,13 @@ peer_party_conn_init(peer_party_t *p, peer_conn_t *c, const char *what)
 
 
 static void
-peer_party_transport(peer_conn_t *c, const char *creds[2], char *fp,
-    size_t fplen, const char *setup, peer_sdp_transport_t *t)
+peer_party_transport(peer_conn_t *c, char *fp, size_t fplen,
+    const char *setup, peer_sdp_transport_t *t)
 {
     peer_conn_fingerprint(c, fp, fplen);
 
-    t->ufrag = creds[0];
-    t->pwd = creds[1];
+    t->ufrag = c->local_ufrag;
+    t->pwd = c->local_pwd;
     t->fingerprint = fp;
     t->candidate = c->candidate;
     t->setup = setup;
@@ -220,19 +220,18 @@ char *
 peer_party_publish_offer(peer_party_t *p, char *buf, size_t size)
 {
     char                  fp[PARLEY_DTLS_FINGERPRINT_STR_MAX];
-    const char           *creds[2];
     peer_sdp_transport_t  t;
 
     peer_party_conn_init(p, &p->pub, "publish");
     p->pub_made = 1;
 
-    if (peer_conn_gather(&p->pub, creds) != 0) {
+    if (peer_conn_gather(&p->pub) != 0) {
         peer_party_fail(p, "could not gather ICE candidates");
         return NULL;
     }
 
     peer_sender_init(&p->sender, &p->pub);
-    peer_party_transport(&p->pub, creds, fp, sizeof(fp), "actpass", &t);
+    peer_party_transport(&p->pub, fp, sizeof(fp), "actpass", &t);
 
     if (peer_sdp_publish_offer(buf, size, &t, &p->sender) != 0) {
         peer_party_fail(p, "the publish offer does not fit");
@@ -340,7 +339,6 @@ peer_party_subscribe_offer(peer_party_t *p, const char *sdp, char *buf,
     size_t size)
 {
     char                       err[256], fp[PARLEY_DTLS_FINGERPRINT_STR_MAX];
-    const char                *creds[2];
     parley_sdp_t              *d;
     peer_sdp_transport_t       t;
     const parley_sdp_media_t  *m;
@@ -360,13 +358,11 @@ peer_party_subscribe_offer(peer_party_t *p, const char *sdp, char *buf,
         peer_party_conn_init(p, &p->sub, "subscribe");
         p->sub_made = 1;
 
-        if (peer_conn_gather(&p->sub, creds) != 0) {
+        if (peer_conn_gather(&p->sub) != 0) {
             peer_party_fail(p, "could not gather ICE candidates");
             return NULL;
         }
     }
-
-    parley_ice_local_credentials(p->sub.ice, &creds[0], &creds[1]);
 
     if (peer_conn_set_remote(&p->sub, m, err, sizeof(err)) != 0) {
         peer_party_fail(p, "subscribe offer: %s", err);
@@ -374,7 +370,7 @@ peer_party_subscribe_offer(peer_party_t *p, const char *sdp, char *buf,
     }
 
     peer_conn_expect_ssrcs(&p->sub, d);
-    peer_party_transport(&p->sub, creds, fp, sizeof(fp), "active", &t);
+    peer_party_transport(&p->sub, fp, sizeof(fp), "active", &t);
 
     if (peer_sdp_subscribe_answer(buf, size, &t, d) != 0) {
         peer_party_fail(p, "the subscribe answer does not fit");

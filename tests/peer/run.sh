@@ -6,15 +6,15 @@
 #   PARLEY_MODULE=build/ngx_http_parley_module.so \
 #   PARLEY_PEER=build/peer/parley-peer tests/peer/run.sh
 #
-# PARLEY_PEER_CROSS_WORKER=1 also runs the cases that need forwarding
-# across workers and renegotiation (re-offers when tracks come and go).
+# The cases across workers and the renegotiation one (re-offers when tracks
+# come and go) run unless PARLEY_PEER_CROSS_WORKER=0.
 # Ports: HTTP ${PARLEY_PEER_PORT:-18090}, media UDP 42000-42127.
 set -eu
 
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 peer=${PARLEY_PEER:-$here/../../build/peer/parley-peer}
 port=${PARLEY_PEER_PORT:-18090}
-cross=${PARLEY_PEER_CROSS_WORKER:-0}
+cross=${PARLEY_PEER_CROSS_WORKER:-1}
 url="ws://127.0.0.1:$port/ws"
 
 . "$here/nginx.sh"
@@ -134,6 +134,49 @@ case_subscribe_first() {
     fi
 }
 
+# A publishes on one worker, B subscribes on the other; C joins, publishes
+# for 3 s and leaves: B must answer the unsolicited re-offers (C's tracks
+# added, then made inactive) and receive C's tracks too.
+case_renegotiation() {
+    local name=$1 dir=$ngx_tmp/$1 room w pub sub offers
+    mkdir -p "$dir"
+
+    "$peer" --url "$url" --create --publish --room-file "$dir/room" \
+        --duration 14 >"$dir/pub.json" 2>"$dir/pub.err" &
+    pub=$!
+    pids="$pids $pub"
+
+    if ! read -r room w < <(wait_room "$dir/room"); then
+        fail "$name: the publisher made no room"; cat "$dir/pub.err" >&2
+        return
+    fi
+
+    "$peer" --url "$url" --room "$room" --worker $((1 - w)) --subscribe \
+        --duration 7 --min-packets 900 --max-loss 1 \
+        >"$dir/sub.json" 2>"$dir/sub.err" &
+    sub=$!
+    pids="$pids $sub"
+    sleep 2
+
+    "$peer" --url "$url" --room "$room" --publish --duration 3 \
+        >"$dir/pub2.json" 2>"$dir/pub2.err" || \
+        fail "$name: second publisher: $(cat "$dir/pub2.err")"
+
+    if wait "$sub"; then
+        offers=$(json_field "$dir/sub.json" offers)
+        if [ "$offers" -ge 3 ]; then
+            echo "ok - $name: $offers offers answered, every track arrived:" \
+                 "$(json_field "$dir/sub.json" received) packets"
+        else
+            fail "$name: $offers subscribe-offers, 3 expected (added, ended)"
+        fi
+    else
+        fail "$name: subscriber: $(cat "$dir/sub.err")"
+    fi
+
+    wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
+}
+
 parley_nginx_start "$port" 42000-42127 2
 
 case_publish_subscribe same-worker same
@@ -142,8 +185,9 @@ case_subscribe_first subscribe-first same
 if [ "$cross" = 1 ]; then
     case_publish_subscribe cross-worker other
     case_subscribe_first subscribe-first-cross other
+    case_renegotiation renegotiation
 else
-    echo "ok - cross-worker cases skipped (PARLEY_PEER_CROSS_WORKER=1)"
+    echo "ok - cross-worker cases skipped (PARLEY_PEER_CROSS_WORKER=0)"
 fi
 
 parley_nginx_stop
