@@ -85,8 +85,9 @@ run_one() {
         echo "{\"ok\":false,\"error\":\"no summary: $(tail -n 1 \
             "$out/$server-$n.err")\"}" >"$f"
     fi
-    printf '%-7s %4s subs: ready %4s, %8s pkts, server %6s ns/pkt, loss %7s %%, p50 %7s us, p99 %8s us, %6s KB/sub, gen %5s ns/pkt %s\n' \
+    printf '%-7s %4s subs: ready %4s (%s+%s), %8s pkts, server %6s ns/pkt, loss %7s %%, p50 %7s us, p99 %8s us, %6s KB/sub, gen %5s ns/pkt %s\n' \
         "$server" "$n" "$(json_field "$f" ready)" \
+        "$(json_field "$f" on_worker0)" "$(json_field "$f" on_worker1)" \
         "$(json_field "$f" received)" \
         "$(json_field "$f" server_cpu_ns_per_packet)" \
         "$(json_field "$f" loss_pct)" "$(json_field "$f" latency_p50_us)" \
@@ -115,8 +116,9 @@ stop_publisher() {
     pub=""
 }
 
-# parley: subscribers must sit on the publisher's worker until forwarding
-# across workers lands; SFU_BENCH_SPREAD=1 lets them land anywhere.
+# parley: subscribers land on whichever worker accepts them (the kernel
+# spreads them, reuseport); SFU_BENCH_SPREAD=0 puts them all on the
+# publisher's worker instead, as before forwarding across workers.
 parley_nginx_start "$port" 42000-42127 2
 workers=$(parley_nginx_workers | tr ' ' ',' | sed 's/,$//')
 url="ws://127.0.0.1:$port/ws"
@@ -124,7 +126,7 @@ start_publisher --url "$url"
 read -r room w <"$out/room"
 sleep 2
 for n in $counts; do
-    if [ "${SFU_BENCH_SPREAD:-0}" = 1 ]; then
+    if [ "${SFU_BENCH_SPREAD:-1}" = 1 ]; then
         run_one parley "$n" "$room" --url "$url" --server-pids "$workers"
     else
         run_one parley "$n" "$room" --url "$url" --server-pids "$workers" \

@@ -750,6 +750,7 @@ typedef struct {
     uint64_t  offers;
     uint64_t  consent_ok;
     uint64_t  ready;
+    uint64_t  on_worker[2];        /* subscribers per worker, 0 and 1 */
 } peer_totals_t;
 
 
@@ -768,6 +769,10 @@ peer_totals(peer_main_t *m, peer_totals_t *t)
 
         if (!p->subscriber || !p->sub_made) {
             continue;
+        }
+
+        if (p->worker == 0 || p->worker == 1) {
+            t->on_worker[p->worker]++;
         }
 
         c = &p->sub;
@@ -860,6 +865,7 @@ peer_summary(peer_main_t *m)
            "\"gen_cpu_ns_per_packet\":%.0f,\"server_cpu_s\":%.2f,"
            "\"server_cpu_ns_per_packet\":%.0f,\"server_pss_kb_before\":%llu,"
            "\"server_pss_kb_after\":%llu,\"server_kb_per_subscriber\":%.1f,"
+           "\"on_worker0\":%llu,\"on_worker1\":%llu,"
            "\"recv_calls\":%llu,\"ok\":%s,\"error\":\"%s\"}\n",
            m->run.signaling->name, m->subscribe ? m->nsubscribers : 0,
            m->publish ? "true" : "false",
@@ -885,6 +891,8 @@ peer_summary(peer_main_t *m)
            ? ((double) m->pss_after_kb - (double) m->pss_before_kb)
              / m->nsubscribers
            : 0,
+           (unsigned long long) t.on_worker[0],
+           (unsigned long long) t.on_worker[1],
            (unsigned long long) m->run.loop.recv_calls,
            verdict ? "false" : "true", verdict ? verdict : "");
     fflush(stdout);
