@@ -69,7 +69,6 @@ typedef struct {
     uint64_t   corrupt;            /* authentic but the trailer is wrong */
     uint64_t   unknown_ssrc;       /* an SSRC no offer announced */
     uint64_t   duplicates;
-    uint64_t   expected;           /* by sequence number ranges */
     uint64_t   rtcp;
     uint64_t   rtcp_failed;
     uint64_t   plis;               /* keyframe requests received */
@@ -254,7 +253,11 @@ void peer_media_receive(peer_conn_t *c, uint8_t *buf, size_t len,
     uint64_t now_ns);
 void peer_stats_latency(const peer_stats_t *st, double *p50_us,
     double *p99_us);
-uint64_t peer_conn_expected(const peer_conn_t *c);
+/* Percent of the samples later than ms */
+double peer_stats_later_than(const peer_stats_t *st, unsigned ms);
+/* By sequence number ranges, and what arrived of them, known SSRCs only */
+void peer_conn_counts(const peer_conn_t *c, uint64_t *expected,
+    uint64_t *received);
 
 
 /* SDP text */
@@ -306,7 +309,6 @@ typedef struct {
     void  (*on_open)(peer_party_t *p);
     void  (*on_message)(peer_party_t *p, json_t *msg);
     void  (*tick)(peer_party_t *p, uint64_t now_ms);
-    size_t       state_size;       /* the adapter's per-party state */
 } peer_signaling_t;
 
 extern const peer_signaling_t  peer_signaling_parley;
@@ -351,9 +353,7 @@ struct peer_run_s {
     unsigned               failures;
     unsigned               ended:1;        /* the conversation closed */
     char                   first_failure[320];
-    const char            *janus_pin;
     uint64_t               janus_room;
-    uint64_t               janus_feed;     /* the publisher to subscribe */
 };
 
 

@@ -31,7 +31,8 @@
 #include "peer.h"
 
 
-#define PEER_SETUP_MS   20000      /* ICE and DTLS must be done by then */
+#define PEER_SETUP_MS          20000   /* ICE and DTLS done by then */
+#define PEER_CONSENT_LOST_MS   30000   /* RFC 7675 5.1 */
 
 
 const char  *peer_local_address = "127.0.0.1";
@@ -715,6 +716,11 @@ peer_conn_tick(peer_conn_t *c, uint64_t now)
 
     if (c->fd != -1 && now >= c->next_consent_ms) {
         peer_conn_send_consent(c, now);
+    }
+
+    /* RFC 7675 5.1: no authenticated answer for 30 s, consent is lost */
+    if (c->fd != -1 && now - c->last_consent_ok_ms > PEER_CONSENT_LOST_MS) {
+        peer_conn_fail(c, "consent lost: no answer to our checks for 30 s");
     }
 }
 

@@ -317,6 +317,5 @@ const peer_signaling_t  peer_signaling_janus = {
     "janus-protocol",
     peer_janus_on_open,
     peer_janus_on_message,
-    peer_janus_tick,
-    sizeof(peer_janus_t)
+    peer_janus_tick
 };

@@ -35,7 +35,8 @@ typedef enum {
 
 
 typedef struct {
-    uint64_t   received;
+    uint64_t   received;           /* every RTP datagram */
+    uint64_t   known;              /* of the offered SSRCs */
     uint64_t   expected;
     uint64_t   sent;
     uint64_t   cpu_ns;             /* this process */
@@ -447,11 +448,12 @@ peer_snapshot(peer_main_t *m, peer_snapshot_t *s)
     s->received = m->run.stats.received;
     s->sent = m->run.stats.sent;
     s->expected = 0;
+    s->known = 0;
 
     for (i = 0; i < m->run.nparties; i++) {
         p = &m->run.parties[i];
         if (p->sub_made) {
-            s->expected += peer_conn_expected(&p->sub);
+            peer_conn_counts(&p->sub, &s->expected, &s->known);
         }
     }
 
@@ -744,8 +746,8 @@ peer_run(peer_main_t *m)
 
 typedef struct {
     uint64_t  received;
+    uint64_t  known;
     uint64_t  expected;
-    uint64_t  too_few;             /* subscribers under min_packets */
     uint64_t  silent;              /* offered tracks that never came */
     uint64_t  offers;
     uint64_t  consent_ok;
@@ -785,6 +787,7 @@ peer_totals(peer_main_t *m, peer_totals_t *t)
     }
 
     t->received = m->end.received - m->start.received;
+    t->known = m->end.known - m->start.known;
     t->expected = m->end.expected - m->start.expected;
 }
 
@@ -845,7 +848,8 @@ peer_summary(peer_main_t *m)
     peer_totals(m, &t);
     peer_stats_latency(st, &p50, &p99);
 
-    lost = t.expected > t.received ? t.expected - t.received : 0;
+    /* duplicates must not hide losses: only first arrivals count here */
+    lost = t.expected > t.known ? t.expected - t.known : 0;
     loss = t.expected ? 100.0 * (double) lost / (double) t.expected : 0;
     secs = (double) (m->end.at_ms - m->start.at_ms) / 1000.0;
     hz = sysconf(_SC_CLK_TCK);
@@ -861,7 +865,8 @@ peer_summary(peer_main_t *m)
            "\"corrupt\":%llu,\"unknown_ssrc\":%llu,\"duplicates\":%llu,"
            "\"silent_tracks\":%llu,\"offers\":%llu,\"plis\":%llu,"
            "\"consent_ok\":%llu,\"latency_p50_us\":%.1f,"
-           "\"latency_p99_us\":%.1f,\"latency_samples\":%llu,"
+           "\"latency_p99_us\":%.1f,\"latency_over_10ms_pct\":%.3f,"
+           "\"latency_over_100ms_pct\":%.3f,\"latency_samples\":%llu,"
            "\"gen_cpu_ns_per_packet\":%.0f,\"server_cpu_s\":%.2f,"
            "\"server_cpu_ns_per_packet\":%.0f,\"server_pss_kb_before\":%llu,"
            "\"server_pss_kb_after\":%llu,\"server_kb_per_subscriber\":%.1f,"
@@ -881,6 +886,7 @@ peer_summary(peer_main_t *m)
            (unsigned long long) t.silent, (unsigned long long) t.offers,
            (unsigned long long) st->plis,
            (unsigned long long) t.consent_ok, p50, p99,
+           peer_stats_later_than(st, 10), peer_stats_later_than(st, 100),
            (unsigned long long) st->lat_count,
            t.received ? (double) gen / (double) t.received : 0,
            srv_s,
@@ -903,6 +909,38 @@ peer_summary(peer_main_t *m)
     }
 
     return 0;
+}
+
+
+/* Every connection, socket and agent goes before the loop does. */
+static void
+peer_cleanup(peer_main_t *m)
+{
+    unsigned       i;
+    peer_party_t  *p;
+
+    for (i = 0; i < m->run.nparties; i++) {
+        p = &m->run.parties[i];
+
+        if (p->pub_made) {
+            peer_conn_free(&p->pub);
+        }
+
+        if (p->sub_made) {
+            peer_conn_free(&p->sub);
+        }
+
+        peer_ws_close(p->ws);
+        free(p->sig);
+    }
+
+    /* libnice closes its sockets on a later dispatch */
+    (void) parley_glib_pump_dispatch(m->run.loop.pump, NULL, 0);
+
+    free(m->run.parties);
+    peer_loop_free(&m->run.loop);
+    parley_srtp_shutdown();
+    free(m);
 }
 
 
@@ -956,6 +994,7 @@ main(int argc, char **argv)
 
     peer_run(m);
     rc = peer_summary(m);
+    peer_cleanup(m);
 
     return rc;
 }

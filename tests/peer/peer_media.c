@@ -406,21 +406,18 @@ peer_media_receive(peer_conn_t *c, uint8_t *buf, size_t len,
 }
 
 
-uint64_t
-peer_conn_expected(const peer_conn_t *c)
+void
+peer_conn_counts(const peer_conn_t *c, uint64_t *expected,
+    uint64_t *received)
 {
     uint32_t  i;
-    uint64_t  n;
-
-    n = 0;
 
     for (i = 0; i < c->nssrcs; i++) {
         if (c->ssrcs[i].started) {
-            n += c->ssrcs[i].highest - c->ssrcs[i].first + 1;
+            *expected += c->ssrcs[i].highest - c->ssrcs[i].first + 1;
+            *received += c->ssrcs[i].received;
         }
     }
-
-    return n;
 }
 
 
@@ -453,4 +450,26 @@ peer_stats_latency(const peer_stats_t *st, double *p50_us, double *p99_us)
             break;
         }
     }
+}
+
+
+double
+peer_stats_later_than(const peer_stats_t *st, unsigned ms)
+{
+    size_t    i;
+    uint64_t  n;
+
+    if (st->lat_count == 0) {
+        return 0;
+    }
+
+    n = 0;
+
+    for (i = (size_t) ms * 1000000 / PEER_LAT_BUCKET_NS;
+         i < PEER_LAT_BUCKETS; i++)
+    {
+        n += st->lat[i];
+    }
+
+    return 100.0 * (double) n / (double) st->lat_count;
 }

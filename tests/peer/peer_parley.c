@@ -190,6 +190,5 @@ const peer_signaling_t  peer_signaling_parley = {
     NULL,
     peer_parley_on_open,
     peer_parley_on_message,
-    peer_parley_tick,
-    0
+    peer_parley_tick
 };
