@@ -73,9 +73,13 @@ typedef struct {
     uint64_t   rtcp_failed;
     uint64_t   plis;               /* keyframe requests received */
     uint64_t   sent;               /* RTP sent by publishers */
+    uint64_t   seen_for_corruption;
     uint64_t   lat_count;
     uint32_t   lat[PEER_LAT_BUCKETS];
 } peer_stats_t;
+
+/* --corrupt-every N: flip a bit in every Nth checked packet (0: never) */
+extern unsigned  peer_corrupt_every;
 
 
 /* One expected SSRC and what arrived of it. */

@@ -109,6 +109,8 @@ usage(void)
 "  --janus-room N      the VideoRoom room (janus; created if absent)\n"
 "  --room-file PATH    where --create writes the room\n"
 "  --local-address IP  gather the host candidate there (127.0.0.1)\n"
+"  --corrupt-every N   flip a bit in every Nth checked packet: a test of\n"
+"                      the checks themselves, which must then fail\n"
 "  -v                  log connection events; -vv also signaling\n"
 "Prints one JSON summary line; exits 1 when a check fails, 2 on bad use.\n",
         stderr);
@@ -185,6 +187,7 @@ peer_options(peer_main_t *m, int argc, char **argv)
         { "room-file", required_argument, NULL, 'f' },
         { "batch-ms", required_argument, NULL, 'B' },
         { "local-address", required_argument, NULL, 'L' },
+        { "corrupt-every", required_argument, NULL, 'X' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -272,6 +275,12 @@ peer_options(peer_main_t *m, int argc, char **argv)
                 return -1;
             }
             m->min_packets = (uint64_t) v;
+            break;
+        case 'X':
+            if (peer_number("--corrupt-every", optarg, 1, 1e6, &v) != 0) {
+                return -1;
+            }
+            peer_corrupt_every = (unsigned) v;
             break;
         case 'B':
             if (peer_number("--batch-ms", optarg, 0, 50, &v) != 0) {

@@ -37,6 +37,9 @@
 #define PEER_VP8_DESC_LEN   4             /* X, I, 15-bit PictureID */
 
 
+unsigned  peer_corrupt_every;
+
+
 static uint32_t
 peer_fnv1a(const uint8_t *p, size_t n)
 {
@@ -401,6 +404,13 @@ peer_media_receive(peer_conn_t *c, uint8_t *buf, size_t len,
     peer_rx_sequence(r, seq, c->stats);
 
     if (c->sample == 1 || seq % c->sample == 0) {
+        /* --corrupt-every: the checks' own test, a bit flipped in transit */
+        if (peer_corrupt_every != 0 && len > PARLEY_RTP_HEADER_LEN
+            && ++c->stats->seen_for_corruption % peer_corrupt_every == 0)
+        {
+            buf[len - 1] ^= 0x01;
+        }
+
         peer_rx_check(c, buf, len, now_ns);
     }
 }

@@ -177,10 +177,42 @@ case_renegotiation() {
     wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
 }
 
+# The checks must be able to fail: the same run with a bit flipped in
+# every 50th packet before it is checked must be refused.
+case_checks_bite() {
+    local name=$1 dir=$ngx_tmp/$1 room w pub
+    mkdir -p "$dir"
+
+    "$peer" --url "$url" --create --publish --room-file "$dir/room" \
+        --duration 5 >"$dir/pub.json" 2>"$dir/pub.err" &
+    pub=$!
+    pids="$pids $pub"
+
+    if ! read -r room w < <(wait_room "$dir/room"); then
+        fail "$name: the publisher made no room"; cat "$dir/pub.err" >&2
+        return
+    fi
+
+    if "$peer" --url "$url" --room "$room" --worker "$w" --subscribe \
+        --duration 2 --corrupt-every 50 >"$dir/sub.json" 2>"$dir/sub.err"
+    then
+        fail "$name: corrupted packets went unnoticed"
+    elif grep -q "SRTP authentication" "$dir/sub.err" \
+        && [ "$(json_field "$dir/sub.json" auth_failed)" -gt 0 ]; then
+        echo "ok - $name: $(json_field "$dir/sub.json" auth_failed)" \
+             "flipped packets failed SRTP authentication"
+    else
+        fail "$name: the run failed for another reason: $(cat "$dir/sub.err")"
+    fi
+
+    wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
+}
+
 parley_nginx_start "$port" 42000-42127 2
 
 case_publish_subscribe same-worker same
 case_subscribe_first subscribe-first same
+case_checks_bite checks-bite
 
 if [ "$cross" = 1 ]; then
     case_publish_subscribe cross-worker other
