@@ -32,8 +32,8 @@ MOD_SRCS   := $(wildcard ngx_module/*.c ngx_module/*.h ngx_module/app/*) \
               $(RELAY_SRCS) $(RELAY_HDRS) \
               $(SHM_SRCS) $(SHM_HDRS)
 
-.PHONY: all deps deps-test deps-bench run test unit fuzz-smoke fuzz bench t browser clean \
-	peer peer-test
+.PHONY: all deps deps-test deps-bench run test unit fuzz-smoke fuzz bench t \
+	browser clean peer peer-test
 
 all: $(MODULE)
 

@@ -70,6 +70,9 @@ fi
 echo "sfu bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores," \
      "load $(cut -d' ' -f1-3 /proc/loadavg), bare loop ${bare:-?} ns/packet"
 
+row='server %6s ns/pkt, loss %7s %%, p50 %7s us, p99 %8s us,'
+row="$row"' %6s KB/sub, gen %5s ns/pkt'
+
 # run_one SERVER N ROOM [extra generator options]: one measured run
 run_one() {
     local server=$1 n=$2 room=$3 f
@@ -85,7 +88,7 @@ run_one() {
         echo "{\"ok\":false,\"error\":\"no summary: $(tail -n 1 \
             "$out/$server-$n.err")\"}" >"$f"
     fi
-    printf '%-7s %4s subs: ready %4s (%s+%s), %8s pkts, server %6s ns/pkt, loss %7s %%, p50 %7s us, p99 %8s us, %6s KB/sub, gen %5s ns/pkt %s\n' \
+    printf '%-7s %4s subs: ready %4s (%s+%s), %8s pkts, '"$row"' %s\n' \
         "$server" "$n" "$(json_field "$f" ready)" \
         "$(json_field "$f" on_worker0)" "$(json_field "$f" on_worker1)" \
         "$(json_field "$f" received)" \

@@ -251,8 +251,9 @@ peer_ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
     r = recv(ws->fd, buf, len, 0);
 
     if (r == -1) {
-        wslay_event_set_error(ctx, errno == EAGAIN ? WSLAY_ERR_WOULDBLOCK
-                                                   : WSLAY_ERR_CALLBACK_FAILURE);
+        wslay_event_set_error(ctx, errno == EAGAIN
+                                   ? WSLAY_ERR_WOULDBLOCK
+                                   : WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
     }
 
@@ -277,8 +278,9 @@ peer_ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *buf, size_t len,
     r = send(ws->fd, buf, len, MSG_NOSIGNAL);
 
     if (r == -1) {
-        wslay_event_set_error(ctx, errno == EAGAIN ? WSLAY_ERR_WOULDBLOCK
-                                                   : WSLAY_ERR_CALLBACK_FAILURE);
+        wslay_event_set_error(ctx, errno == EAGAIN
+                                   ? WSLAY_ERR_WOULDBLOCK
+                                   : WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
     }
 
