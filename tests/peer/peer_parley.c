@@ -87,6 +87,78 @@ peer_parley_in_room(peer_party_t *p, json_t *msg)
 }
 
 
+/* The entry of "tracks" for a mid, NULL if none. */
+static json_t *
+peer_parley_track(json_t *tracks, const char *mid)
+{
+    size_t       i;
+    json_t      *t;
+    const char  *m;
+
+    json_array_foreach(tracks, i, t) {
+        m = json_string_value(json_object_get(t, "mid"));
+        if (m != NULL && strcmp(m, mid) == 0) {
+            return t;
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * docs/protocol.md: "tracks" says whose track each active section carries
+ * and what it is. Every section that sends (it has SSRCs) must be named,
+ * with a participant and a kind that fits the section; an offer without
+ * "tracks" (older servers) is taken as it is.
+ */
+static int
+peer_parley_check_tracks(peer_party_t *p, json_t *tracks,
+    const parley_sdp_t *offer)
+{
+    uint32_t                   i;
+    json_t                    *t;
+    const char                *kind;
+    const parley_sdp_media_t  *m;
+
+    if (tracks == NULL) {
+        return 0;
+    }
+
+    if (!json_is_array(tracks)) {
+        peer_party_fail(p, "subscribe-offer: \"tracks\" is not an array");
+        return -1;
+    }
+
+    for (i = 0; i < offer->n_media; i++) {
+        m = &offer->media[i];
+
+        if (m->port == 0 || m->dir != PARLEY_SDP_DIR_SENDONLY
+            || m->n_ssrcs == 0)
+        {
+            continue;
+        }
+
+        t = peer_parley_track(tracks, m->mid);
+        kind = json_string_value(json_object_get(t, "kind"));
+
+        if (t == NULL || kind == NULL
+            || !json_is_string(json_object_get(t, "participant"))
+            || (m->kind == PARLEY_SDP_AUDIO && strcmp(kind, "audio") != 0)
+            || (m->kind == PARLEY_SDP_VIDEO && strcmp(kind, "video") != 0
+                && strcmp(kind, "screen") != 0))
+        {
+            peer_party_fail(p, "subscribe-offer: \"tracks\" does not "
+                            "describe section %s (%s) rightly", m->mid,
+                            m->media);
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
 static void
 peer_parley_on_offer(peer_party_t *p, json_t *msg)
 {
@@ -99,7 +171,10 @@ peer_parley_on_offer(peer_party_t *p, json_t *msg)
         return;
     }
 
-    if (peer_party_subscribe_offer(p, sdp, answer, sizeof(answer)) == NULL) {
+    if (peer_party_subscribe_offer(p, sdp, answer, sizeof(answer)) == NULL
+        || peer_parley_check_tracks(p, json_object_get(msg, "tracks"),
+                                    peer_sdp_scratch()) != 0)
+    {
         return;
     }
 
