@@ -54,6 +54,15 @@ cleanup() {
     [ -n "$pub" ] && kill "$pub" 2>/dev/null && wait "$pub" 2>/dev/null
     parley_nginx_stop
     janus_stop
+    # the servers' logs stay with the summaries, their prefixes go
+    if [ -n "$ngx_tmp" ]; then
+        cp "$ngx_tmp/error.log" "$out/nginx-error.log" 2>/dev/null || true
+        rm -rf "$ngx_tmp"
+    fi
+    if [ -n "$janus_tmp" ]; then
+        cp "$janus_tmp/janus.log" "$out/janus.log" 2>/dev/null || true
+        rm -rf "$janus_tmp"
+    fi
 }
 trap cleanup EXIT
 
@@ -138,6 +147,7 @@ for n in $counts; do
 done
 stop_publisher
 parley_nginx_stop
+parley_nginx_check_log || echo "sfu bench: nginx logged [alert] or [emerg]"
 
 if [ "${SFU_BENCH_SKIP_JANUS:-0}" != 1 ]; then
     janus_start "$janus_port" 42128-42999 "$janus_room"
