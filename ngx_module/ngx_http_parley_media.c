@@ -250,6 +250,7 @@ ngx_http_parley_media_stop(ngx_cycle_t *cycle)
 
     parley_endpoint_destroy(m->endpoint);
     parley_dtls_identity_destroy(m->identity);
+    parley_srtp_shutdown();
     ngx_free(m->bufs);
     ngx_free(m->out);
 }
@@ -968,6 +969,7 @@ ngx_http_parley_pc_destroy(ngx_http_parley_pc_t *pc)
         ngx_http_parley_send_flush();
         parley_peer_destroy(pc->peer);
         pc->peer = NULL;
+        ngx_http_parley_count(peers_destroyed);
     }
 }
 

@@ -64,6 +64,12 @@ typedef struct {
     uint32_t                     layer_rtx_ssrc[PARLEY_SIMULCAST_LAYERS];
     parley_retransmit_seq_t      seqs;              /* ring meta */
 
+    /* a flood stays with its sender: token buckets of packets and bytes */
+    int64_t                      flood_packets;
+    int64_t                      flood_bytes;
+    ngx_msec_t                   flood_time;
+    ngx_msec_t                   flood_logged;
+
     ngx_http_parley_pc_t        *pc;
     uint32_t                     index;             /* in the track table */
     uint64_t                     uid;               /* 0: not published */

@@ -25,6 +25,11 @@
 #include "ngx_http_parley_media.h"
 
 
+#define NGX_HTTP_PARLEY_FLOOD_PPS     3000
+#define NGX_HTTP_PARLEY_FLOOD_BPS     3000000    /* 24 Mbit/s */
+#define NGX_HTTP_PARLEY_FLOOD_LOG     10000      /* ms between log lines */
+
+
 
 static void ngx_http_parley_fan_out(ngx_http_parley_local_t *lt,
     uint8_t *buf, size_t len, uint64_t meta);
@@ -44,6 +49,8 @@ static ngx_int_t ngx_http_parley_offer_write(ngx_http_parley_pc_t *pc,
 static ngx_http_parley_track_t *ngx_http_parley_track_of(
     ngx_http_parley_pc_t *pc, uint8_t *buf, size_t len,
     parley_rtp_header_t *h, uint32_t *layer, ngx_uint_t *rtx);
+static ngx_uint_t ngx_http_parley_track_flooding(ngx_http_parley_track_t *t,
+    size_t len);
 static ngx_uint_t ngx_http_parley_keyframe_start(ngx_http_parley_track_t *t,
     uint8_t *buf, parley_rtp_header_t *h);
 static void ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg,
@@ -287,6 +294,11 @@ ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
         return;
     }
 
+    if (ngx_http_parley_track_flooding(t, len)) {
+        ngx_http_parley_count(rtp_flooded);
+        return;
+    }
+
     if (rtx) {
         meta = ((uint64_t) NGX_HTTP_PARLEY_META_RTX << 56)
                | ((uint64_t) layer << 48);
@@ -392,6 +404,53 @@ ngx_http_parley_track_of(ngx_http_parley_pc_t *pc, uint8_t *buf, size_t len,
     }
 
     return NULL;
+}
+
+
+/*
+ * A track may send NGX_HTTP_PARLEY_FLOOD_PPS packets and
+ * NGX_HTTP_PARLEY_FLOOD_BPS bytes a second (a 4K screen share needs a
+ * third of either), with a burst of a quarter second; past that its
+ * packets are dropped before they reach anyone, and the log says so once
+ * per NGX_HTTP_PARLEY_FLOOD_LOG.
+ */
+
+static ngx_uint_t
+ngx_http_parley_track_flooding(ngx_http_parley_track_t *t, size_t len)
+{
+    ngx_msec_t  elapsed;
+
+    elapsed = ngx_current_msec - t->flood_time;
+
+    if (t->flood_time == 0 || elapsed > 250) {
+        elapsed = 250;
+    }
+
+    t->flood_time = ngx_current_msec;
+    t->flood_packets = ngx_min(t->flood_packets + (int64_t) elapsed
+                               * NGX_HTTP_PARLEY_FLOOD_PPS / 1000,
+                               NGX_HTTP_PARLEY_FLOOD_PPS / 4);
+    t->flood_bytes = ngx_min(t->flood_bytes + (int64_t) elapsed
+                             * NGX_HTTP_PARLEY_FLOOD_BPS / 1000,
+                             NGX_HTTP_PARLEY_FLOOD_BPS / 4);
+
+    if (t->flood_packets > 0 && t->flood_bytes > 0) {
+        t->flood_packets--;
+        t->flood_bytes -= (int64_t) len;
+        return 0;
+    }
+
+    if (ngx_current_msec - t->flood_logged >= NGX_HTTP_PARLEY_FLOOD_LOG) {
+        t->flood_logged = ngx_current_msec;
+        ngx_log_error(NGX_LOG_INFO, t->pc->timer.log, 0,
+                      "parley: participant %uL floods a %s track (more "
+                      "than %d packets or %d bytes a second): packets "
+                      "dropped", t->pc->session->participant_id,
+                      ngx_http_parley_track_kinds[t->track_kind],
+                      NGX_HTTP_PARLEY_FLOOD_PPS, NGX_HTTP_PARLEY_FLOOD_BPS);
+    }
+
+    return 1;
 }
 
 

@@ -9,7 +9,8 @@ set -eu
 build_pkgs="gcc make nginx nginx-dev libwslay-dev libjansson-dev libssl-dev
     libsrtp2-dev libnice-dev pkg-config"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev libtest-base-perl libipc-run-perl
-    libprotocol-websocket-perl libjson-pp-perl chromium iproute2 nodejs"
+    libprotocol-websocket-perl libjson-pp-perl chromium iproute2 nodejs
+    valgrind"
 
 case ${1:-build} in
     build) pkgs=$build_pkgs ;;
