@@ -167,6 +167,8 @@ typedef struct {
     ngx_uint_t                   drops_unlogged;
     u_char                      *bufs;
     u_char                       announce[NGX_INET_ADDRSTRLEN + 1];
+    parley_sdp_codec_conf_t      codecs[8];         /* parley_codecs */
+    ngx_uint_t                   ncodecs;
 
     parley_tracks_t             *tracks;
     uint32_t                     max_tracks;
