@@ -792,12 +792,13 @@ ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
         return "invalid_sdp";
     }
 
-    ngx_http_parley_pc_tracks(pc, offer, answer, screen);
-
     if (ngx_http_parley_feedback_start(pc) != NGX_OK) {
         ngx_free(answer);
         return "internal";
     }
+
+    ngx_http_parley_pc_tracks(pc, offer, answer, screen);
+    ngx_http_parley_feedback_tracks(pc);
 
     ngx_free(answer);
     sdp->len = len;
@@ -849,6 +850,8 @@ ngx_http_parley_pc_tracks(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
                 ngx_memcpy(found[i].last_pli, t->last_pli,
                            sizeof(t->last_pli));
                 found[i].seqs = t->seqs;
+                ngx_memcpy(found[i].nack, t->nack, sizeof(t->nack));
+                ngx_memzero(t->nack, sizeof(t->nack));
                 ngx_memcpy(found[i].layer_ssrc, t->layer_ssrc,
                            sizeof(t->layer_ssrc));
                 ngx_memcpy(found[i].layer_rtx_ssrc, t->layer_rtx_ssrc,

@@ -28,6 +28,7 @@
 #include "parley_twcc.h"
 #include "parley_rtcp_recv.h"
 #include "parley_rtcp_send.h"
+#include "parley_nack.h"
 
 
 #define NGX_HTTP_PARLEY_UDP_BUF       2048
@@ -36,9 +37,6 @@
 #define NGX_HTTP_PARLEY_TRACKS        8       /* per publish connection */
 #define NGX_HTTP_PARLEY_LEGS          64      /* per subscribe connection */
 #define NGX_HTTP_PARLEY_MID_LEN       7
-
-/* ring meta kind of a publisher's retransmission, never a NACK's answer */
-#define NGX_HTTP_PARLEY_META_RTX      1
 
 
 /* A track a publisher sends, as its offer and our answer numbered it. */
@@ -63,6 +61,7 @@ typedef struct {
     uint32_t                     layer_ssrc[PARLEY_SIMULCAST_LAYERS];
     uint32_t                     layer_rtx_ssrc[PARLEY_SIMULCAST_LAYERS];
     parley_retransmit_seq_t      seqs;              /* ring meta */
+    parley_nack_t               *nack[PARLEY_SIMULCAST_LAYERS];  /* video */
 
     /* a flood stays with its sender: token buckets of packets and bytes */
     int64_t                      flood_packets;
@@ -113,6 +112,9 @@ typedef struct {
     parley_rtcp_recv_t           recv;
     parley_twcc_t                twcc;
     uint8_t                      twcc_id;           /* 0: not negotiated */
+    ngx_uint_t                   nfree;             /* NACK states to reuse */
+    parley_nack_t               *free[NGX_HTTP_PARLEY_TRACKS
+                                      * PARLEY_SIMULCAST_LAYERS];
 } ngx_http_parley_feedback_t;
 
 
@@ -234,6 +236,7 @@ void ngx_http_parley_track_pli(ngx_http_parley_track_t *t, uint32_t layer);
 void ngx_http_parley_track_pli_due(ngx_http_parley_track_t *t);
 uint64_t ngx_http_parley_now_us(void);
 ngx_int_t ngx_http_parley_feedback_start(ngx_http_parley_pc_t *pc);
+void ngx_http_parley_feedback_tracks(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_feedback_rtp(ngx_http_parley_pc_t *pc,
     parley_rtp_header_t *h, uint8_t *buf, size_t len);
 void ngx_http_parley_report_handler(ngx_event_t *ev);
@@ -241,6 +244,9 @@ void ngx_http_parley_feedback_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
     size_t len);
 void ngx_http_parley_leg_report_start(ngx_http_parley_leg_t *leg);
 void ngx_http_parley_report_stop(ngx_http_parley_pc_t *pc);
+void ngx_http_parley_track_nack_start(ngx_http_parley_track_t *t);
+void ngx_http_parley_track_nack_stop(ngx_http_parley_track_t *t);
+void ngx_http_parley_track_nack_gap(ngx_http_parley_track_t *t);
 
 /* ngx_http_parley_speaker.c */
 void ngx_http_parley_speaker_feed(ngx_http_parley_room_t *room,

@@ -26,6 +26,7 @@
 #define NGX_HTTP_PARLEY_PLI_GAP       300     /* ms between asked keyframes */
 #define NGX_HTTP_PARLEY_ASK_GAP       100     /* ms between a leg's asks */
 #define NGX_HTTP_PARLEY_NACKS         64      /* numbers read from a NACK */
+#define NGX_HTTP_PARLEY_NACK_SOON     10      /* ms to a publisher's NACK */
 
 
 static void ngx_http_parley_subscriber_nack(ngx_http_parley_pc_t *pc,
@@ -36,6 +37,8 @@ static void ngx_http_parley_feedback_send(ngx_http_parley_pc_t *pc,
     uint64_t now);
 static void ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc,
     uint64_t now);
+static uint64_t ngx_http_parley_nacks_build(ngx_http_parley_pc_t *pc,
+    parley_rtcp_writer_t *w, uint64_t now);
 static ngx_http_parley_leg_t *ngx_http_parley_leg_by_ssrc(
     ngx_http_parley_pc_t *pc, uint32_t ssrc);
 
@@ -415,7 +418,6 @@ ngx_http_parley_ntp_now(void)
 ngx_int_t
 ngx_http_parley_feedback_start(ngx_http_parley_pc_t *pc)
 {
-    ngx_uint_t                   i, id;
     ngx_http_parley_feedback_t  *fb;
 
     fb = pc->feedback;
@@ -435,7 +437,26 @@ ngx_http_parley_feedback_start(ngx_http_parley_pc_t *pc)
         }
 
         parley_twcc_init(&fb->twcc, fb->recv.sender_ssrc, 0);
+        fb->nfree = 0;
         pc->feedback = fb;
+    }
+
+    return NGX_OK;
+}
+
+
+/* The publisher's tracks are known: which feedback it negotiated. */
+
+void
+ngx_http_parley_feedback_tracks(ngx_http_parley_pc_t *pc)
+{
+    ngx_uint_t                   i, id;
+    ngx_http_parley_feedback_t  *fb;
+
+    fb = pc->feedback;
+
+    if (fb == NULL) {
+        return;
     }
 
     fb->twcc_id = 0;
@@ -453,8 +474,6 @@ ngx_http_parley_feedback_start(ngx_http_parley_pc_t *pc)
         (void) parley_rtcp_recv_enable_remb(&fb->recv, 300000, 50000,
                                             5000000);
     }
-
-    return NGX_OK;
 }
 
 
@@ -515,7 +534,7 @@ ngx_http_parley_feedback_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
 static void
 ngx_http_parley_feedback_send(ngx_http_parley_pc_t *pc, uint64_t now)
 {
-    uint64_t                     next, n;
+    uint64_t                     next, n, nack;
     parley_rtcp_writer_t         w;
     ngx_http_parley_feedback_t  *fb;
     u_char                       buf[1200 + PARLEY_SRTP_TRAILER_ROOM];
@@ -533,6 +552,8 @@ ngx_http_parley_feedback_send(ngx_http_parley_pc_t *pc, uint64_t now)
         (void) parley_twcc_build(&fb->twcc, &w, now);
     }
 
+    nack = ngx_http_parley_nacks_build(pc, &w, now);
+
     if (w.len && parley_peer_send_rtcp(pc->peer, buf, w.len, sizeof(buf))
                  == PARLEY_PEER_OK)
     {
@@ -549,11 +570,127 @@ ngx_http_parley_feedback_send(ngx_http_parley_pc_t *pc, uint64_t now)
         }
     }
 
+    if (nack && (next == 0 || nack < next)) {
+        next = nack;
+    }
+
     if (next == 0 || next <= now) {
         next = now + 100000;
     }
 
     ngx_add_timer(&pc->report, ngx_min((next - now) / 1000 + 1, 1000));
+}
+
+
+/*
+ * Losses on the way from a publisher (RFC 4585 6.2.1): every video
+ * encoding has a parley_nack list; its NACKs go with the reports, its
+ * retransmissions come back as RTX and are written into the ring late,
+ * and a loss past hope asks for a keyframe instead.
+ */
+
+void
+ngx_http_parley_track_nack_start(ngx_http_parley_track_t *t)
+{
+    ngx_uint_t                   k, nl;
+    ngx_http_parley_feedback_t  *fb;
+
+    fb = t->pc->feedback;
+    nl = t->layers ? t->layers : 1;
+
+    if (t->kind != PARLEY_SDP_VIDEO || fb == NULL) {
+        return;
+    }
+
+    for (k = 0; k < nl; k++) {
+        if (t->nack[k] == NULL) {
+            t->nack[k] = fb->nfree ? fb->free[--fb->nfree]
+                         : ngx_palloc(t->pc->session->request->pool,
+                                      sizeof(parley_nack_t));
+        }
+
+        if (t->nack[k]) {
+            parley_nack_init(t->nack[k], NULL);
+        }
+    }
+}
+
+
+void
+ngx_http_parley_track_nack_stop(ngx_http_parley_track_t *t)
+{
+    ngx_uint_t                   k;
+    ngx_http_parley_feedback_t  *fb;
+
+    fb = t->pc->feedback;
+
+    for (k = 0; k < PARLEY_SIMULCAST_LAYERS; k++) {
+        if (t->nack[k] && fb
+            && fb->nfree < NGX_HTTP_PARLEY_TRACKS * PARLEY_SIMULCAST_LAYERS)
+        {
+            fb->free[fb->nfree++] = t->nack[k];
+        }
+
+        t->nack[k] = NULL;
+    }
+}
+
+
+/* A gap: the first request goes out soon, not at the next report. */
+
+void
+ngx_http_parley_track_nack_gap(ngx_http_parley_track_t *t)
+{
+    ngx_event_t  *ev;
+
+    ev = &t->pc->report;
+
+    if (!ev->timer_set
+        || ev->timer.key > ngx_current_msec + NGX_HTTP_PARLEY_NACK_SOON)
+    {
+        ngx_add_timer(ev, NGX_HTTP_PARLEY_NACK_SOON);
+    }
+}
+
+
+static uint64_t
+ngx_http_parley_nacks_build(ngx_http_parley_pc_t *pc, parley_rtcp_writer_t *w,
+    uint64_t now)
+{
+    uint64_t                  next, n;
+    ngx_uint_t                i, k;
+    ngx_http_parley_track_t  *t;
+
+    next = 0;
+
+    for (i = 0; i < pc->ntracks; i++) {
+        t = &pc->tracks[i];
+
+        for (k = 0; t->uid && k < PARLEY_SIMULCAST_LAYERS; k++) {
+            if (t->nack[k] == NULL || t->layer_ssrc[k] == 0) {
+                continue;
+            }
+
+            if (parley_nack_build(t->nack[k], w, pc->feedback->recv.sender_ssrc,
+                                  t->layer_ssrc[k], now, 0)
+                == PARLEY_RTP_OK)
+            {
+                ngx_http_parley_count(nacks_sent);
+            }
+
+            if (parley_nack_keyframe_wanted(t->nack[k])) {
+                ngx_http_parley_track_pli(t, (uint32_t) k);
+            }
+
+            n = parley_nack_next_us(t->nack[k], 0);
+
+            if (n && (next == 0 || n < next)) {
+                next = n;
+            }
+        }
+    }
+
+    return next;
 }
 
 

@@ -201,6 +201,7 @@ ngx_http_parley_tracks_publish(ngx_http_parley_pc_t *pc)
 
         t->index = index;
         t->uid = parley_tracks_uid(m->tracks, index);
+        ngx_http_parley_track_nack_start(t);
         t->level_id = (t->kind == PARLEY_SDP_AUDIO)
                       ? ngx_http_parley_level_id(t->ext) : 0;
         m->owned[index] = t;
@@ -246,6 +247,7 @@ ngx_http_parley_tracks_unpublish(ngx_http_parley_pc_t *pc)
             m->owned[t->index] = NULL;
         }
 
+        ngx_http_parley_track_nack_stop(t);
         t->uid = 0;
         removed++;
     }
@@ -300,15 +302,34 @@ ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
     }
 
     if (rtx) {
-        meta = ((uint64_t) NGX_HTTP_PARLEY_META_RTX << 56)
-               | ((uint64_t) layer << 48);
 
-    } else {
-        meta = parley_retransmit_meta(
-                   parley_retransmit_extend(&t->seqs, layer, h.seq), layer,
-                   ngx_http_parley_keyframe_start(t, buf, &h)
-                   ? PARLEY_RETRANSMIT_F_KEYFRAME : 0);
+        /*
+         * RFC 4588 4: a retransmission (one the SFU asked for) becomes the
+         * original again, late; padding-only ones (bandwidth probes) carry
+         * nothing to forward.
+         */
+
+        if (t->rtx_pt == PARLEY_SDP_NO_PT
+            || parley_rtp_rtx_unwrap(buf, len, &h, t->pt,
+                                     t->layer_ssrc[layer], &buf, &len, &h)
+               != PARLEY_RTP_OK)
+        {
+            return;
+        }
     }
+
+    if (t->nack[layer]
+        && parley_nack_on_packet(t->nack[layer], h.seq,
+                                 ngx_http_parley_now_us())
+           == PARLEY_NACK_GAP)
+    {
+        ngx_http_parley_track_nack_gap(t);
+    }
+
+    meta = parley_retransmit_meta(
+               parley_retransmit_extend(&t->seqs, layer, h.seq), layer,
+               ngx_http_parley_keyframe_start(t, buf, &h)
+               ? PARLEY_RETRANSMIT_F_KEYFRAME : 0);
 
     if (parley_ring_publish(parley_tracks_ring(m->tracks, t->index), buf,
                             (uint32_t) len, meta)

@@ -57,6 +57,7 @@
     X(ring_missed, "packets a reader skipped after falling behind")        \
     X(offers_sent, "subscribe offers sent (first and renegotiations)")    \
     X(nacks_in, "NACKs received from subscribers")                          \
+    X(nacks_sent, "NACKs sent to publishers for packets lost on the way")  \
     X(nacks_answered, "packets retransmitted to subscribers from a ring")    \
     X(nacks_missed, "NACK'd packets no longer (or never) in the ring")
 
