@@ -62,6 +62,7 @@ typedef struct {
     uint32_t                     layer_rtx_ssrc[PARLEY_SIMULCAST_LAYERS];
     parley_retransmit_seq_t      seqs;              /* ring meta */
     parley_nack_t               *nack[PARLEY_SIMULCAST_LAYERS];  /* video */
+    uint64_t                     sr_arrival[PARLEY_SIMULCAST_LAYERS];
 
     /* a flood stays with its sender: token buckets of packets and bytes */
     int64_t                      flood_packets;

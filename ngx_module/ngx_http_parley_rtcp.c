@@ -39,6 +39,7 @@ static void ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc,
     uint64_t now);
 static uint64_t ngx_http_parley_nacks_build(ngx_http_parley_pc_t *pc,
     parley_rtcp_writer_t *w, uint64_t now);
+static void ngx_http_parley_leg_source(ngx_http_parley_leg_t *leg);
 static ngx_http_parley_leg_t *ngx_http_parley_leg_by_ssrc(
     ngx_http_parley_pc_t *pc, uint32_t ssrc);
 
@@ -524,9 +525,35 @@ void
 ngx_http_parley_feedback_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
     size_t len)
 {
-    if (pc->feedback) {
-        (void) parley_rtcp_recv_on_rtcp(&pc->feedback->recv, buf, len,
-                                        ngx_http_parley_now_us());
+    ngx_uint_t                i, k;
+    parley_rtcp_sr_info_t     sr;
+    ngx_http_parley_track_t  *t;
+
+    if (pc->feedback == NULL
+        || parley_rtcp_recv_on_rtcp(&pc->feedback->recv, buf, len,
+                                    ngx_http_parley_now_us())
+           != PARLEY_RTP_OK)
+    {
+        return;
+    }
+
+    /* a new SR goes to the track table, for every worker's legs' SRs */
+
+    for (i = 0; i < pc->ntracks; i++) {
+        t = &pc->tracks[i];
+
+        for (k = 0; t->uid && k < PARLEY_SIMULCAST_LAYERS; k++) {
+            if (t->layer_ssrc[k]
+                && parley_rtcp_recv_last_sr(&pc->feedback->recv,
+                                            t->layer_ssrc[k], &sr)
+                && sr.arrival_us != t->sr_arrival[k])
+            {
+                t->sr_arrival[k] = sr.arrival_us;
+                parley_tracks_sr_store(ngx_http_parley_media.tracks, t->index,
+                                       (uint32_t) k, sr.ntp, sr.rtp_ts,
+                                       sr.arrival_us);
+            }
+        }
     }
 }
 
@@ -716,6 +743,46 @@ ngx_http_parley_leg_report_start(ngx_http_parley_leg_t *leg)
 }
 
 
+/*
+ * The leg's SR follows the publisher's timeline (RFC 3550 6.4.1: NTP
+ * and RTP times of one instant), so that the subscriber lines audio and
+ * video up: the publisher's latest SR of the encoding forwarded, from the
+ * track table, moved into the leg's RTP times.
+ */
+
+static void
+ngx_http_parley_leg_source(ngx_http_parley_leg_t *leg)
+{
+    uint32_t                layer, ts;
+    parley_rtcp_sr_info_t   sr;
+
+    layer = leg->simulcast ? parley_simulcast_current(&leg->sw) : 0;
+    ngx_memzero(&sr, sizeof(parley_rtcp_sr_info_t));
+
+    if (layer == PARLEY_NONE
+        || !parley_tracks_sr_load(ngx_http_parley_media.tracks, leg->index,
+                                  layer, &sr.ntp, &sr.rtp_ts, &sr.arrival_us)
+        || parley_tracks_uid(ngx_http_parley_media.tracks, leg->index)
+           != leg->uid)
+    {
+        parley_rtcp_send_set_source(&leg->sr, NULL, 0);
+        return;
+    }
+
+    ts = sr.rtp_ts;
+
+    if (leg->simulcast
+        && parley_simulcast_map_ts(&leg->sw, layer, sr.rtp_ts, &ts)
+           != PARLEY_OK)
+    {
+        parley_rtcp_send_set_source(&leg->sr, NULL, 0);
+        return;
+    }
+
+    parley_rtcp_send_set_source(&leg->sr, &sr, ts - sr.rtp_ts);
+}
+
+
 static void
 ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc, uint64_t now)
 {
@@ -733,9 +800,14 @@ ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc, uint64_t now)
     for (k = 0; k < pc->nlegs; k++) {
         leg = &pc->legs[k];
 
-        if (leg->uid == 0
-            || parley_rtcp_send_build_sr(&leg->sr, &w, now, ntp)
-               != PARLEY_RTP_OK)
+        if (leg->uid == 0) {
+            continue;
+        }
+
+        ngx_http_parley_leg_source(leg);
+
+        if (parley_rtcp_send_build_sr(&leg->sr, &w, now, ntp)
+            != PARLEY_RTP_OK)
         {
             continue;
         }
