@@ -627,6 +627,7 @@ static void
 ngx_http_parley_fan_out(ngx_http_parley_local_t *lt, uint8_t *buf,
     size_t len, uint64_t meta)
 {
+    uint32_t                index;
     ngx_queue_t            *q;
     parley_rtp_header_t     h;
     ngx_http_parley_leg_t  *leg;
@@ -636,10 +637,9 @@ ngx_http_parley_fan_out(ngx_http_parley_local_t *lt, uint8_t *buf,
     }
 
     if (lt->level_id && lt->room) {
-        ngx_http_parley_speaker_feed(lt->room,
-                                     (uint32_t) (lt - ngx_http_parley_media.local),
-                                     lt->uid, lt->publisher, buf, len, &h,
-                                     lt->level_id);
+        index = (uint32_t) (lt - ngx_http_parley_media.local);
+        ngx_http_parley_speaker_feed(lt->room, index, lt->uid, lt->publisher,
+                                     buf, len, &h, lt->level_id);
     }
 
     for (q = ngx_queue_head(&lt->legs);
@@ -734,6 +734,7 @@ ngx_int_t
 ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
     ngx_uint_t restart, const char **error)
 {
+    uint64_t               speaker;
     ngx_http_parley_pc_t  *pc;
 
     *error = "internal";
@@ -758,9 +759,10 @@ ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
 
     s->subscriber = pc;
 
-    if (ngx_http_parley_speaker_current(s->room)) {
-        ngx_http_parley_signal_speaker(s->room, s,
-                                       ngx_http_parley_speaker_current(s->room));
+    speaker = ngx_http_parley_speaker_current(s->room);
+
+    if (speaker) {
+        ngx_http_parley_signal_speaker(s->room, s, speaker);
     }
 
     if (ngx_http_parley_reconcile(pc)) {
