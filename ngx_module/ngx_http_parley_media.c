@@ -1278,7 +1278,7 @@ ngx_http_parley_peer_rtp(void *data, uint8_t *buf, size_t len)
     }
 
     if (parley_rtp_parse(buf, len, &h) != PARLEY_RTP_OK) {
-        ngx_http_parley_count(rtp_unforwarded);
+        ngx_http_parley_unforwarded(pc, "malformed");
         return;
     }
 

@@ -225,6 +225,7 @@ void ngx_http_parley_tracks_unpublish(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
     size_t len, parley_rtp_header_t *h);
 void ngx_http_parley_tracks_flush(void);
+void ngx_http_parley_unforwarded(ngx_http_parley_pc_t *pc, const char *why);
 void ngx_http_parley_subscriber_closed(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_subscriber_secure(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_subscriber_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,

@@ -292,7 +292,7 @@ ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
     t = ngx_http_parley_track_of(pc, buf, len, &h, &layer, &rtx);
 
     if (t == NULL) {
-        ngx_http_parley_count(rtp_unforwarded);
+        ngx_http_parley_unforwarded(pc, "of an SSRC no published track has");
         return;
     }
 
@@ -335,7 +335,7 @@ ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
                             (uint32_t) len, meta)
         != PARLEY_OK)
     {
-        ngx_http_parley_count(rtp_unforwarded);
+        ngx_http_parley_unforwarded(pc, "larger than a ring slot");
         return;
     }
 
@@ -353,6 +353,34 @@ ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
     if (t->pli_wanted) {
         ngx_http_parley_track_pli_due(t);
     }
+}
+
+
+/*
+ * A packet the publisher should not have sent stays with it: counted,
+ * and logged at most once per NGX_HTTP_PARLEY_FLOOD_LOG per worker.
+ */
+
+void
+ngx_http_parley_unforwarded(ngx_http_parley_pc_t *pc, const char *why)
+{
+    static ngx_msec_t  logged;
+    static ngx_uint_t  unlogged;
+
+    ngx_http_parley_count(rtp_unforwarded);
+    unlogged++;
+
+    if (logged && ngx_current_msec - logged < NGX_HTTP_PARLEY_FLOOD_LOG) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                  "parley: %ui RTP packets not forwarded since the last "
+                  "such line; the last, of participant %uL, was %s",
+                  unlogged, pc->session->participant_id, why);
+
+    logged = ngx_current_msec;
+    unlogged = 0;
 }
 
 
