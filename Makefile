@@ -32,7 +32,8 @@ MOD_SRCS   := $(wildcard ngx_module/*.c ngx_module/*.h ngx_module/app/*) \
               $(RELAY_SRCS) $(RELAY_HDRS) \
               $(SHM_SRCS) $(SHM_HDRS)
 
-.PHONY: all deps deps-test run test unit fuzz-smoke fuzz bench t browser clean
+.PHONY: all deps deps-test deps-bench run test unit fuzz-smoke fuzz bench t \
+	browser clean peer peer-test
 
 all: $(MODULE)
 
@@ -41,6 +42,9 @@ deps:
 
 deps-test:
 	@sh tools/deps.sh test
+
+deps-bench:
+	@sh tools/deps.sh bench
 
 $(BUILD)/Makefile: config tools/build.sh tools/embed-assets.sh \
 		$(wildcard ngx_module/app/*) | deps
@@ -61,6 +65,7 @@ test: deps-test
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) t
+	$(MAKE) peer-test
 	$(MAKE) browser
 
 unit: $(UNIT_BINS)
@@ -114,12 +119,39 @@ fuzz: $(FUZZ_BINS)
 BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
-bench: deps $(BENCH_BINS)
-	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
+# tests/bench/sfu.sh, the SFU benchmark, drives nginx + parley and Janus
+# with the test peer and quotes the bare loop of bench_srtp's output.
+bench: deps-bench $(BENCH_BINS) $(MODULE) $(PEER)
+	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b > $$b.txt; \
+		cat $$b.txt; done
+	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) PARLEY_PEER=$(PEER) \
+		bash tests/bench/sfu.sh $(BUILD)/bench/bench_srtp.txt
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_T) $< $(LIB_SRCS) $(LIBS_T) -o $@
+
+# The test peer: a WebRTC endpoint without a browser, and the load
+# generator of the SFU benchmark. Optimised, no sanitizers: it must cost
+# much less per packet than the server it measures.
+PEER       := $(BUILD)/peer/parley-peer
+PEER_SRCS  := $(wildcard tests/peer/*.c)
+PEER_HDRS  := $(wildcard tests/peer/*.h)
+PEER_LIB   := $(addprefix relay/parley_,demux.c dtls.c glib.c ice.c rtcp.c \
+              rtp.c sdp.c srtp.c stun.c)
+
+peer: $(PEER)
+
+$(PEER): $(PEER_SRCS) $(PEER_HDRS) $(PEER_LIB) $(RELAY_HDRS) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_T) -Itests/peer $(PEER_SRCS) $(PEER_LIB) $(LIBS_T) \
+		-lwslay -ljansson -o $@
+
+# Media through nginx without a browser (tests/peer/run.sh), within a
+# worker, across workers, and through renegotiation.
+peer-test: $(MODULE) $(PEER)
+	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) PARLEY_PEER=$(PEER) \
+		bash tests/peer/run.sh
 
 t: $(MODULE)
 	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \

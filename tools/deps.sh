@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs what parley needs and the machine lacks (Debian 12, as root).
-# Usage: tools/deps.sh build|test
+# Usage: tools/deps.sh build|test|bench
 #   build  what `make` and `make run` need: nginx, its headers, libraries
 #   test   also what `make test` needs: cmocka, Perl test modules,
 #          Chromium, and the browser driver from npm
+#   bench  also what `make bench` needs: Janus, to compare with
 set -eu
 
 build_pkgs="gcc make nginx nginx-dev libwslay-dev libjansson-dev libssl-dev
@@ -11,11 +12,13 @@ build_pkgs="gcc make nginx nginx-dev libwslay-dev libjansson-dev libssl-dev
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev libtest-base-perl libipc-run-perl
     libprotocol-websocket-perl libjson-pp-perl chromium iproute2 nodejs
     valgrind"
+bench_pkgs="janus iproute2"
 
 case ${1:-build} in
     build) pkgs=$build_pkgs ;;
     test)  pkgs="$build_pkgs $test_pkgs" ;;
-    *)     echo "usage: $0 build|test" >&2; exit 2 ;;
+    bench) pkgs="$build_pkgs $bench_pkgs" ;;
+    *)     echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -1,0 +1,384 @@
+/*
+ * parley-peer: a WebRTC endpoint without a browser, for media tests and as
+ * the SFU benchmark's load generator.
+ *
+ * One process, one thread, one epoll loop. Each peer connection is a real
+ * endpoint: libnice (full, controlling) finds the pair, an OpenSSL DTLS
+ * client keys SRTP, libsrtp2 protects and unprotects. Once DTLS is done the
+ * connection leaves libnice: the loop reads the selected socket itself in
+ * batches (recvmmsg) and sends the consent checks (RFC 7675) itself with
+ * parley_stun, because GLib walking hundreds of idle sources per wake-up
+ * would cost more than the server it measures (docs/performance.md).
+ *
+ * What is sent is synthetic: every RTP payload ends with a trailer
+ * (peer_trailer_t) that names the publisher's SSRC, its own packet counter,
+ * the CLOCK_MONOTONIC send time and a checksum of the payload before it, so
+ * a receiver checks integrity and measures latency without decoding.
+ *
+ * Signaling adapters (parley's protocol, Janus's VideoRoom) drive
+ * connections through peer_conn_*; they speak JSON over peer_ws.
+ */
+
+#ifndef _PARLEY_PEER_H_INCLUDED_
+#define _PARLEY_PEER_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <glib.h>
+#include <jansson.h>
+
+#include "parley_dtls.h"
+#include "parley_glib.h"
+#include "parley_ice.h"
+#include "parley_sdp.h"
+#include "parley_srtp.h"
+#include "parley_stun.h"
+
+
+#define PEER_FD_MAX            65536
+#define PEER_DATAGRAM_MAX      1500
+#define PEER_PACKET_ROOM       (PEER_DATAGRAM_MAX + PARLEY_SRTP_TRAILER_ROOM)
+#define PEER_BATCH             32      /* datagrams per recvmmsg() */
+#define PEER_SSRCS_MAX         16      /* expected SSRCs per connection */
+#define PEER_CONSENT_MS        2000    /* RFC 7675 5.1: 4-6 s; be eager */
+#define PEER_TICK_MS           20
+
+/* The payload trailer, big-endian; see peer_media.c. */
+#define PEER_TRAILER_MAGIC     0x50524c59  /* "PRLY" */
+#define PEER_TRAILER_LEN       24
+
+/* Latency histogram: 10 us buckets up to 200 ms, then one overflow. */
+#define PEER_LAT_BUCKET_NS     10000
+#define PEER_LAT_BUCKETS       20001
+
+
+typedef struct peer_loop_s   peer_loop_t;
+typedef struct peer_conn_s   peer_conn_t;
+typedef struct peer_ws_s     peer_ws_t;
+
+
+/* What a process measured, summed over its connections. */
+typedef struct {
+    uint64_t   received;           /* RTP datagrams, every one counted */
+    uint64_t   bytes;
+    uint64_t   authenticated;      /* unprotected and checked */
+    uint64_t   auth_failed;        /* SRTP said no */
+    uint64_t   corrupt;            /* authentic but the trailer is wrong */
+    uint64_t   unknown_ssrc;       /* an SSRC no offer announced */
+    uint64_t   duplicates;
+    uint64_t   rtcp;
+    uint64_t   rtcp_failed;
+    uint64_t   plis;               /* keyframe requests received */
+    uint64_t   sent;               /* RTP sent by publishers */
+    uint64_t   seen_for_corruption;
+    uint64_t   lat_count;
+    uint32_t   lat[PEER_LAT_BUCKETS];
+} peer_stats_t;
+
+/* --corrupt-every N: flip a bit in every Nth checked packet (0: never) */
+extern unsigned  peer_corrupt_every;
+
+
+/* One expected SSRC and what arrived of it. */
+typedef struct {
+    uint32_t   ssrc;
+    unsigned   started:1;
+    unsigned   repair:1;           /* RTX: silent unless a loss is healed */
+    uint32_t   first;              /* extended sequence numbers */
+    uint32_t   highest;
+    uint64_t   received;
+    uint16_t   last_seq;
+} peer_rx_ssrc_t;
+
+
+typedef enum {
+    PEER_CONN_NEW = 0,
+    PEER_CONN_ICE,                 /* checks running */
+    PEER_CONN_DTLS,                /* pair selected, handshake running */
+    PEER_CONN_SECURE,              /* SRTP keyed, direct socket path */
+    PEER_CONN_FAILED
+} peer_conn_state_t;
+
+
+typedef struct {
+    void  (*on_secure)(peer_conn_t *c, void *arg);
+    void  (*on_failed)(peer_conn_t *c, void *arg, const char *why);
+    void  (*on_pli)(peer_conn_t *c, void *arg, uint32_t media_ssrc);
+    void   *arg;
+} peer_conn_handler_t;
+
+
+struct peer_conn_s {
+    peer_loop_t               *loop;
+    peer_conn_state_t          state;
+    peer_conn_handler_t        handler;
+    const char                *name;   /* for messages */
+    parley_ice_t              *ice;
+    parley_ice_state_t         ice_state;
+    parley_dtls_t             *dtls;
+    parley_srtp_session_t      srtp_in;
+    parley_srtp_session_t      srtp_out;
+    parley_srtp_profile_t      profile;
+    char                       candidate[PARLEY_ICE_CANDIDATE_MAX];
+    char                       remote_ufrag[PARLEY_SDP_ICE_LEN];
+    char                       remote_pwd[PARLEY_SDP_ICE_LEN];
+    parley_stun_key_t          remote_key;
+    unsigned                   have_key:1;
+    unsigned                   dtls_started:1;
+    unsigned                   dtls_server:1;
+
+    /* the direct path once secure */
+    int                        fd;
+    /* kept: libnice's agent is gone once secure, re-offers are not */
+    char                       local_ufrag[PARLEY_ICE_UFRAG_MAX + 1];
+    char                       local_pwd[PARLEY_ICE_PWD_MAX + 1];
+    struct sockaddr_storage    remote;
+    socklen_t                  remote_len;
+    uint64_t                   next_consent_ms;
+    uint64_t                   last_consent_ok_ms;
+    uint64_t                   consent_sent;
+    uint64_t                   consent_ok;
+    uint8_t                    consent_tid[PARLEY_STUN_TID_SIZE];
+    uint64_t                   deadline_ms;    /* to be secure by */
+
+    /* receiving */
+    unsigned                   sample;         /* unprotect 1 in sample */
+    uint32_t                   nssrcs;
+    peer_rx_ssrc_t             ssrcs[PEER_SSRCS_MAX];
+    peer_stats_t              *stats;          /* shared by the process */
+    uint64_t                   received;       /* this connection's */
+};
+
+
+/* The loop */
+
+typedef void (*peer_io_handler_pt)(void *owner, int fd, uint32_t events);
+
+struct peer_loop_s {
+    int                        ep;
+    GMainContext              *ctx;
+    parley_glib_pump_t        *pump;
+    uint64_t                   glib_deadline_ms;   /* 0: none */
+    unsigned char              pumped[PEER_FD_MAX];   /* GLib watches it */
+    peer_io_handler_pt         handler[PEER_FD_MAX];  /* other fds */
+    void                      *owner[PEER_FD_MAX];
+    uint32_t                   events[PEER_FD_MAX];
+    uint64_t                   wakeups;
+    uint64_t                   recv_calls;
+};
+
+
+int peer_loop_init(peer_loop_t *l);
+void peer_loop_free(peer_loop_t *l);
+int peer_loop_add(peer_loop_t *l, int fd, uint32_t events,
+    peer_io_handler_pt handler, void *owner);
+int peer_loop_mod(peer_loop_t *l, int fd, uint32_t events);
+void peer_loop_del(peer_loop_t *l, int fd);
+/* After a call into libnice from outside the pump (parley_glib.h, step 5) */
+void peer_loop_prepare(peer_loop_t *l);
+/* One turn: waits at most max_ms. */
+void peer_loop_once(peer_loop_t *l, int max_ms);
+
+uint64_t peer_now_ms(void);
+uint64_t peer_now_ns(void);
+
+
+/* Connections */
+
+void peer_conn_init(peer_conn_t *c, peer_loop_t *l, const char *name,
+    const peer_conn_handler_t *h, peer_stats_t *stats, unsigned sample);
+/*
+ * Agent and host candidate; c->candidate, c->local_ufrag and c->local_pwd
+ * hold them after. -1 on failure.
+ */
+int peer_conn_gather(peer_conn_t *c);
+/*
+ * The remote description's transport: ICE credentials, its candidates,
+ * its fingerprint. Makes the DTLS client on the first call.
+ */
+int peer_conn_set_remote(peer_conn_t *c, const parley_sdp_media_t *m,
+    char *err, size_t errlen);
+/* The SSRCs the remote offered, for the receive checks. */
+void peer_conn_expect_ssrcs(peer_conn_t *c, const parley_sdp_t *sdp);
+void peer_conn_tick(peer_conn_t *c, uint64_t now_ms);
+int peer_conn_send_rtp(peer_conn_t *c, uint8_t *buf, size_t len);
+int peer_conn_send_rtcp(peer_conn_t *c, uint8_t *buf, size_t len);
+void peer_conn_fingerprint(peer_conn_t *c, char *out, size_t size);
+void peer_conn_free(peer_conn_t *c);
+const char *peer_conn_state_str(peer_conn_state_t s);
+
+/* Where host candidates are gathered: --local-address, 127.0.0.1 */
+extern const char  *peer_local_address;
+
+/* The process's DTLS identity, made once. */
+parley_dtls_identity_t *peer_identity(void);
+
+
+/* Media */
+
+typedef struct {
+    peer_conn_t   *conn;
+    uint32_t       audio_ssrc;
+    uint32_t       video_ssrc;
+    uint32_t       rtx_ssrc;
+    uint8_t        audio_pt;
+    uint8_t        video_pt;
+    uint8_t        mid_ext;        /* 0: none */
+    uint8_t        twcc_ext;
+    char           audio_mid[8];
+    char           video_mid[8];
+    uint16_t       audio_seq;
+    uint16_t       video_seq;
+    uint16_t       twcc_seq;
+    uint16_t       picture_id;
+    uint32_t       counter;
+    uint64_t       start_ns;
+    uint64_t       audio_sent;     /* packets */
+    uint64_t       video_frames;
+    uint64_t       video_sent;
+    unsigned       keyframe_due:1;
+    unsigned       video_pps;      /* packets per second */
+    size_t         video_size;     /* bytes of RTP payload */
+    uint64_t       keyframes;
+} peer_sender_t;
+
+void peer_sender_init(peer_sender_t *s, peer_conn_t *c);
+/* Sends what is due by now; returns ms until the next packet is due. */
+int peer_sender_run(peer_sender_t *s, peer_stats_t *st);
+
+/*
+ * One received SRTP datagram (still protected) on a secure connection.
+ * "now_ns" is when the batch arrived.
+ */
+void peer_media_receive(peer_conn_t *c, uint8_t *buf, size_t len,
+    uint64_t now_ns);
+void peer_stats_latency(const peer_stats_t *st, double *p50_us,
+    double *p99_us);
+/* Percent of the samples later than ms */
+double peer_stats_later_than(const peer_stats_t *st, unsigned ms);
+/* By sequence number ranges, and what arrived of them, known SSRCs only */
+void peer_conn_counts(const peer_conn_t *c, uint64_t *expected,
+    uint64_t *received);
+
+
+/* SDP text */
+
+typedef struct {
+    const char   *ufrag;
+    const char   *pwd;
+    const char   *fingerprint;     /* "sha-256 AB:..." */
+    const char   *candidate;       /* "candidate:..." or NULL */
+    const char   *setup;           /* "actpass", "active" */
+} peer_sdp_transport_t;
+
+/* The publisher's offer: audio mid 0, video mid 1 with RTX. */
+int peer_sdp_publish_offer(char *buf, size_t size,
+    const peer_sdp_transport_t *t, const peer_sender_t *s);
+/* The answer to an SFU's offer: every section received, or inactive. */
+int peer_sdp_subscribe_answer(char *buf, size_t size,
+    const peer_sdp_transport_t *t, const parley_sdp_t *offer);
+/* The first section with ICE credentials, NULL if none. */
+const parley_sdp_media_t *peer_sdp_transport_of(const parley_sdp_t *sdp);
+/* The process's scratch description: it is large (parley_sdp.h). */
+parley_sdp_t *peer_sdp_scratch(void);
+
+
+/* WebSocket client */
+
+typedef struct {
+    void  (*on_open)(peer_ws_t *ws, void *arg);
+    void  (*on_message)(peer_ws_t *ws, void *arg, json_t *msg);
+    void  (*on_close)(peer_ws_t *ws, void *arg, const char *why);
+    void   *arg;
+} peer_ws_handler_t;
+
+/* ws://host:port/path; subprotocol may be NULL. NULL on a bad URL. */
+peer_ws_t *peer_ws_open(peer_loop_t *l, const char *url,
+    const char *subprotocol, const peer_ws_handler_t *h);
+int peer_ws_send(peer_ws_t *ws, json_t *msg);   /* steals msg */
+void peer_ws_close(peer_ws_t *ws);
+
+
+/* Participants: one signaling session with its peer connections */
+
+typedef struct peer_run_s        peer_run_t;
+typedef struct peer_party_s      peer_party_t;
+
+typedef struct {
+    const char  *name;
+    const char  *subprotocol;      /* of the WebSocket, NULL: none */
+    void  (*on_open)(peer_party_t *p);
+    void  (*on_message)(peer_party_t *p, json_t *msg);
+    void  (*tick)(peer_party_t *p, uint64_t now_ms);
+} peer_signaling_t;
+
+extern const peer_signaling_t  peer_signaling_parley;
+extern const peer_signaling_t  peer_signaling_janus;
+
+
+struct peer_party_s {
+    peer_run_t            *run;
+    unsigned               index;
+    char                   name[32];
+    peer_ws_t             *ws;
+    unsigned               attempts;       /* connections opened */
+    int                    worker;         /* from hello; -1: unknown */
+    unsigned               creator:1;
+    unsigned               publisher:1;
+    unsigned               subscriber:1;
+    unsigned               in_room:1;
+    unsigned               done:1;         /* failed or finished */
+    peer_conn_t            pub;
+    peer_sender_t          sender;
+    unsigned               pub_made:1;
+    peer_conn_t            sub;
+    unsigned               sub_made:1;
+    unsigned               offers;         /* answered */
+    uint64_t               retry_ms;       /* adapter's timer, 0: none */
+    void                  *sig;            /* adapter state */
+};
+
+
+struct peer_run_s {
+    peer_loop_t            loop;
+    const peer_signaling_t *signaling;
+    const char            *url;
+    char                   room[128];
+    const char            *room_file;
+    int                    want_worker;    /* -1: wherever it lands */
+    unsigned               max_attempts;
+    unsigned               sample;
+    unsigned               nparties;
+    peer_party_t          *parties;
+    peer_stats_t           stats;
+    unsigned               failures;
+    unsigned               ended:1;        /* the conversation closed */
+    char                   first_failure[320];
+    uint64_t               janus_room;
+};
+
+
+/* The adapters call these; peer_party.c. */
+void peer_party_connect(peer_party_t *p);
+void peer_party_reconnect(peer_party_t *p);
+void peer_party_fail(peer_party_t *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void peer_party_entered(peer_party_t *p, const char *room);
+/* The publish offer in buf, NULL on failure. */
+char *peer_party_publish_offer(peer_party_t *p, char *buf, size_t size);
+int peer_party_publish_answer(peer_party_t *p, const char *sdp);
+/* The answer in buf to the server's (re-)offer; NULL on failure. */
+char *peer_party_subscribe_offer(peer_party_t *p, const char *sdp,
+    char *buf, size_t size);
+int peer_party_send(peer_party_t *p, json_t *msg);
+
+
+/* Logging: to stderr, one line, with the program's name. */
+void peer_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern int  peer_verbose;
+
+
+#endif /* _PARLEY_PEER_H_INCLUDED_ */

@@ -1,0 +1,1009 @@
+/*
+ * parley-peer: the test peer and load generator. See usage() and peer.h.
+ *
+ * A run has three phases: setup (signaling, ICE, DTLS for every
+ * participant, a bounded number at a time), warm-up, and the measured
+ * window, over which every figure of the summary is taken: packets, loss,
+ * latency, this process's CPU time and, given --server-pids, the server's
+ * CPU time (utime + stime of /proc/PID/stat) and memory (PSS).
+ */
+
+#define _GNU_SOURCE
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+
+#include "peer.h"
+
+
+#define PEER_PIDS_MAX   16
+
+
+typedef enum {
+    PEER_PHASE_SETUP = 0,
+    PEER_PHASE_WARMUP,
+    PEER_PHASE_MEASURE,
+    PEER_PHASE_DONE
+} peer_phase_t;
+
+
+typedef struct {
+    uint64_t   received;           /* every RTP datagram */
+    uint64_t   known;              /* of the offered SSRCs */
+    uint64_t   expected;
+    uint64_t   sent;
+    uint64_t   cpu_ns;             /* this process */
+    uint64_t   server_ticks;
+    uint64_t   at_ms;
+} peer_snapshot_t;
+
+
+typedef struct {
+    peer_run_t       run;
+    int              create;
+    int              publish;
+    int              subscribe;
+    unsigned         nsubscribers;
+    unsigned         concurrency;
+    double           duration_s;
+    double           warmup_s;
+    double           setup_timeout_s;
+    double           max_loss_pct;
+    unsigned         batch_ms;
+    uint64_t         min_packets;
+    int              npids;
+    int              pids[PEER_PIDS_MAX];
+    uint64_t         pss_before_kb;
+    uint64_t         pss_after_kb;
+    peer_phase_t     phase;
+    uint64_t         phase_ms;
+    unsigned         started;      /* subscribers whose signaling began */
+    peer_snapshot_t  start;
+    peer_snapshot_t  end;
+} peer_main_t;
+
+
+static volatile sig_atomic_t  peer_stop;
+
+
+static void
+peer_on_signal(int sig)
+{
+    (void) sig;
+    peer_stop = 1;
+}
+
+
+static void
+usage(void)
+{
+    fputs(
+"usage: parley-peer --url ws://127.0.0.1:PORT/ws [options]\n"
+"  --create            create a conversation (its id goes to stdout and\n"
+"                      --room-file as \"ROOM WORKER\"); with janus, the\n"
+"                      publisher's feed id stands for the room\n"
+"  --room ID           join conversation ID (janus: subscribe feed ID)\n"
+"  --publish           publish audio (Opus-like) and video (VP8-like)\n"
+"  --subscribe         subscribe and check what arrives\n"
+"  --subscribers N     subscriber connections in this process (1)\n"
+"  --worker W          connections must land on worker W (reconnects)\n"
+"  --duration S        measured seconds (5); a publisher: publishing time\n"
+"  --warmup S          seconds between setup and measuring (1)\n"
+"  --setup-timeout S   all connections must be ready by then (60)\n"
+"  --concurrency K     connections set up at once (16)\n"
+"  --sample N          SRTP-authenticate 1 in N packets (1: all)\n"
+"  --batch-ms B        let datagrams gather B ms between loop turns (0):\n"
+"                      fewer, fuller recvmmsg calls; latency is taken\n"
+"                      from the kernel's arrival time all the same\n"
+"  --max-loss PCT      fail above this loss (1.0)\n"
+"  --min-packets N     fail if a subscriber got fewer in the window (1)\n"
+"  --server-pids P,..  measure these processes' CPU time and PSS\n"
+"  --signaling NAME    parley (default) or janus (VideoRoom)\n"
+"  --janus-room N      the VideoRoom room (janus; created if absent)\n"
+"  --room-file PATH    where --create writes the room\n"
+"  --local-address IP  gather the host candidate there (127.0.0.1)\n"
+"  --corrupt-every N   flip a bit in every Nth checked packet: a test of\n"
+"                      the checks themselves, which must then fail\n"
+"  -v                  log connection events; -vv also signaling\n"
+"Prints one JSON summary line; exits 1 when a check fails, 2 on bad use.\n",
+        stderr);
+}
+
+
+static int
+peer_parse_pids(peer_main_t *m, char *list)
+{
+    char  *tok, *end;
+    long   v;
+
+    for (tok = strtok(list, ","); tok != NULL; tok = strtok(NULL, ",")) {
+        v = strtol(tok, &end, 10);
+
+        if (*end != '\0' || v <= 0 || m->npids == PEER_PIDS_MAX) {
+            peer_log("--server-pids: bad pid \"%s\"", tok);
+            return -1;
+        }
+
+        m->pids[m->npids++] = (int) v;
+    }
+
+    return 0;
+}
+
+
+static int
+peer_number(const char *opt, const char *arg, double min, double max,
+    double *out)
+{
+    char    *end;
+    double   v;
+
+    v = strtod(arg, &end);
+
+    if (*arg == '\0' || *end != '\0' || v < min || v > max) {
+        peer_log("%s: \"%s\" is not a number from %g to %g", opt, arg, min,
+                 max);
+        return -1;
+    }
+
+    *out = v;
+
+    return 0;
+}
+
+
+static int
+peer_options(peer_main_t *m, int argc, char **argv)
+{
+    int          c;
+    double       v;
+    peer_run_t  *r = &m->run;
+
+    static const struct option  opts[] = {
+        { "url", required_argument, NULL, 'u' },
+        { "create", no_argument, NULL, 'c' },
+        { "room", required_argument, NULL, 'r' },
+        { "publish", no_argument, NULL, 'p' },
+        { "subscribe", no_argument, NULL, 's' },
+        { "subscribers", required_argument, NULL, 'n' },
+        { "worker", required_argument, NULL, 'w' },
+        { "duration", required_argument, NULL, 'd' },
+        { "warmup", required_argument, NULL, 'W' },
+        { "setup-timeout", required_argument, NULL, 'T' },
+        { "concurrency", required_argument, NULL, 'k' },
+        { "sample", required_argument, NULL, 'S' },
+        { "max-loss", required_argument, NULL, 'l' },
+        { "min-packets", required_argument, NULL, 'm' },
+        { "server-pids", required_argument, NULL, 'P' },
+        { "signaling", required_argument, NULL, 'g' },
+        { "janus-room", required_argument, NULL, 'J' },
+        { "room-file", required_argument, NULL, 'f' },
+        { "batch-ms", required_argument, NULL, 'B' },
+        { "local-address", required_argument, NULL, 'L' },
+        { "corrupt-every", required_argument, NULL, 'X' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+
+    while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+        v = 0;
+
+        switch (c) {
+        case 'u': r->url = optarg; break;
+        case 'c': m->create = 1; break;
+        case 'r': snprintf(r->room, sizeof(r->room), "%s", optarg); break;
+        case 'p': m->publish = 1; break;
+        case 's': m->subscribe = 1; break;
+        case 'f': r->room_file = optarg; break;
+        case 'L': peer_local_address = optarg; break;
+        case 'v': peer_verbose++; break;
+        case 'P':
+            if (peer_parse_pids(m, optarg) != 0) {
+                return -1;
+            }
+            break;
+        case 'g':
+            if (strcmp(optarg, "parley") == 0) {
+                r->signaling = &peer_signaling_parley;
+            } else if (strcmp(optarg, "janus") == 0) {
+                r->signaling = &peer_signaling_janus;
+            } else {
+                peer_log("--signaling: \"%s\" is neither parley nor janus",
+                         optarg);
+                return -1;
+            }
+            break;
+        case 'n':
+            if (peer_number("--subscribers", optarg, 1, 5000, &v) != 0) {
+                return -1;
+            }
+            m->nsubscribers = (unsigned) v;
+            break;
+        case 'w':
+            if (peer_number("--worker", optarg, 0, 127, &v) != 0) {
+                return -1;
+            }
+            r->want_worker = (int) v;
+            break;
+        case 'd':
+            if (peer_number("--duration", optarg, 0.1, 3600,
+                            &m->duration_s) != 0)
+            {
+                return -1;
+            }
+            break;
+        case 'W':
+            if (peer_number("--warmup", optarg, 0, 600, &m->warmup_s) != 0) {
+                return -1;
+            }
+            break;
+        case 'T':
+            if (peer_number("--setup-timeout", optarg, 1, 3600,
+                            &m->setup_timeout_s) != 0)
+            {
+                return -1;
+            }
+            break;
+        case 'k':
+            if (peer_number("--concurrency", optarg, 1, 1000, &v) != 0) {
+                return -1;
+            }
+            m->concurrency = (unsigned) v;
+            break;
+        case 'S':
+            if (peer_number("--sample", optarg, 1, 1000, &v) != 0) {
+                return -1;
+            }
+            r->sample = (unsigned) v;
+            break;
+        case 'l':
+            if (peer_number("--max-loss", optarg, 0, 100,
+                            &m->max_loss_pct) != 0)
+            {
+                return -1;
+            }
+            break;
+        case 'm':
+            if (peer_number("--min-packets", optarg, 0, 1e12, &v) != 0) {
+                return -1;
+            }
+            m->min_packets = (uint64_t) v;
+            break;
+        case 'X':
+            if (peer_number("--corrupt-every", optarg, 1, 1e6, &v) != 0) {
+                return -1;
+            }
+            peer_corrupt_every = (unsigned) v;
+            break;
+        case 'B':
+            if (peer_number("--batch-ms", optarg, 0, 50, &v) != 0) {
+                return -1;
+            }
+            m->batch_ms = (unsigned) v;
+            break;
+        case 'J':
+            if (peer_number("--janus-room", optarg, 1, 1e15, &v) != 0) {
+                return -1;
+            }
+            r->janus_room = (uint64_t) v;
+            break;
+        default:
+            return -1;
+        }
+    }
+
+    if (optind != argc) {
+        peer_log("unexpected argument \"%s\"", argv[optind]);
+        return -1;
+    }
+
+    if (r->url == NULL) {
+        peer_log("--url is required");
+        return -1;
+    }
+
+    if (r->signaling == &peer_signaling_janus && r->janus_room == 0) {
+        peer_log("--signaling janus needs --janus-room");
+        return -1;
+    }
+
+    if (m->create == (r->room[0] != '\0')) {
+        peer_log("give either --create or --room");
+        return -1;
+    }
+
+    if (!m->publish && !m->subscribe) {
+        peer_log("nothing to do: give --publish, --subscribe or both");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static void
+peer_defaults(peer_main_t *m)
+{
+    memset(m, 0, sizeof(peer_main_t));
+
+    m->run.signaling = &peer_signaling_parley;
+    m->run.want_worker = -1;
+    m->run.max_attempts = 64;
+    m->run.sample = 1;
+    m->nsubscribers = 1;
+    m->concurrency = 16;
+    m->duration_s = 5;
+    m->warmup_s = 1;
+    m->setup_timeout_s = 60;
+    m->max_loss_pct = 1.0;
+    m->min_packets = 1;
+}
+
+
+/* Measurements of this process and the server's */
+
+
+static uint64_t
+peer_cpu_ns(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+
+/* proc(5): utime and stime are fields 14 and 15, after "(comm)". */
+static uint64_t
+peer_proc_ticks(int pid)
+{
+    int                 n;
+    char                path[64], buf[1024], *p;
+    FILE               *f;
+    size_t              len;
+    unsigned long long  ut, st;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        return 0;
+    }
+
+    len = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+
+    p = strrchr(buf, ')');
+    if (p == NULL) {
+        return 0;
+    }
+
+    n = sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+               &ut, &st);
+
+    return n == 2 ? ut + st : 0;
+}
+
+
+static uint64_t
+peer_proc_pss_kb(int pid)
+{
+    char                path[64], line[256];
+    FILE               *f;
+    unsigned long long  kb;
+
+    snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        return 0;
+    }
+
+    kb = 0;
+
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "Pss: %llu kB", &kb) == 1) {
+            break;
+        }
+    }
+
+    fclose(f);
+
+    return kb;
+}
+
+
+static uint64_t
+peer_server_ticks(peer_main_t *m)
+{
+    int       i;
+    uint64_t  t;
+
+    for (t = 0, i = 0; i < m->npids; i++) {
+        t += peer_proc_ticks(m->pids[i]);
+    }
+
+    return t;
+}
+
+
+static uint64_t
+peer_server_pss(peer_main_t *m)
+{
+    int       i;
+    uint64_t  kb;
+
+    for (kb = 0, i = 0; i < m->npids; i++) {
+        kb += peer_proc_pss_kb(m->pids[i]);
+    }
+
+    return kb;
+}
+
+
+static void
+peer_snapshot(peer_main_t *m, peer_snapshot_t *s)
+{
+    unsigned       i;
+    peer_party_t  *p;
+
+    s->received = m->run.stats.received;
+    s->sent = m->run.stats.sent;
+    s->expected = 0;
+    s->known = 0;
+
+    for (i = 0; i < m->run.nparties; i++) {
+        p = &m->run.parties[i];
+        if (p->sub_made) {
+            peer_conn_counts(&p->sub, &s->expected, &s->known);
+        }
+    }
+
+    s->cpu_ns = peer_cpu_ns();
+    s->server_ticks = peer_server_ticks(m);
+    s->at_ms = peer_now_ms();
+}
+
+
+/* The parties */
+
+
+static int
+peer_make_parties(peer_main_t *m)
+{
+    unsigned       i, n, first_sub;
+    peer_party_t  *p;
+
+    n = (m->publish ? 1 : 0) + (m->subscribe ? m->nsubscribers : 0);
+    m->run.parties = calloc(n, sizeof(peer_party_t));
+    if (m->run.parties == NULL) {
+        peer_log("out of memory for %u participants", n);
+        return -1;
+    }
+
+    m->run.nparties = n;
+    first_sub = m->publish ? 1 : 0;
+
+    for (i = 0; i < n; i++) {
+        p = &m->run.parties[i];
+        p->run = &m->run;
+        p->index = i;
+        p->worker = -1;
+        p->publisher = m->publish && i == 0;
+        p->subscriber = m->subscribe && i >= first_sub;
+        p->creator = m->create && i == 0;
+        snprintf(p->name, sizeof(p->name), "%s-%u",
+                 p->publisher ? "pub" : "sub", i);
+    }
+
+    return 0;
+}
+
+
+static int
+peer_party_ready(const peer_party_t *p)
+{
+    if (p->done) {
+        return 1;                   /* counted as a failure, not waited for */
+    }
+
+    if (p->publisher && p->pub.state != PEER_CONN_SECURE) {
+        return 0;
+    }
+
+    return !p->subscriber
+           || (p->sub_made && p->sub.state == PEER_CONN_SECURE
+               && p->sub.received > 0);
+}
+
+
+/* Subscribers begin once the room is known, "concurrency" at a time. */
+static void
+peer_start_parties(peer_main_t *m)
+{
+    unsigned       i, busy;
+    peer_party_t  *p;
+
+    busy = 0;
+
+    for (i = 0; i < m->started; i++) {
+        busy += !peer_party_ready(&m->run.parties[i]);
+    }
+
+    while (m->started < m->run.nparties && busy < m->concurrency) {
+        p = &m->run.parties[m->started];
+
+        if (!p->creator && m->run.room[0] == '\0') {
+            return;                 /* the creator has not created yet */
+        }
+
+        if (p->creator && m->started > 0) {
+            return;
+        }
+
+        peer_party_connect(p);
+        m->started++;
+        busy++;
+
+        if (p->creator) {
+            return;
+        }
+    }
+}
+
+
+static int
+peer_all_ready(peer_main_t *m)
+{
+    unsigned  i;
+
+    if (m->started < m->run.nparties) {
+        return 0;
+    }
+
+    for (i = 0; i < m->run.nparties; i++) {
+        if (!peer_party_ready(&m->run.parties[i])) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static void
+peer_tick_parties(peer_main_t *m, uint64_t now)
+{
+    unsigned       i;
+    peer_party_t  *p;
+
+    for (i = 0; i < m->run.nparties; i++) {
+        p = &m->run.parties[i];
+
+        if (p->done) {
+            continue;
+        }
+
+        if (m->run.signaling->tick != NULL) {
+            m->run.signaling->tick(p, now);
+        }
+
+        if (p->pub_made) {
+            peer_conn_tick(&p->pub, now);
+        }
+
+        if (p->sub_made) {
+            peer_conn_tick(&p->sub, now);
+        }
+    }
+}
+
+
+/* Publishers send what is due; the ms until the next packet. */
+static int
+peer_run_senders(peer_main_t *m)
+{
+    int            wait, w;
+    unsigned       i;
+    peer_party_t  *p;
+
+    wait = PEER_TICK_MS;
+
+    for (i = 0; i < m->run.nparties; i++) {
+        p = &m->run.parties[i];
+
+        if (p->publisher && !p->done && p->pub.state == PEER_CONN_SECURE) {
+            w = peer_sender_run(&p->sender, &m->run.stats);
+            wait = w < wait ? w : wait;
+        }
+    }
+
+    return wait;
+}
+
+
+static void
+peer_phase(peer_main_t *m, peer_phase_t phase)
+{
+    m->phase = phase;
+    m->phase_ms = peer_now_ms();
+
+    if (phase == PEER_PHASE_WARMUP) {
+        m->pss_after_kb = peer_server_pss(m);
+    }
+
+    if (phase == PEER_PHASE_MEASURE) {
+        memset(m->run.stats.lat, 0, sizeof(m->run.stats.lat));
+        m->run.stats.lat_count = 0;
+        peer_snapshot(m, &m->start);
+    }
+
+    if (phase == PEER_PHASE_DONE) {
+        peer_snapshot(m, &m->end);
+    }
+}
+
+
+static void
+peer_advance(peer_main_t *m, uint64_t now)
+{
+    switch (m->phase) {
+
+    case PEER_PHASE_SETUP:
+        if (peer_all_ready(m)) {
+            peer_phase(m, PEER_PHASE_WARMUP);
+
+        } else if (now - m->phase_ms > m->setup_timeout_s * 1000) {
+            peer_log("setup timed out: not every connection is ready");
+            m->run.failures++;
+            peer_phase(m, PEER_PHASE_WARMUP);
+            peer_phase(m, PEER_PHASE_MEASURE);
+            peer_phase(m, PEER_PHASE_DONE);
+        }
+        break;
+
+    case PEER_PHASE_WARMUP:
+        if (now - m->phase_ms >= m->warmup_s * 1000) {
+            peer_phase(m, PEER_PHASE_MEASURE);
+        }
+        break;
+
+    case PEER_PHASE_MEASURE:
+        if (now - m->phase_ms >= m->duration_s * 1000) {
+            peer_phase(m, PEER_PHASE_DONE);
+        }
+        break;
+
+    default:
+        break;
+    }
+}
+
+
+static void
+peer_sleep_ms(unsigned ms)
+{
+    struct timespec  ts;
+
+    ts.tv_sec = 0;
+    ts.tv_nsec = (long) ms * 1000000L;
+    (void) nanosleep(&ts, NULL);
+}
+
+
+static void
+peer_run(peer_main_t *m)
+{
+    int       wait;
+    uint64_t  now, next_tick;
+
+    next_tick = 0;
+    m->phase_ms = peer_now_ms();
+
+    while (m->phase != PEER_PHASE_DONE) {
+        now = peer_now_ms();
+
+        if (peer_stop) {
+            peer_log("stopped by a signal");
+            m->run.failures++;
+            if (m->phase != PEER_PHASE_MEASURE) {
+                peer_phase(m, PEER_PHASE_MEASURE);
+            }
+            peer_phase(m, PEER_PHASE_DONE);
+            break;
+        }
+
+        if (m->run.ended) {
+            if (m->phase != PEER_PHASE_MEASURE) {
+                m->run.failures++;
+                snprintf(m->run.first_failure, sizeof(m->run.first_failure),
+                         "the conversation closed before the measurement");
+                peer_phase(m, PEER_PHASE_MEASURE);
+            }
+            peer_phase(m, PEER_PHASE_DONE);
+            break;
+        }
+
+        if (now >= next_tick) {
+            peer_start_parties(m);
+            peer_tick_parties(m, now);
+            peer_advance(m, now);
+            next_tick = now + PEER_TICK_MS;
+        }
+
+        wait = peer_run_senders(m);
+        wait = (int) MIN((uint64_t) wait, next_tick - MIN(next_tick, now));
+
+        peer_loop_once(&m->run.loop, wait);
+
+        if (m->batch_ms > 0 && m->phase >= PEER_PHASE_WARMUP) {
+            peer_sleep_ms(m->batch_ms);
+        }
+    }
+}
+
+
+/* The summary */
+
+
+typedef struct {
+    uint64_t  received;
+    uint64_t  known;
+    uint64_t  expected;
+    uint64_t  silent;              /* offered tracks that never came */
+    uint64_t  offers;
+    uint64_t  consent_ok;
+    uint64_t  ready;
+    uint64_t  on_worker[2];        /* subscribers per worker, 0 and 1 */
+} peer_totals_t;
+
+
+static void
+peer_totals(peer_main_t *m, peer_totals_t *t)
+{
+    unsigned        i, j;
+    peer_conn_t    *c;
+    peer_party_t   *p;
+
+    memset(t, 0, sizeof(peer_totals_t));
+
+    for (i = 0; i < m->run.nparties; i++) {
+        p = &m->run.parties[i];
+        t->ready += !p->done && peer_party_ready(p);
+
+        if (!p->subscriber || !p->sub_made) {
+            continue;
+        }
+
+        if (p->worker == 0 || p->worker == 1) {
+            t->on_worker[p->worker]++;
+        }
+
+        c = &p->sub;
+        t->offers += p->offers;
+        t->consent_ok += c->consent_ok;
+
+        for (j = 0; j < c->nssrcs; j++) {
+            t->silent += !c->ssrcs[j].repair && !c->ssrcs[j].started;
+        }
+    }
+
+    t->received = m->end.received - m->start.received;
+    t->known = m->end.known - m->start.known;
+    t->expected = m->end.expected - m->start.expected;
+}
+
+
+/* The checks a subscriber run must pass; the first that fails, or NULL. */
+static const char *
+peer_verdict(peer_main_t *m, const peer_totals_t *t, double loss_pct)
+{
+    const peer_stats_t  *st = &m->run.stats;
+
+    if (m->run.failures > 0) {
+        return m->run.first_failure[0] ? m->run.first_failure
+                                       : "a participant failed";
+    }
+
+    if (st->auth_failed > 0) {
+        return "packets failed SRTP authentication";
+    }
+
+    if (st->corrupt > 0) {
+        return "authentic packets with a wrong trailer or checksum";
+    }
+
+    if (!m->subscribe) {
+        return st->sent > 0 ? NULL : "nothing was sent";
+    }
+
+    if (st->unknown_ssrc > 0) {
+        return "packets of an SSRC no offer announced";
+    }
+
+    if (t->silent > 0) {
+        return "an offered track never arrived";
+    }
+
+    if (t->received < m->min_packets * m->nsubscribers) {
+        return "fewer packets than --min-packets";
+    }
+
+    if (loss_pct > m->max_loss_pct) {
+        return "loss above --max-loss";
+    }
+
+    return NULL;
+}
+
+
+static int
+peer_summary(peer_main_t *m)
+{
+    long            hz;
+    double          loss, p50, p99, secs, srv_s;
+    uint64_t        lost, gen;
+    const char     *verdict;
+    peer_totals_t   t;
+    peer_stats_t   *st = &m->run.stats;
+
+    peer_totals(m, &t);
+    peer_stats_latency(st, &p50, &p99);
+
+    /* duplicates must not hide losses: only first arrivals count here */
+    lost = t.expected > t.known ? t.expected - t.known : 0;
+    loss = t.expected ? 100.0 * (double) lost / (double) t.expected : 0;
+    secs = (double) (m->end.at_ms - m->start.at_ms) / 1000.0;
+    hz = sysconf(_SC_CLK_TCK);
+    srv_s = (double) (m->end.server_ticks - m->start.server_ticks)
+            / (double) (hz > 0 ? hz : 100);
+    gen = m->end.cpu_ns - m->start.cpu_ns;
+    verdict = peer_verdict(m, &t, loss);
+
+    printf("{\"signaling\":\"%s\",\"subscribers\":%u,\"publisher\":%s,"
+           "\"ready\":%llu,\"seconds\":%.2f,\"sent\":%llu,"
+           "\"received\":%llu,\"expected\":%llu,\"lost\":%llu,"
+           "\"loss_pct\":%.4f,\"authenticated\":%llu,\"auth_failed\":%llu,"
+           "\"corrupt\":%llu,\"unknown_ssrc\":%llu,\"duplicates\":%llu,"
+           "\"silent_tracks\":%llu,\"offers\":%llu,\"plis\":%llu,"
+           "\"consent_ok\":%llu,\"latency_p50_us\":%.1f,"
+           "\"latency_p99_us\":%.1f,\"latency_over_10ms_pct\":%.3f,"
+           "\"latency_over_100ms_pct\":%.3f,\"latency_samples\":%llu,"
+           "\"gen_cpu_ns_per_packet\":%.0f,\"server_cpu_s\":%.2f,"
+           "\"server_cpu_ns_per_packet\":%.0f,\"server_pss_kb_before\":%llu,"
+           "\"server_pss_kb_after\":%llu,\"server_kb_per_subscriber\":%.1f,"
+           "\"on_worker0\":%llu,\"on_worker1\":%llu,"
+           "\"recv_calls\":%llu,\"ok\":%s,\"error\":\"%s\"}\n",
+           m->run.signaling->name, m->subscribe ? m->nsubscribers : 0,
+           m->publish ? "true" : "false",
+           (unsigned long long) t.ready, secs,
+           (unsigned long long) (m->end.sent - m->start.sent),
+           (unsigned long long) t.received, (unsigned long long) t.expected,
+           (unsigned long long) lost, loss,
+           (unsigned long long) st->authenticated,
+           (unsigned long long) st->auth_failed,
+           (unsigned long long) st->corrupt,
+           (unsigned long long) st->unknown_ssrc,
+           (unsigned long long) st->duplicates,
+           (unsigned long long) t.silent, (unsigned long long) t.offers,
+           (unsigned long long) st->plis,
+           (unsigned long long) t.consent_ok, p50, p99,
+           peer_stats_later_than(st, 10), peer_stats_later_than(st, 100),
+           (unsigned long long) st->lat_count,
+           t.received ? (double) gen / (double) t.received : 0,
+           srv_s,
+           t.received && m->npids ? srv_s * 1e9 / (double) t.received : 0,
+           (unsigned long long) m->pss_before_kb,
+           (unsigned long long) m->pss_after_kb,
+           m->subscribe && m->npids
+           ? ((double) m->pss_after_kb - (double) m->pss_before_kb)
+             / m->nsubscribers
+           : 0,
+           (unsigned long long) t.on_worker[0],
+           (unsigned long long) t.on_worker[1],
+           (unsigned long long) m->run.loop.recv_calls,
+           verdict ? "false" : "true", verdict ? verdict : "");
+    fflush(stdout);
+
+    if (verdict != NULL) {
+        peer_log("FAILED: %s", verdict);
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/* Every connection, socket and agent goes before the loop does. */
+static void
+peer_cleanup(peer_main_t *m)
+{
+    unsigned       i;
+    peer_party_t  *p;
+
+    for (i = 0; i < m->run.nparties; i++) {
+        p = &m->run.parties[i];
+
+        if (p->pub_made) {
+            peer_conn_free(&p->pub);
+        }
+
+        if (p->sub_made) {
+            peer_conn_free(&p->sub);
+        }
+
+        peer_ws_close(p->ws);
+        free(p->sig);
+    }
+
+    /* libnice closes its sockets on a later dispatch */
+    (void) parley_glib_pump_dispatch(m->run.loop.pump, NULL, 0);
+
+    free(m->run.parties);
+    peer_loop_free(&m->run.loop);
+    parley_srtp_shutdown();
+    free(m);
+}
+
+
+static void
+peer_raise_fd_limit(void)
+{
+    struct rlimit  rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max < PEER_FD_MAX ? rl.rlim_max : PEER_FD_MAX;
+        (void) setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+
+int
+main(int argc, char **argv)
+{
+    int           rc;
+    peer_main_t  *m;
+
+    /* the loop's fd tables make this large: keep it off the stack */
+    m = malloc(sizeof(peer_main_t));
+    if (m == NULL) {
+        return 2;
+    }
+
+    peer_defaults(m);
+
+    if (peer_options(m, argc, argv) != 0) {
+        usage();
+        return 2;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, peer_on_signal);
+    signal(SIGTERM, peer_on_signal);
+    peer_raise_fd_limit();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    if (parley_srtp_init() != PARLEY_SRTP_OK
+        || peer_loop_init(&m->run.loop) != 0
+        || peer_make_parties(m) != 0)
+    {
+        peer_log("could not initialise");
+        return 2;
+    }
+
+    (void) peer_identity();
+    m->pss_before_kb = peer_server_pss(m);
+
+    peer_run(m);
+    rc = peer_summary(m);
+    peer_cleanup(m);
+
+    return rc;
+}

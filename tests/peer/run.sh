@@ -1,0 +1,228 @@
+#!/bin/bash
+# Media through nginx + parley without a browser: the test peer publishes
+# and subscribes, and checks continuity, integrity (SRTP authentication of
+# every packet, the payload checksum), loss and the track set.
+#
+#   PARLEY_MODULE=build/ngx_http_parley_module.so \
+#   PARLEY_PEER=build/peer/parley-peer tests/peer/run.sh
+#
+# The cases across workers and the renegotiation one (re-offers when tracks
+# come and go) run unless PARLEY_PEER_CROSS_WORKER=0.
+# Ports: HTTP ${PARLEY_PEER_PORT:-18090}, media UDP 42000-42127.
+set -eu
+
+here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+peer=${PARLEY_PEER:-$here/../../build/peer/parley-peer}
+port=${PARLEY_PEER_PORT:-18090}
+cross=${PARLEY_PEER_CROSS_WORKER:-1}
+url="ws://127.0.0.1:$port/ws"
+
+. "$here/nginx.sh"
+
+if [ ! -x "$peer" ]; then
+    echo "run.sh: no test peer at '$peer' (make peer, or set PARLEY_PEER)" >&2
+    exit 2
+fi
+
+pids=""
+failed=0
+cleanup() {
+    for p in $pids; do
+        kill "$p" 2>/dev/null || true
+    done
+    parley_nginx_stop
+    if [ "$failed" -eq 0 ] && [ -n "$ngx_tmp" ]; then
+        rm -rf "$ngx_tmp"
+    elif [ -n "$ngx_tmp" ]; then
+        echo "run.sh: logs kept in $ngx_tmp" >&2
+    fi
+}
+trap cleanup EXIT
+
+fail() {
+    echo "not ok - $*" >&2
+    failed=1
+}
+
+# waits for a --room-file; prints "ROOM WORKER"
+wait_room() {
+    for _ in $(seq 100); do
+        if [ -s "$1" ]; then
+            cat "$1"
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# json_field FILE NAME: a number or string member of the summary line
+json_field() {
+    sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" "$1" | tail -n 1
+}
+
+# A creates and publishes; B joins on worker $1 and subscribes, 4 s.
+case_publish_subscribe() {
+    local name=$1 worker_of_sub=$2 dir=$ngx_tmp/$1 room w pub
+    mkdir -p "$dir"
+
+    "$peer" --url "$url" --create --publish --room-file "$dir/room" \
+        --duration 9 >"$dir/pub.json" 2>"$dir/pub.err" &
+    pub=$!
+    pids="$pids $pub"
+
+    if ! read -r room w < <(wait_room "$dir/room"); then
+        fail "$name: the publisher made no room"; cat "$dir/pub.err" >&2
+        return
+    fi
+    [ "$worker_of_sub" = same ] && worker_of_sub=$w
+    [ "$worker_of_sub" = other ] && worker_of_sub=$((1 - w))
+
+    if "$peer" --url "$url" --room "$room" --worker "$worker_of_sub" \
+        --subscribe --duration 4 --min-packets 500 --max-loss 1 \
+        >"$dir/sub.json" 2>"$dir/sub.err"
+    then
+        echo "ok - $name: subscriber on worker $worker_of_sub of publisher" \
+             "on $w: $(json_field "$dir/sub.json" received) packets," \
+             "loss $(json_field "$dir/sub.json" loss_pct) %," \
+             "p50 $(json_field "$dir/sub.json" latency_p50_us) us"
+    else
+        fail "$name: subscriber: $(cat "$dir/sub.err")"
+    fi
+
+    if wait "$pub"; then
+        if [ "$(json_field "$dir/pub.json" plis)" -gt 0 ]; then
+            echo "ok - $name: the publisher was asked for a keyframe"
+        else
+            fail "$name: the server never sent the publisher a PLI"
+        fi
+    else
+        fail "$name: publisher: $(cat "$dir/pub.err")"
+    fi
+}
+
+# B subscribes in an empty room first; A joins and publishes later: the
+# offer comes when there is a track (docs/protocol.md, subscribe).
+case_subscribe_first() {
+    local name=$1 where=$2 dir=$ngx_tmp/$1 room w sub pubw
+    mkdir -p "$dir"
+
+    "$peer" --url "$url" --create --subscribe --room-file "$dir/room" \
+        --duration 4 --min-packets 500 --max-loss 1 --setup-timeout 30 \
+        >"$dir/sub.json" 2>"$dir/sub.err" &
+    sub=$!
+    pids="$pids $sub"
+
+    if ! read -r room w < <(wait_room "$dir/room"); then
+        fail "$name: the subscriber made no room"; cat "$dir/sub.err" >&2
+        return
+    fi
+    sleep 1
+    pubw=$w
+    [ "$where" = other ] && pubw=$((1 - w))
+
+    "$peer" --url "$url" --room "$room" --worker "$pubw" --publish \
+        --duration 20 >"$dir/pub.json" 2>"$dir/pub.err" || \
+        fail "$name: publisher: $(cat "$dir/pub.err")"
+
+    if wait "$sub"; then
+        echo "ok - $name: an early subscriber got its offer on publish:" \
+             "$(json_field "$dir/sub.json" received) packets," \
+             "$(json_field "$dir/sub.json" offers) offer(s)"
+    else
+        fail "$name: subscriber: $(cat "$dir/sub.err")"
+    fi
+}
+
+# A publishes on one worker, B subscribes on the other; C joins, publishes
+# for 3 s and leaves: B must answer the unsolicited re-offers (C's tracks
+# added, then made inactive) and receive C's tracks too.
+case_renegotiation() {
+    local name=$1 dir=$ngx_tmp/$1 room w pub sub offers
+    mkdir -p "$dir"
+
+    "$peer" --url "$url" --create --publish --room-file "$dir/room" \
+        --duration 14 >"$dir/pub.json" 2>"$dir/pub.err" &
+    pub=$!
+    pids="$pids $pub"
+
+    if ! read -r room w < <(wait_room "$dir/room"); then
+        fail "$name: the publisher made no room"; cat "$dir/pub.err" >&2
+        return
+    fi
+
+    "$peer" --url "$url" --room "$room" --worker $((1 - w)) --subscribe \
+        --duration 7 --min-packets 900 --max-loss 1 \
+        >"$dir/sub.json" 2>"$dir/sub.err" &
+    sub=$!
+    pids="$pids $sub"
+    sleep 2
+
+    "$peer" --url "$url" --room "$room" --publish --duration 3 \
+        >"$dir/pub2.json" 2>"$dir/pub2.err" || \
+        fail "$name: second publisher: $(cat "$dir/pub2.err")"
+
+    if wait "$sub"; then
+        offers=$(json_field "$dir/sub.json" offers)
+        if [ "$offers" -ge 3 ]; then
+            echo "ok - $name: $offers offers answered, every track arrived:" \
+                 "$(json_field "$dir/sub.json" received) packets"
+        else
+            fail "$name: $offers subscribe-offers, 3 expected (added, ended)"
+        fi
+    else
+        fail "$name: subscriber: $(cat "$dir/sub.err")"
+    fi
+
+    wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
+}
+
+# The checks must be able to fail: the same run with a bit flipped in
+# every 50th packet before it is checked must be refused.
+case_checks_bite() {
+    local name=$1 dir=$ngx_tmp/$1 room w pub
+    mkdir -p "$dir"
+
+    "$peer" --url "$url" --create --publish --room-file "$dir/room" \
+        --duration 5 >"$dir/pub.json" 2>"$dir/pub.err" &
+    pub=$!
+    pids="$pids $pub"
+
+    if ! read -r room w < <(wait_room "$dir/room"); then
+        fail "$name: the publisher made no room"; cat "$dir/pub.err" >&2
+        return
+    fi
+
+    if "$peer" --url "$url" --room "$room" --worker "$w" --subscribe \
+        --duration 2 --corrupt-every 50 >"$dir/sub.json" 2>"$dir/sub.err"
+    then
+        fail "$name: corrupted packets went unnoticed"
+    elif grep -q "SRTP authentication" "$dir/sub.err" \
+        && [ "$(json_field "$dir/sub.json" auth_failed)" -gt 0 ]; then
+        echo "ok - $name: $(json_field "$dir/sub.json" auth_failed)" \
+             "flipped packets failed SRTP authentication"
+    else
+        fail "$name: the run failed for another reason: $(cat "$dir/sub.err")"
+    fi
+
+    wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
+}
+
+parley_nginx_start "$port" 42000-42127 2
+
+case_publish_subscribe same-worker same
+case_subscribe_first subscribe-first same
+case_checks_bite checks-bite
+
+if [ "$cross" = 1 ]; then
+    case_publish_subscribe cross-worker other
+    case_subscribe_first subscribe-first-cross other
+    case_renegotiation renegotiation
+else
+    echo "ok - cross-worker cases skipped (PARLEY_PEER_CROSS_WORKER=0)"
+fi
+
+parley_nginx_stop
+parley_nginx_check_log || fail "nginx error log"
+
+exit $failed
