@@ -105,13 +105,59 @@ const parley_sdp_extmap_conf_t  ngx_http_parley_extmaps[] = {
 const ngx_uint_t  ngx_http_parley_ncodecs = NGX_HTTP_PARLEY_NCODECS;
 const ngx_uint_t  ngx_http_parley_nextmaps = NGX_HTTP_PARLEY_NEXTMAPS;
 
+/*
+ * parley_codecs opus vp8 h264: the codecs publishers may send, by name
+ * (any case), among those the SFU forwards.
+ */
+
+char *
+ngx_http_parley_codecs_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_parley_main_conf_t *pmcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i, c;
+
+    if (pmcf->codecs != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    pmcf->codecs = 0;
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        for (c = 0; c < NGX_HTTP_PARLEY_NCODECS; c++) {
+            if (value[i].len == ngx_strlen(ngx_http_parley_codecs[c].name)
+                && ngx_strncasecmp(value[i].data,
+                                   (u_char *) ngx_http_parley_codecs[c].name,
+                                   value[i].len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (c == NGX_HTTP_PARLEY_NCODECS) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown codec \"%V\": parley forwards "
+                               "opus, VP8, H264, VP9 and AV1", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        pmcf->codecs |= (ngx_uint_t) 1 << c;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* Called from init_process, once the worker holds its inbox slot. */
 
 ngx_int_t
 ngx_http_parley_media_start(ngx_cycle_t *cycle)
 {
     int                           fd, on;
-    ngx_uint_t                    port;
+    ngx_uint_t                    port, i;
     ngx_event_t                  *rev;
     parley_dtls_rc_t              rc;
     ngx_connection_t             *c;
@@ -137,6 +183,12 @@ ngx_http_parley_media_start(ngx_cycle_t *cycle)
                       "included", (ngx_uint_t) ngx_http_parley_worker.inbox,
                       pmcf->ice_port_min, pmcf->ice_port_max);
         return NGX_ERROR;
+    }
+
+    for (i = 0; i < NGX_HTTP_PARLEY_NCODECS; i++) {
+        if (pmcf->codecs & ((ngx_uint_t) 1 << i)) {
+            m->codecs[m->ncodecs++] = ngx_http_parley_codecs[i];
+        }
     }
 
     if (parley_srtp_init() != PARLEY_SRTP_OK) {
@@ -250,6 +302,7 @@ ngx_http_parley_media_stop(ngx_cycle_t *cycle)
 
     parley_endpoint_destroy(m->endpoint);
     parley_dtls_identity_destroy(m->identity);
+    parley_srtp_shutdown();
     ngx_free(m->bufs);
     ngx_free(m->out);
 }
@@ -687,8 +740,8 @@ ngx_http_parley_pc_local(ngx_http_parley_pc_t *pc, parley_sdp_local_t *local,
     local->sess_version = ++pc->sdp_version;
     local->hosts = host;
     local->n_hosts = 1;
-    local->codecs = ngx_http_parley_codecs;
-    local->n_codecs = NGX_HTTP_PARLEY_NCODECS;
+    local->codecs = ngx_http_parley_media.codecs;
+    local->n_codecs = ngx_http_parley_media.ncodecs;
     local->extmaps = ngx_http_parley_extmaps;
     local->n_extmaps = NGX_HTTP_PARLEY_NEXTMAPS;
 
@@ -739,12 +792,13 @@ ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
         return "invalid_sdp";
     }
 
-    ngx_http_parley_pc_tracks(pc, offer, answer, screen);
-
     if (ngx_http_parley_feedback_start(pc) != NGX_OK) {
         ngx_free(answer);
         return "internal";
     }
+
+    ngx_http_parley_pc_tracks(pc, offer, answer, screen);
+    ngx_http_parley_feedback_tracks(pc);
 
     ngx_free(answer);
     sdp->len = len;
@@ -796,6 +850,8 @@ ngx_http_parley_pc_tracks(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
                 ngx_memcpy(found[i].last_pli, t->last_pli,
                            sizeof(t->last_pli));
                 found[i].seqs = t->seqs;
+                ngx_memcpy(found[i].nack, t->nack, sizeof(t->nack));
+                ngx_memzero(t->nack, sizeof(t->nack));
                 ngx_memcpy(found[i].layer_ssrc, t->layer_ssrc,
                            sizeof(t->layer_ssrc));
                 ngx_memcpy(found[i].layer_rtx_ssrc, t->layer_rtx_ssrc,
@@ -968,6 +1024,7 @@ ngx_http_parley_pc_destroy(ngx_http_parley_pc_t *pc)
         ngx_http_parley_send_flush();
         parley_peer_destroy(pc->peer);
         pc->peer = NULL;
+        ngx_http_parley_count(peers_destroyed);
     }
 }
 
@@ -1221,7 +1278,7 @@ ngx_http_parley_peer_rtp(void *data, uint8_t *buf, size_t len)
     }
 
     if (parley_rtp_parse(buf, len, &h) != PARLEY_RTP_OK) {
-        ngx_http_parley_count(rtp_unforwarded);
+        ngx_http_parley_unforwarded(pc, "malformed");
         return;
     }
 

@@ -28,6 +28,7 @@
 #include "parley_twcc.h"
 #include "parley_rtcp_recv.h"
 #include "parley_rtcp_send.h"
+#include "parley_nack.h"
 
 
 #define NGX_HTTP_PARLEY_UDP_BUF       2048
@@ -36,9 +37,6 @@
 #define NGX_HTTP_PARLEY_TRACKS        8       /* per publish connection */
 #define NGX_HTTP_PARLEY_LEGS          64      /* per subscribe connection */
 #define NGX_HTTP_PARLEY_MID_LEN       7
-
-/* ring meta kind of a publisher's retransmission, never a NACK's answer */
-#define NGX_HTTP_PARLEY_META_RTX      1
 
 
 /* A track a publisher sends, as its offer and our answer numbered it. */
@@ -63,6 +61,14 @@ typedef struct {
     uint32_t                     layer_ssrc[PARLEY_SIMULCAST_LAYERS];
     uint32_t                     layer_rtx_ssrc[PARLEY_SIMULCAST_LAYERS];
     parley_retransmit_seq_t      seqs;              /* ring meta */
+    parley_nack_t               *nack[PARLEY_SIMULCAST_LAYERS];  /* video */
+    uint64_t                     sr_arrival[PARLEY_SIMULCAST_LAYERS];
+
+    /* a flood stays with its sender: token buckets of packets and bytes */
+    int64_t                      flood_packets;
+    int64_t                      flood_bytes;
+    ngx_msec_t                   flood_time;
+    ngx_msec_t                   flood_logged;
 
     ngx_http_parley_pc_t        *pc;
     uint32_t                     index;             /* in the track table */
@@ -107,6 +113,9 @@ typedef struct {
     parley_rtcp_recv_t           recv;
     parley_twcc_t                twcc;
     uint8_t                      twcc_id;           /* 0: not negotiated */
+    ngx_uint_t                   nfree;             /* NACK states to reuse */
+    parley_nack_t               *free[NGX_HTTP_PARLEY_TRACKS
+                                      * PARLEY_SIMULCAST_LAYERS];
 } ngx_http_parley_feedback_t;
 
 
@@ -161,6 +170,8 @@ typedef struct {
     ngx_uint_t                   drops_unlogged;
     u_char                      *bufs;
     u_char                       announce[NGX_INET_ADDRSTRLEN + 1];
+    parley_sdp_codec_conf_t      codecs[8];         /* parley_codecs */
+    ngx_uint_t                   ncodecs;
 
     parley_tracks_t             *tracks;
     uint32_t                     max_tracks;
@@ -214,6 +225,7 @@ void ngx_http_parley_tracks_unpublish(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
     size_t len, parley_rtp_header_t *h);
 void ngx_http_parley_tracks_flush(void);
+void ngx_http_parley_unforwarded(ngx_http_parley_pc_t *pc, const char *why);
 void ngx_http_parley_subscriber_closed(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_subscriber_secure(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_subscriber_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
@@ -226,6 +238,7 @@ void ngx_http_parley_track_pli(ngx_http_parley_track_t *t, uint32_t layer);
 void ngx_http_parley_track_pli_due(ngx_http_parley_track_t *t);
 uint64_t ngx_http_parley_now_us(void);
 ngx_int_t ngx_http_parley_feedback_start(ngx_http_parley_pc_t *pc);
+void ngx_http_parley_feedback_tracks(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_feedback_rtp(ngx_http_parley_pc_t *pc,
     parley_rtp_header_t *h, uint8_t *buf, size_t len);
 void ngx_http_parley_report_handler(ngx_event_t *ev);
@@ -233,6 +246,9 @@ void ngx_http_parley_feedback_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
     size_t len);
 void ngx_http_parley_leg_report_start(ngx_http_parley_leg_t *leg);
 void ngx_http_parley_report_stop(ngx_http_parley_pc_t *pc);
+void ngx_http_parley_track_nack_start(ngx_http_parley_track_t *t);
+void ngx_http_parley_track_nack_stop(ngx_http_parley_track_t *t);
+void ngx_http_parley_track_nack_gap(ngx_http_parley_track_t *t);
 
 /* ngx_http_parley_speaker.c */
 void ngx_http_parley_speaker_feed(ngx_http_parley_room_t *room,

@@ -109,6 +109,13 @@ static ngx_command_t  ngx_http_parley_commands[] = {
       offsetof(ngx_http_parley_main_conf_t, track_packets),
       &ngx_http_parley_track_packets_post },
 
+    { ngx_string("parley_codecs"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_parley_codecs_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("parley_ice_address"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
       ngx_http_parley_ice_address,
@@ -427,6 +434,7 @@ ngx_http_parley_create_main_conf(ngx_conf_t *cf)
     pmcf->ice_port_max = NGX_CONF_UNSET_UINT;
     pmcf->max_tracks = NGX_CONF_UNSET_UINT;
     pmcf->track_packets = NGX_CONF_UNSET_UINT;
+    pmcf->codecs = NGX_CONF_UNSET_UINT;
 
     return pmcf;
 }
@@ -443,6 +451,7 @@ ngx_http_parley_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(pmcf->ice_port_max, 40127);
     ngx_conf_init_uint_value(pmcf->max_tracks, 128);
     ngx_conf_init_uint_value(pmcf->track_packets, 256);
+    ngx_conf_init_uint_value(pmcf->codecs, (ngx_uint_t) -1);
 
     if (pmcf->shm_zone && pmcf->ice_address.len) {
         return ngx_http_parley_tracks_zone(cf, pmcf);

@@ -34,6 +34,7 @@ typedef struct {
     ngx_uint_t                   ice_port_max;
     ngx_str_t                    ice_address;       /* "" : no media */
     ngx_str_t                    ice_announce;
+    ngx_uint_t                   codecs;            /* allowed, a bit each */
     ngx_shm_zone_t              *tracks_zone;       /* with media only */
     ngx_uint_t                   max_tracks;
     ngx_uint_t                   track_packets;
@@ -171,6 +172,8 @@ void ngx_http_parley_inbox_reap(void);
 ngx_int_t ngx_http_parley_media_start(ngx_cycle_t *cycle);
 void ngx_http_parley_media_stop(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_parley_media_available(void);
+char *ngx_http_parley_codecs_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 ngx_int_t ngx_http_parley_media_publish(ngx_http_parley_session_t *s,
     const char *text, size_t len, ngx_array_t *screen, ngx_str_t *answer,
     const char **error);

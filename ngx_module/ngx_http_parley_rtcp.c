@@ -26,6 +26,7 @@
 #define NGX_HTTP_PARLEY_PLI_GAP       300     /* ms between asked keyframes */
 #define NGX_HTTP_PARLEY_ASK_GAP       100     /* ms between a leg's asks */
 #define NGX_HTTP_PARLEY_NACKS         64      /* numbers read from a NACK */
+#define NGX_HTTP_PARLEY_NACK_SOON     10      /* ms to a publisher's NACK */
 
 
 static void ngx_http_parley_subscriber_nack(ngx_http_parley_pc_t *pc,
@@ -36,6 +37,9 @@ static void ngx_http_parley_feedback_send(ngx_http_parley_pc_t *pc,
     uint64_t now);
 static void ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc,
     uint64_t now);
+static uint64_t ngx_http_parley_nacks_build(ngx_http_parley_pc_t *pc,
+    parley_rtcp_writer_t *w, uint64_t now);
+static void ngx_http_parley_leg_source(ngx_http_parley_leg_t *leg);
 static ngx_http_parley_leg_t *ngx_http_parley_leg_by_ssrc(
     ngx_http_parley_pc_t *pc, uint32_t ssrc);
 
@@ -415,7 +419,6 @@ ngx_http_parley_ntp_now(void)
 ngx_int_t
 ngx_http_parley_feedback_start(ngx_http_parley_pc_t *pc)
 {
-    ngx_uint_t                   i, id;
     ngx_http_parley_feedback_t  *fb;
 
     fb = pc->feedback;
@@ -435,7 +438,26 @@ ngx_http_parley_feedback_start(ngx_http_parley_pc_t *pc)
         }
 
         parley_twcc_init(&fb->twcc, fb->recv.sender_ssrc, 0);
+        fb->nfree = 0;
         pc->feedback = fb;
+    }
+
+    return NGX_OK;
+}
+
+
+/* The publisher's tracks are known: which feedback it negotiated. */
+
+void
+ngx_http_parley_feedback_tracks(ngx_http_parley_pc_t *pc)
+{
+    ngx_uint_t                   i, id;
+    ngx_http_parley_feedback_t  *fb;
+
+    fb = pc->feedback;
+
+    if (fb == NULL) {
+        return;
     }
 
     fb->twcc_id = 0;
@@ -453,8 +475,6 @@ ngx_http_parley_feedback_start(ngx_http_parley_pc_t *pc)
         (void) parley_rtcp_recv_enable_remb(&fb->recv, 300000, 50000,
                                             5000000);
     }
-
-    return NGX_OK;
 }
 
 
@@ -505,9 +525,35 @@ void
 ngx_http_parley_feedback_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
     size_t len)
 {
-    if (pc->feedback) {
-        (void) parley_rtcp_recv_on_rtcp(&pc->feedback->recv, buf, len,
-                                        ngx_http_parley_now_us());
+    ngx_uint_t                i, k;
+    parley_rtcp_sr_info_t     sr;
+    ngx_http_parley_track_t  *t;
+
+    if (pc->feedback == NULL
+        || parley_rtcp_recv_on_rtcp(&pc->feedback->recv, buf, len,
+                                    ngx_http_parley_now_us())
+           != PARLEY_RTP_OK)
+    {
+        return;
+    }
+
+    /* a new SR goes to the track table, for every worker's legs' SRs */
+
+    for (i = 0; i < pc->ntracks; i++) {
+        t = &pc->tracks[i];
+
+        for (k = 0; t->uid && k < PARLEY_SIMULCAST_LAYERS; k++) {
+            if (t->layer_ssrc[k]
+                && parley_rtcp_recv_last_sr(&pc->feedback->recv,
+                                            t->layer_ssrc[k], &sr)
+                && sr.arrival_us != t->sr_arrival[k])
+            {
+                t->sr_arrival[k] = sr.arrival_us;
+                parley_tracks_sr_store(ngx_http_parley_media.tracks, t->index,
+                                       (uint32_t) k, sr.ntp, sr.rtp_ts,
+                                       sr.arrival_us);
+            }
+        }
     }
 }
 
@@ -515,7 +561,7 @@ ngx_http_parley_feedback_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
 static void
 ngx_http_parley_feedback_send(ngx_http_parley_pc_t *pc, uint64_t now)
 {
-    uint64_t                     next, n;
+    uint64_t                     next, n, nack;
     parley_rtcp_writer_t         w;
     ngx_http_parley_feedback_t  *fb;
     u_char                       buf[1200 + PARLEY_SRTP_TRAILER_ROOM];
@@ -533,6 +579,8 @@ ngx_http_parley_feedback_send(ngx_http_parley_pc_t *pc, uint64_t now)
         (void) parley_twcc_build(&fb->twcc, &w, now);
     }
 
+    nack = ngx_http_parley_nacks_build(pc, &w, now);
+
     if (w.len && parley_peer_send_rtcp(pc->peer, buf, w.len, sizeof(buf))
                  == PARLEY_PEER_OK)
     {
@@ -549,11 +597,127 @@ ngx_http_parley_feedback_send(ngx_http_parley_pc_t *pc, uint64_t now)
         }
     }
 
+    if (nack && (next == 0 || nack < next)) {
+        next = nack;
+    }
+
     if (next == 0 || next <= now) {
         next = now + 100000;
     }
 
     ngx_add_timer(&pc->report, ngx_min((next - now) / 1000 + 1, 1000));
+}
+
+
+/*
+ * Losses on the way from a publisher (RFC 4585 6.2.1): every video
+ * encoding has a parley_nack list; its NACKs go with the reports, its
+ * retransmissions come back as RTX and are written into the ring late,
+ * and a loss past hope asks for a keyframe instead.
+ */
+
+void
+ngx_http_parley_track_nack_start(ngx_http_parley_track_t *t)
+{
+    ngx_uint_t                   k, nl;
+    ngx_http_parley_feedback_t  *fb;
+
+    fb = t->pc->feedback;
+    nl = t->layers ? t->layers : 1;
+
+    if (t->kind != PARLEY_SDP_VIDEO || fb == NULL) {
+        return;
+    }
+
+    for (k = 0; k < nl; k++) {
+        if (t->nack[k] == NULL) {
+            t->nack[k] = fb->nfree ? fb->free[--fb->nfree]
+                         : ngx_palloc(t->pc->session->request->pool,
+                                      sizeof(parley_nack_t));
+        }
+
+        if (t->nack[k]) {
+            parley_nack_init(t->nack[k], NULL);
+        }
+    }
+}
+
+
+void
+ngx_http_parley_track_nack_stop(ngx_http_parley_track_t *t)
+{
+    ngx_uint_t                   k;
+    ngx_http_parley_feedback_t  *fb;
+
+    fb = t->pc->feedback;
+
+    for (k = 0; k < PARLEY_SIMULCAST_LAYERS; k++) {
+        if (t->nack[k] && fb
+            && fb->nfree < NGX_HTTP_PARLEY_TRACKS * PARLEY_SIMULCAST_LAYERS)
+        {
+            fb->free[fb->nfree++] = t->nack[k];
+        }
+
+        t->nack[k] = NULL;
+    }
+}
+
+
+/* A gap: the first request goes out soon, not at the next report. */
+
+void
+ngx_http_parley_track_nack_gap(ngx_http_parley_track_t *t)
+{
+    ngx_event_t  *ev;
+
+    ev = &t->pc->report;
+
+    if (!ev->timer_set
+        || ev->timer.key > ngx_current_msec + NGX_HTTP_PARLEY_NACK_SOON)
+    {
+        ngx_add_timer(ev, NGX_HTTP_PARLEY_NACK_SOON);
+    }
+}
+
+
+static uint64_t
+ngx_http_parley_nacks_build(ngx_http_parley_pc_t *pc, parley_rtcp_writer_t *w,
+    uint64_t now)
+{
+    uint64_t                  next, n;
+    ngx_uint_t                i, k;
+    ngx_http_parley_track_t  *t;
+
+    next = 0;
+
+    for (i = 0; i < pc->ntracks; i++) {
+        t = &pc->tracks[i];
+
+        for (k = 0; t->uid && k < PARLEY_SIMULCAST_LAYERS; k++) {
+            if (t->nack[k] == NULL || t->layer_ssrc[k] == 0) {
+                continue;
+            }
+
+            if (parley_nack_build(t->nack[k], w, pc->feedback->recv.sender_ssrc,
+                                  t->layer_ssrc[k], now, 0)
+                == PARLEY_RTP_OK)
+            {
+                ngx_http_parley_count(nacks_sent);
+            }
+
+            if (parley_nack_keyframe_wanted(t->nack[k])) {
+                ngx_http_parley_track_pli(t, (uint32_t) k);
+            }
+
+            n = parley_nack_next_us(t->nack[k], 0);
+
+            if (n && (next == 0 || n < next)) {
+                next = n;
+            }
+        }
+    }
+
+    return next;
 }
 
 
@@ -579,6 +743,46 @@ ngx_http_parley_leg_report_start(ngx_http_parley_leg_t *leg)
 }
 
 
+/*
+ * The leg's SR follows the publisher's timeline (RFC 3550 6.4.1: NTP
+ * and RTP times of one instant), so that the subscriber lines audio and
+ * video up: the publisher's latest SR of the encoding forwarded, from the
+ * track table, moved into the leg's RTP times.
+ */
+
+static void
+ngx_http_parley_leg_source(ngx_http_parley_leg_t *leg)
+{
+    uint32_t                layer, ts;
+    parley_rtcp_sr_info_t   sr;
+
+    layer = leg->simulcast ? parley_simulcast_current(&leg->sw) : 0;
+    ngx_memzero(&sr, sizeof(parley_rtcp_sr_info_t));
+
+    if (layer == PARLEY_NONE
+        || !parley_tracks_sr_load(ngx_http_parley_media.tracks, leg->index,
+                                  layer, &sr.ntp, &sr.rtp_ts, &sr.arrival_us)
+        || parley_tracks_uid(ngx_http_parley_media.tracks, leg->index)
+           != leg->uid)
+    {
+        parley_rtcp_send_set_source(&leg->sr, NULL, 0);
+        return;
+    }
+
+    ts = sr.rtp_ts;
+
+    if (leg->simulcast
+        && parley_simulcast_map_ts(&leg->sw, layer, sr.rtp_ts, &ts)
+           != PARLEY_OK)
+    {
+        parley_rtcp_send_set_source(&leg->sr, NULL, 0);
+        return;
+    }
+
+    parley_rtcp_send_set_source(&leg->sr, &sr, ts - sr.rtp_ts);
+}
+
+
 static void
 ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc, uint64_t now)
 {
@@ -596,9 +800,14 @@ ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc, uint64_t now)
     for (k = 0; k < pc->nlegs; k++) {
         leg = &pc->legs[k];
 
-        if (leg->uid == 0
-            || parley_rtcp_send_build_sr(&leg->sr, &w, now, ntp)
-               != PARLEY_RTP_OK)
+        if (leg->uid == 0) {
+            continue;
+        }
+
+        ngx_http_parley_leg_source(leg);
+
+        if (parley_rtcp_send_build_sr(&leg->sr, &w, now, ntp)
+            != PARLEY_RTP_OK)
         {
             continue;
         }

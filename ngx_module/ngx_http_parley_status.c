@@ -34,6 +34,7 @@ ngx_http_parley_status_handler(ngx_http_request_t *r)
     u_char                           *p;
     size_t                            size;
     uint32_t                          rooms, participants, capacity;
+    uint32_t                          tracks;
     ngx_int_t                         rc;
     ngx_buf_t                        *b;
     ngx_uint_t                        i, n;
@@ -69,8 +70,18 @@ ngx_http_parley_status_handler(ngx_http_request_t *r)
     capacity = dir->max_participants;
     parley_dir_unlock(dir, ngx_http_parley_worker.pid);
 
+    tracks = 0;
+
+    if (ngx_http_parley_worker.tracks) {
+        parley_tracks_lock(ngx_http_parley_worker.tracks,
+                           ngx_http_parley_worker.pid);
+        tracks = ngx_http_parley_worker.tracks->in_use;
+        parley_tracks_unlock(ngx_http_parley_worker.tracks,
+                             ngx_http_parley_worker.pid);
+    }
+
 #define PARLEY_COUNTER_SIZE(name, help)  + 1
-    size = (0 PARLEY_COUNTERS(PARLEY_COUNTER_SIZE) + 5)
+    size = (0 PARLEY_COUNTERS(PARLEY_COUNTER_SIZE) + 7)
            * (n + 2) * NGX_HTTP_PARLEY_STATUS_LINE;
 #undef PARLEY_COUNTER_SIZE
 
@@ -108,6 +119,15 @@ ngx_http_parley_status_handler(ngx_http_request_t *r)
     p = ngx_http_parley_status_gauge(p, "participants_capacity",
                                      "participants the zone can hold",
                                      capacity);
+
+    if (ngx_http_parley_worker.tracks) {
+        p = ngx_http_parley_status_gauge(p, "tracks",
+                                         "tracks published now", tracks);
+        p = ngx_http_parley_status_gauge(p, "tracks_capacity",
+                                         "parley_max_tracks",
+                                         ngx_http_parley_worker.tracks
+                                             ->geometry.max_tracks);
+    }
 
     b->last = p;
     b->last_buf = (r == r->main) ? 1 : 0;

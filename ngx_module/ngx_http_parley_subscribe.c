@@ -25,6 +25,11 @@
 #include "ngx_http_parley_media.h"
 
 
+#define NGX_HTTP_PARLEY_FLOOD_PPS     3000
+#define NGX_HTTP_PARLEY_FLOOD_BPS     3000000    /* 24 Mbit/s */
+#define NGX_HTTP_PARLEY_FLOOD_LOG     10000      /* ms between log lines */
+
+
 
 static void ngx_http_parley_fan_out(ngx_http_parley_local_t *lt,
     uint8_t *buf, size_t len, uint64_t meta);
@@ -44,6 +49,8 @@ static ngx_int_t ngx_http_parley_offer_write(ngx_http_parley_pc_t *pc,
 static ngx_http_parley_track_t *ngx_http_parley_track_of(
     ngx_http_parley_pc_t *pc, uint8_t *buf, size_t len,
     parley_rtp_header_t *h, uint32_t *layer, ngx_uint_t *rtx);
+static ngx_uint_t ngx_http_parley_track_flooding(ngx_http_parley_track_t *t,
+    size_t len);
 static ngx_uint_t ngx_http_parley_keyframe_start(ngx_http_parley_track_t *t,
     uint8_t *buf, parley_rtp_header_t *h);
 static void ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg,
@@ -194,6 +201,7 @@ ngx_http_parley_tracks_publish(ngx_http_parley_pc_t *pc)
 
         t->index = index;
         t->uid = parley_tracks_uid(m->tracks, index);
+        ngx_http_parley_track_nack_start(t);
         t->level_id = (t->kind == PARLEY_SDP_AUDIO)
                       ? ngx_http_parley_level_id(t->ext) : 0;
         m->owned[index] = t;
@@ -239,6 +247,7 @@ ngx_http_parley_tracks_unpublish(ngx_http_parley_pc_t *pc)
             m->owned[t->index] = NULL;
         }
 
+        ngx_http_parley_track_nack_stop(t);
         t->uid = 0;
         removed++;
     }
@@ -283,26 +292,50 @@ ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
     t = ngx_http_parley_track_of(pc, buf, len, &h, &layer, &rtx);
 
     if (t == NULL) {
-        ngx_http_parley_count(rtp_unforwarded);
+        ngx_http_parley_unforwarded(pc, "of an SSRC no published track has");
+        return;
+    }
+
+    if (ngx_http_parley_track_flooding(t, len)) {
+        ngx_http_parley_count(rtp_flooded);
         return;
     }
 
     if (rtx) {
-        meta = ((uint64_t) NGX_HTTP_PARLEY_META_RTX << 56)
-               | ((uint64_t) layer << 48);
 
-    } else {
-        meta = parley_retransmit_meta(
-                   parley_retransmit_extend(&t->seqs, layer, h.seq), layer,
-                   ngx_http_parley_keyframe_start(t, buf, &h)
-                   ? PARLEY_RETRANSMIT_F_KEYFRAME : 0);
+        /*
+         * RFC 4588 4: a retransmission (one the SFU asked for) becomes the
+         * original again, late; padding-only ones (bandwidth probes) carry
+         * nothing to forward.
+         */
+
+        if (t->rtx_pt == PARLEY_SDP_NO_PT
+            || parley_rtp_rtx_unwrap(buf, len, &h, t->pt,
+                                     t->layer_ssrc[layer], &buf, &len, &h)
+               != PARLEY_RTP_OK)
+        {
+            return;
+        }
     }
+
+    if (t->nack[layer]
+        && parley_nack_on_packet(t->nack[layer], h.seq,
+                                 ngx_http_parley_now_us())
+           == PARLEY_NACK_GAP)
+    {
+        ngx_http_parley_track_nack_gap(t);
+    }
+
+    meta = parley_retransmit_meta(
+               parley_retransmit_extend(&t->seqs, layer, h.seq), layer,
+               ngx_http_parley_keyframe_start(t, buf, &h)
+               ? PARLEY_RETRANSMIT_F_KEYFRAME : 0);
 
     if (parley_ring_publish(parley_tracks_ring(m->tracks, t->index), buf,
                             (uint32_t) len, meta)
         != PARLEY_OK)
     {
-        ngx_http_parley_count(rtp_unforwarded);
+        ngx_http_parley_unforwarded(pc, "larger than a ring slot");
         return;
     }
 
@@ -320,6 +353,34 @@ ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
     if (t->pli_wanted) {
         ngx_http_parley_track_pli_due(t);
     }
+}
+
+
+/*
+ * A packet the publisher should not have sent stays with it: counted,
+ * and logged at most once per NGX_HTTP_PARLEY_FLOOD_LOG per worker.
+ */
+
+void
+ngx_http_parley_unforwarded(ngx_http_parley_pc_t *pc, const char *why)
+{
+    static ngx_msec_t  logged;
+    static ngx_uint_t  unlogged;
+
+    ngx_http_parley_count(rtp_unforwarded);
+    unlogged++;
+
+    if (logged && ngx_current_msec - logged < NGX_HTTP_PARLEY_FLOOD_LOG) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                  "parley: %ui RTP packets not forwarded since the last "
+                  "such line; the last, of participant %uL, was %s",
+                  unlogged, pc->session->participant_id, why);
+
+    logged = ngx_current_msec;
+    unlogged = 0;
 }
 
 
@@ -392,6 +453,53 @@ ngx_http_parley_track_of(ngx_http_parley_pc_t *pc, uint8_t *buf, size_t len,
     }
 
     return NULL;
+}
+
+
+/*
+ * A track may send NGX_HTTP_PARLEY_FLOOD_PPS packets and
+ * NGX_HTTP_PARLEY_FLOOD_BPS bytes a second (a 4K screen share needs a
+ * third of either), with a burst of a quarter second; past that its
+ * packets are dropped before they reach anyone, and the log says so once
+ * per NGX_HTTP_PARLEY_FLOOD_LOG.
+ */
+
+static ngx_uint_t
+ngx_http_parley_track_flooding(ngx_http_parley_track_t *t, size_t len)
+{
+    ngx_msec_t  elapsed;
+
+    elapsed = ngx_current_msec - t->flood_time;
+
+    if (t->flood_time == 0 || elapsed > 250) {
+        elapsed = 250;
+    }
+
+    t->flood_time = ngx_current_msec;
+    t->flood_packets = ngx_min(t->flood_packets + (int64_t) elapsed
+                               * NGX_HTTP_PARLEY_FLOOD_PPS / 1000,
+                               NGX_HTTP_PARLEY_FLOOD_PPS / 4);
+    t->flood_bytes = ngx_min(t->flood_bytes + (int64_t) elapsed
+                             * NGX_HTTP_PARLEY_FLOOD_BPS / 1000,
+                             NGX_HTTP_PARLEY_FLOOD_BPS / 4);
+
+    if (t->flood_packets > 0 && t->flood_bytes > 0) {
+        t->flood_packets--;
+        t->flood_bytes -= (int64_t) len;
+        return 0;
+    }
+
+    if (ngx_current_msec - t->flood_logged >= NGX_HTTP_PARLEY_FLOOD_LOG) {
+        t->flood_logged = ngx_current_msec;
+        ngx_log_error(NGX_LOG_INFO, t->pc->timer.log, 0,
+                      "parley: participant %uL floods a %s track (more "
+                      "than %d packets or %d bytes a second): packets "
+                      "dropped", t->pc->session->participant_id,
+                      ngx_http_parley_track_kinds[t->track_kind],
+                      NGX_HTTP_PARLEY_FLOOD_PPS, NGX_HTTP_PARLEY_FLOOD_BPS);
+    }
+
+    return 1;
 }
 
 
@@ -547,6 +655,7 @@ static void
 ngx_http_parley_fan_out(ngx_http_parley_local_t *lt, uint8_t *buf,
     size_t len, uint64_t meta)
 {
+    uint32_t                index;
     ngx_queue_t            *q;
     parley_rtp_header_t     h;
     ngx_http_parley_leg_t  *leg;
@@ -556,10 +665,9 @@ ngx_http_parley_fan_out(ngx_http_parley_local_t *lt, uint8_t *buf,
     }
 
     if (lt->level_id && lt->room) {
-        ngx_http_parley_speaker_feed(lt->room,
-                                     (uint32_t) (lt - ngx_http_parley_media.local),
-                                     lt->uid, lt->publisher, buf, len, &h,
-                                     lt->level_id);
+        index = (uint32_t) (lt - ngx_http_parley_media.local);
+        ngx_http_parley_speaker_feed(lt->room, index, lt->uid, lt->publisher,
+                                     buf, len, &h, lt->level_id);
     }
 
     for (q = ngx_queue_head(&lt->legs);
@@ -654,6 +762,7 @@ ngx_int_t
 ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
     ngx_uint_t restart, const char **error)
 {
+    uint64_t               speaker;
     ngx_http_parley_pc_t  *pc;
 
     *error = "internal";
@@ -678,9 +787,10 @@ ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
 
     s->subscriber = pc;
 
-    if (ngx_http_parley_speaker_current(s->room)) {
-        ngx_http_parley_signal_speaker(s->room, s,
-                                       ngx_http_parley_speaker_current(s->room));
+    speaker = ngx_http_parley_speaker_current(s->room);
+
+    if (speaker) {
+        ngx_http_parley_signal_speaker(s->room, s, speaker);
     }
 
     if (ngx_http_parley_reconcile(pc)) {

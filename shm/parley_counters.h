@@ -37,6 +37,7 @@
     X(udp_dropped, "UDP datagrams dropped: no peer, unvalidated address, "   \
                    "bad STUN, DTLS or SRTP")                                 \
     X(peers_created, "peer connections created")                             \
+    X(peers_destroyed, "peer connections ended and freed")                   \
     X(peers_connected, "peer connections whose ICE connected")               \
     X(peers_secure, "peer connections whose DTLS handshake keyed SRTP")      \
     X(peers_failed, "peer connections that failed (ICE, consent or DTLS)")   \
@@ -51,10 +52,12 @@
     X(tracks_published, "tracks published into the shared track table")    \
     X(rtp_unforwarded, "RTP packets not forwarded: unknown SSRC, too "      \
                        "large for a ring slot, or no room in the table")    \
+    X(rtp_flooded, "RTP packets dropped because their track sent too many")  \
     X(ring_laps, "times a reader fell a ring behind and skipped packets") \
     X(ring_missed, "packets a reader skipped after falling behind")        \
     X(offers_sent, "subscribe offers sent (first and renegotiations)")    \
     X(nacks_in, "NACKs received from subscribers")                          \
+    X(nacks_sent, "NACKs sent to publishers for packets lost on the way")  \
     X(nacks_answered, "packets retransmitted to subscribers from a ring")    \
     X(nacks_missed, "NACK'd packets no longer (or never) in the ring")
 

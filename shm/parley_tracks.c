@@ -213,6 +213,11 @@ parley_tracks_publish_locked(parley_tracks_t *tracks,
         __atomic_store_n(&rec->subscribed[w], 0, __ATOMIC_RELAXED);
     }
 
+    for (w = 0; w < PARLEY_TRACK_LAYERS; w++) {
+        __atomic_store_n(&rec->sr[w].seq, 0, __ATOMIC_RELAXED);
+        rec->sr[w].arrival_us = 0;
+    }
+
     /* release, last: whoever sees the uid sees the record and its ring */
     __atomic_store_n(&rec->uid, tracks->next_uid++, __ATOMIC_RELEASE);
 
@@ -239,6 +244,11 @@ parley_tracks_unpublish_locked(parley_tracks_t *tracks, uint32_t track)
 
     for (w = 0; w < PARLEY_TRACKS_MASK_WORDS; w++) {
         __atomic_store_n(&rec->subscribed[w], 0, __ATOMIC_RELAXED);
+    }
+
+    for (w = 0; w < PARLEY_TRACK_LAYERS; w++) {
+        __atomic_store_n(&rec->sr[w].seq, 0, __ATOMIC_RELAXED);
+        rec->sr[w].arrival_us = 0;
     }
 
     rec->generation++;
@@ -613,4 +623,60 @@ parley_tracks_copy_str(char *dst, size_t cap, const char *src)
     }
 
     return 1;
+}
+
+
+void
+parley_tracks_sr_store(parley_tracks_t *tracks, uint32_t track,
+    uint32_t layer, uint64_t ntp, uint32_t rtp_ts, uint64_t arrival_us)
+{
+    uint32_t            seq;
+    parley_track_sr_t  *sr;
+
+    if (track >= tracks->geometry.max_tracks || layer >= PARLEY_TRACK_LAYERS)
+    {
+        return;
+    }
+
+    sr = &parley_tracks_records(tracks)[track].sr[layer];
+
+    seq = __atomic_load_n(&sr->seq, __ATOMIC_RELAXED);
+    __atomic_store_n(&sr->seq, seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+
+    __atomic_store_n(&sr->ntp, ntp, __ATOMIC_RELAXED);
+    __atomic_store_n(&sr->rtp_ts, rtp_ts, __ATOMIC_RELAXED);
+    __atomic_store_n(&sr->arrival_us, arrival_us, __ATOMIC_RELAXED);
+
+    __atomic_store_n(&sr->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+
+int
+parley_tracks_sr_load(parley_tracks_t *tracks, uint32_t track,
+    uint32_t layer, uint64_t *ntp, uint32_t *rtp_ts, uint64_t *arrival_us)
+{
+    uint32_t            seq;
+    parley_track_sr_t  *sr;
+
+    if (track >= tracks->geometry.max_tracks || layer >= PARLEY_TRACK_LAYERS)
+    {
+        return 0;
+    }
+
+    sr = &parley_tracks_records(tracks)[track].sr[layer];
+
+    seq = __atomic_load_n(&sr->seq, __ATOMIC_ACQUIRE);
+
+    if (seq == 0 || (seq & 1)) {
+        return 0;
+    }
+
+    *ntp = __atomic_load_n(&sr->ntp, __ATOMIC_RELAXED);
+    *rtp_ts = __atomic_load_n(&sr->rtp_ts, __ATOMIC_RELAXED);
+    *arrival_us = __atomic_load_n(&sr->arrival_us, __ATOMIC_RELAXED);
+
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+
+    return __atomic_load_n(&sr->seq, __ATOMIC_RELAXED) == seq;
 }

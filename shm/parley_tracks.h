@@ -32,11 +32,12 @@
 
 
 #define PARLEY_TRACKS_MAGIC      0x7074726bu   /* "ptrk" */
-#define PARLEY_TRACKS_VERSION    2
+#define PARLEY_TRACKS_VERSION    3
 #define PARLEY_TRACK_MID_MAX     15            /* bytes, without the NUL */
 #define PARLEY_TRACK_CODEC_MAX   15
 #define PARLEY_TRACKS_MASK_WORDS (PARLEY_MAX_INBOXES / 64)
 #define PARLEY_TRACK_EXT_IDS     15            /* one-byte ids 1..14 */
+#define PARLEY_TRACK_LAYERS      3             /* simulcast encodings */
 
 
 typedef enum {
@@ -51,6 +52,20 @@ typedef struct {
     uint32_t   ring_slots;           /* S, a power of two */
     uint32_t   slot_size;            /* Z, bytes of one RTP packet at most */
 } parley_tracks_geometry_t;
+
+
+/*
+ * The publisher's latest sender report of one encoding (RFC 3550 6.4.1),
+ * for the readers' own SRs: NTP time, RTP time, and when it arrived (the
+ * system's monotonic clock, the same in every process). A seqlock: the
+ * owner makes "seq" odd while it writes.
+ */
+typedef struct {
+    uint32_t   seq;
+    uint32_t   rtp_ts;
+    uint64_t   ntp;
+    uint64_t   arrival_us;
+} parley_track_sr_t;
 
 
 /* A worker slot set: bit s of word s / 64 is inbox slot s. */
@@ -82,6 +97,7 @@ typedef struct {
     char       mid[PARLEY_TRACK_MID_MAX + 1];
     char       codec[PARLEY_TRACK_CODEC_MAX + 1];
     uint64_t   subscribed[PARLEY_TRACKS_MASK_WORDS];  /* atomic */
+    parley_track_sr_t  sr[PARLEY_TRACK_LAYERS];    /* the owner writes */
 } parley_track_t;
 
 
@@ -187,6 +203,15 @@ parley_rc_t parley_tracks_unsubscribe_locked(parley_tracks_t *tracks,
  */
 uint32_t parley_tracks_release_slot_locked(parley_tracks_t *tracks,
     uint16_t slot);
+
+/*
+ * Owner: publishes an SR of the track's encoding "layer". Reader: copies
+ * the latest, 0 when none was published (or the writer is at it).
+ */
+void parley_tracks_sr_store(parley_tracks_t *tracks, uint32_t track,
+    uint32_t layer, uint64_t ntp, uint32_t rtp_ts, uint64_t arrival_us);
+int parley_tracks_sr_load(parley_tracks_t *tracks, uint32_t track,
+    uint32_t layer, uint64_t *ntp, uint32_t *rtp_ts, uint64_t *arrival_us);
 
 /* Lock-free accessors; NULL or 0 for an index out of range. */
 parley_track_t *parley_tracks_track(parley_tracks_t *tracks, uint32_t track);

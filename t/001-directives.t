@@ -756,3 +756,13 @@ GET /ws
 --- error_code: 426
 --- no_error_log
 parley zone "parley:media"
+
+
+
+=== TEST 64: parley_codecs: an unknown codec
+--- http_config
+    parley_zone parley 4m;
+    parley_codecs opus theora;
+--- must_die
+--- error_log
+unknown codec "theora": parley forwards opus, VP8, H264, VP9 and AV1

@@ -1082,3 +1082,77 @@ alice> {"type":"create","name":"Alice"}
 alice< type=created
 alice> {"type":"subscribe"}
 alice< {"type":"error","code":"media_unavailable"}
+
+
+
+=== TEST 35: parley_codecs: a codec left out is not answered
+--- http_config
+    parley_zone parley 4m;
+    parley_ice_address 127.0.0.1;
+    parley_ice_ports 41900-42027;
+    parley_codecs opus;
+--- config
+    location /ws { parley_signaling; }
+--- ws_exchange eval
+my $sdp = do { local (@ARGV, $/) = 't/../tests/fixtures/sdp/chromium-av-offer.sdp'; <> };
+$sdp =~ s/\r?\n/\\r\\n/g;
+<<"S"
+alice< type=hello
+alice> {"type":"create","name":"Alice"}
+alice< type=created
+alice> {"type":"publish","sdp":"$sdp","ref":1}
+alice<~ "type":"publish-answer".*m=audio [1-9][0-9]* UDP/TLS/RTP/SAVPF 111.*m=video 0 
+S
+
+
+
+=== TEST 36: publish "screen" is checked
+--- http_config
+    parley_zone parley 4m;
+    parley_ice_address 127.0.0.1;
+    parley_ice_ports 41900-42027;
+--- config
+    location /ws { parley_signaling; }
+--- ws_exchange
+alice< type=hello
+alice> {"type":"create","name":"Alice"}
+alice< type=created
+alice> {"type":"publish","sdp":"v=0\r\n","screen":"1","ref":1}
+alice< {"type":"error","code":"wrong_type","field":"screen","ref":1}
+alice> {"type":"publish","sdp":"v=0\r\n","screen":["1","2","3","4","5"],"ref":2}
+alice< {"type":"error","code":"too_long","field":"screen","ref":2}
+alice> {"type":"publish","sdp":"v=0\r\n","screen":[7],"ref":3}
+alice< {"type":"error","code":"invalid_value","field":"screen","ref":3}
+alice> {"type":"publish","sdp":"v=0\r\n","screen":["1"],"ref":4}
+alice< {"type":"error","code":"invalid_sdp","ref":4}
+
+
+
+=== TEST 37: layer and subscribe restart errors
+--- http_config
+    parley_zone parley 4m;
+    parley_ice_address 127.0.0.1;
+    parley_ice_ports 41900-42027;
+--- config
+    location /ws { parley_signaling; }
+--- ws_exchange
+alice< type=hello
+alice> {"type":"layer","mid":"t0","layer":"low","ref":1}
+alice< {"type":"error","code":"not_in_room","ref":1}
+alice> {"type":"create","name":"Alice"}
+alice< type=created
+alice> {"type":"layer","mid":"t0","layer":"low","ref":2}
+alice< {"type":"error","code":"not_subscribed","field":"mid","ref":2}
+alice> {"type":"subscribe","restart":"yes","ref":3}
+alice< {"type":"error","code":"wrong_type","field":"restart","ref":3}
+alice> {"type":"subscribe","ref":4}
+alice> {"type":"subscribe","restart":true,"ref":5}
+alice< {"type":"error","code":"no_connection","ref":5}
+alice> {"type":"layer","mid":"t0","layer":"huge","ref":6}
+alice< {"type":"error","code":"invalid_value","field":"layer","ref":6}
+alice> {"type":"layer","mid":"t0","layer":"high","ref":7}
+alice< {"type":"error","code":"unknown_track","field":"mid","ref":7}
+alice> {"type":"layer","layer":"high","ref":8}
+alice< {"type":"error","code":"missing_field","field":"mid","ref":8}
+alice> {"type":"ping"}
+alice< {"type":"pong"}

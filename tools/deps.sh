@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs what parley needs and the machine lacks (Debian 12, as root).
-# Usage: tools/deps.sh build|test
+# Usage: tools/deps.sh build|test|bench
 #   build  what `make` and `make run` need: nginx, its headers, libraries
 #   test   also what `make test` needs: cmocka, Perl test modules,
 #          Chromium, and the browser driver from npm
@@ -10,7 +10,8 @@ set -eu
 build_pkgs="gcc make nginx nginx-dev libwslay-dev libjansson-dev libssl-dev
     libsrtp2-dev libnice-dev pkg-config"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev libtest-base-perl libipc-run-perl
-    libprotocol-websocket-perl libjson-pp-perl chromium iproute2 nodejs"
+    libprotocol-websocket-perl libjson-pp-perl chromium iproute2 nodejs
+    valgrind"
 bench_pkgs="janus iproute2"
 
 case ${1:-build} in

@@ -1,6 +1,9 @@
-// parley placeholder web app: a client of the signaling protocol v1
+// parley web app: a client of the signaling protocol v1
 // (docs/protocol.md). No framework, no build step. User data only ever
 // reaches the page through textContent.
+
+import { startMedia, stopMedia, onMediaMessage, forget, setMuted,
+         toggleScreen, nameChanged } from './media.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -11,7 +14,8 @@ const ui = {
   roster: $('roster'), rosterCount: $('roster-count'), leave: $('leave'),
   end: $('end'), hint: $('organiser-hint'), closedView: $('closed-view'),
   closedReason: $('closed-reason'), restart: $('restart'),
-  error: $('error'), status: $('status'),
+  error: $('error'), status: $('status'), large: $('large'), strip: $('strip'),
+  mic: $('mic'), camera: $('camera'), share: $('share'),
 };
 
 const PROTOCOL = 1;
@@ -96,6 +100,7 @@ function onMessage(data) {
   let msg;
   try { msg = JSON.parse(data); } catch { return; }
   if (!msg || typeof msg.type !== 'string') return;
+  if (onMediaMessage(msg)) return;
   switch (msg.type) {
     case 'hello':
       greeted = true;
@@ -115,6 +120,7 @@ function onMessage(data) {
       if (room && msg.participant) {
         people.set(msg.participant.id, msg.participant);
         renderRoster();
+        nameChanged();
         setStatus(`${msg.participant.name} joined.`);
       }
       break;
@@ -122,6 +128,7 @@ function onMessage(data) {
       const who = people.get(msg.id);
       people.delete(msg.id);
       renderRoster();
+      forget(msg.id);
       if (who) {
         setStatus(msg.reason === 'left' ? `${who.name} left.` : `${who.name} was disconnected.`);
       }
@@ -157,11 +164,17 @@ function enterRoom(msg) {
   ui.hint.hidden = !organiser;
   setPeople(msg.participants);
   setState('in-room');
+  startMedia({
+    send, myId: me && me.id, ui,
+    nameOf: (id) => people.get(id)?.name || 'Someone',
+    status: setStatus,
+  });
   setStatus(msg.type === 'created' ? 'Conversation started. Share the link to invite people.'
                                    : 'You joined the conversation.');
 }
 
 function exitRoom() {
+  stopMedia();
   room = null;
   me = null;
   leaving = false;
@@ -265,6 +278,31 @@ ui.leave.addEventListener('click', () => {
 ui.end.addEventListener('click', () => {
   send({ type: 'close' });
   setStatus('Ending the conversation…');
+});
+
+function toggle(button, on, offText, onText) {
+  button.setAttribute('aria-pressed', String(on));
+  button.textContent = on ? onText : offText;
+}
+
+ui.mic.addEventListener('click', () => {
+  const muted = ui.mic.getAttribute('aria-pressed') !== 'true';
+  setMuted('audio', muted);
+  toggle(ui.mic, muted, 'Mute microphone', 'Unmute microphone');
+});
+
+ui.camera.addEventListener('click', () => {
+  const off = ui.camera.getAttribute('aria-pressed') !== 'true';
+  setMuted('video', off);
+  toggle(ui.camera, off, 'Turn camera off', 'Turn camera on');
+});
+
+ui.share.addEventListener('click', async () => {
+  try {
+    toggle(ui.share, await toggleScreen(), 'Share screen', 'Stop sharing');
+  } catch (e) {
+    showError(`The screen cannot be shared: ${e.message}`);
+  }
 });
 
 ui.copy.addEventListener('click', async () => {

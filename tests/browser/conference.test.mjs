@@ -4,45 +4,13 @@
 // announced as the active speaker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, launchBrowser, newPage, diagnose } from './lib.mjs';
+import { BASE_URL, SIGNAL_CLIENT, launchBrowser, newPage, diagnose } from './lib.mjs';
 
 // In the page: a participant that publishes camera and microphone,
 // subscribes, and answers every subscribe-offer the server sends.
 const CLIENT = `
   window.parley = async ({ create, room, name, worker, avoid }) => {
-    const open = async () => {
-      const ws = new WebSocket('ws://' + location.host + '/ws');
-      const queue = [];
-      let wake = null;
-      ws.onmessage = (e) => { queue.push(JSON.parse(e.data)); if (wake) wake(); };
-      await new Promise((r, j) => { ws.onopen = r; ws.onerror = j; });
-      const next = async (type, ms = 10000) => {
-        const end = Date.now() + ms;
-        for (;;) {
-          const i = queue.findIndex((m) => m.type === type || m.type === 'error');
-          if (i >= 0) {
-            const m = queue.splice(i, 1)[0];
-            if (m.type === 'error') throw new Error('server error: ' + JSON.stringify(m));
-            return m;
-          }
-          if (Date.now() > end) throw new Error('no ' + type);
-          await new Promise((r) => { wake = r; setTimeout(r, 100); });
-        }
-      };
-      const hello = await next('hello');
-      return { ws, queue, next, hello, send: (m) => ws.send(JSON.stringify(m)),
-               onmessage: (f) => { ws.onmessage = (e) => f(JSON.parse(e.data)); } };
-    };
-
-    // land on the worker asked for (or away from one), as a load balancer might
-    let c = null;
-    for (let i = 0; i < 60 && !c; i++) {
-      const t = await open();
-      const w = t.hello.worker;
-      if ((worker === undefined || w === worker) && (avoid === undefined || w !== avoid)) c = t;
-      else t.ws.close();
-    }
-    if (!c) throw new Error('no connection landed where asked');
+    const c = await window.signal({ worker, avoid });
 
     if (create) c.send({ type: 'create', name });
     else c.send({ type: 'join', room, name });
@@ -169,6 +137,7 @@ test('three, then four browsers talk across two workers; a screen share; one lea
   for (const n of names) {
     const p = await newPage(browser, n);
     await p.goto(`${BASE_URL}/`);
+    await p.evaluate(SIGNAL_CLIENT);
     await p.evaluate(CLIENT);
     pages.push(p);
   }

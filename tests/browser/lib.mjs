@@ -147,3 +147,45 @@ export async function enter(page, url, name, email) {
   await page.click('#start');
   await waitForState(page, 'in-room');
 }
+
+// In the page: window.signal(place) opens the signaling WebSocket and
+// waits for "hello". place.worker / place.avoid: reconnect until the
+// connection lands on (or away from) that nginx worker, as a load balancer
+// might place it. The client keeps a queue of messages: next(type) takes
+// the first of that type (an "error" instead throws); onmessage(f) hands
+// every later message to f instead.
+export const SIGNAL_CLIENT = `
+  window.signal = async (place = {}) => {
+    const open = async () => {
+      const ws = new WebSocket('ws://' + location.host + '/ws');
+      const queue = [];
+      let wake = null;
+      ws.onmessage = (e) => { queue.push(JSON.parse(e.data)); if (wake) wake(); };
+      await new Promise((r, j) => { ws.onopen = r; ws.onerror = j; });
+      const next = async (type, ms = 10000) => {
+        const end = Date.now() + ms;
+        for (;;) {
+          const i = queue.findIndex((m) => m.type === type || m.type === 'error');
+          if (i >= 0) {
+            const m = queue.splice(i, 1)[0];
+            if (m.type === 'error') throw new Error('server error: ' + JSON.stringify(m));
+            return m;
+          }
+          if (Date.now() > end) throw new Error('no ' + type);
+          await new Promise((r) => { wake = r; setTimeout(r, 100); });
+        }
+      };
+      const hello = await next('hello');
+      return { ws, queue, next, hello, send: (m) => ws.send(JSON.stringify(m)),
+               onmessage: (f) => { ws.onmessage = (e) => f(JSON.parse(e.data)); } };
+    };
+    for (let i = 0; i < 60; i++) {
+      const c = await open();
+      const w = c.hello.worker;
+      if ((place.worker === undefined || w === place.worker)
+          && (place.avoid === undefined || w !== place.avoid)) return c;
+      c.ws.close();
+    }
+    throw new Error('no connection landed where asked: ' + JSON.stringify(place));
+  };
+`;

@@ -3,7 +3,7 @@
 // SRTP, and the server decrypts the packets (its status page counts them).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, launchBrowser, newPage, diagnose } from './lib.mjs';
+import { BASE_URL, SIGNAL_CLIENT, launchBrowser, newPage, diagnose } from './lib.mjs';
 
 // Sums one metric over every worker's line of the status page.
 function metric(text, name) {
@@ -19,27 +19,10 @@ test('a browser publishes audio and video, and the server decrypts it', { timeou
   t.after(() => browser.close());
   const page = await newPage(browser, 'publisher');
   await page.goto(`${BASE_URL}/`);
+  await page.evaluate(SIGNAL_CLIENT);
 
   const result = await page.evaluate(async () => {
-    const ws = new WebSocket(`ws://${location.host}/ws`);
-    const queue = [];
-    let wake = null;
-    ws.onmessage = (e) => { queue.push(JSON.parse(e.data)); if (wake) wake(); };
-    const next = async (type, ms = 10000) => {
-      const end = Date.now() + ms;
-      for (;;) {
-        const i = queue.findIndex((m) => m.type === type || m.type === 'error');
-        if (i >= 0) {
-          const m = queue.splice(i, 1)[0];
-          if (m.type === 'error') throw new Error(`server error: ${JSON.stringify(m)}`);
-          return m;
-        }
-        if (Date.now() > end) throw new Error(`no ${type}`);
-        await new Promise((r) => { wake = r; setTimeout(r, 100); });
-      }
-    };
-    await new Promise((r, j) => { ws.onopen = r; ws.onerror = j; });
-    await next('hello');
+    const { ws, next } = await window.signal();
     const before = await (await fetch('/status')).text();
     ws.send(JSON.stringify({ type: 'create', name: 'Publisher' }));
     await next('created');

@@ -4,38 +4,7 @@
 // ways; ICE restarts on both connections keep the media flowing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, launchBrowser, newPage, diagnose } from './lib.mjs';
-
-const CLIENT = `
-  window.signal = async (url, avoid) => {
-    for (let i = 0; i < 60; i++) {
-      const ws = new WebSocket(url);
-      const queue = [];
-      let wake = null;
-      ws.onmessage = (e) => { queue.push(JSON.parse(e.data)); if (wake) wake(); };
-      const next = async (type, ms = 10000) => {
-        const end = Date.now() + ms;
-        for (;;) {
-          const i = queue.findIndex((m) => m.type === type || m.type === 'error');
-          if (i >= 0) {
-            const m = queue.splice(i, 1)[0];
-            if (m.type === 'error') throw new Error('server error: ' + JSON.stringify(m));
-            return m;
-          }
-          if (Date.now() > end) throw new Error('no ' + type);
-          await new Promise((r) => { wake = r; setTimeout(r, 100); });
-        }
-      };
-      await new Promise((r, j) => { ws.onopen = r; ws.onerror = j; });
-      const hello = await next('hello');
-      if (avoid === undefined || hello.worker !== avoid) {
-        return { ws, next, hello, send: (m) => ws.send(JSON.stringify(m)) };
-      }
-      ws.close();
-    }
-    throw new Error('no connection landed on the other worker');
-  };
-`;
+import { BASE_URL, SIGNAL_CLIENT, launchBrowser, newPage, diagnose } from './lib.mjs';
 
 test('a subscriber switches between the layers of a simulcast publisher', { timeout: 120_000 }, async (t) => {
   const browser = await launchBrowser();
@@ -44,11 +13,11 @@ test('a subscriber switches between the layers of a simulcast publisher', { time
   const bob = await newPage(browser, 'simulcast-subscriber');
   for (const page of [alice, bob]) {
     await page.goto(`${BASE_URL}/`);
-    await page.evaluate(CLIENT);
+    await page.evaluate(SIGNAL_CLIENT);
   }
 
   const published = await alice.evaluate(async () => {
-    const c = await window.signal(`ws://${location.host}/ws`);
+    const c = await window.signal();
     window.c = c;
     c.send({ type: 'create', name: 'Alice' });
     const created = await c.next('created');
@@ -71,7 +40,7 @@ test('a subscriber switches between the layers of a simulcast publisher', { time
   assert.match(published.answer, /^a=simulcast:recv lo;hi\r?$/m, 'the server receives both encodings');
 
   await bob.evaluate(async ({ room, worker }) => {
-    const c = await window.signal(`ws://${location.host}/ws`, worker);
+    const c = await window.signal({ avoid: worker });
     window.c = c;
     c.send({ type: 'join', room, name: 'Bob' });
     await c.next('joined');

@@ -3,33 +3,7 @@
 // subscribes and decodes both. (Across workers: conference.test.mjs.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, launchBrowser, newPage, diagnose } from './lib.mjs';
-
-// In the page: a signaling client with a queue of messages.
-const CLIENT = `
-  window.signal = async (url) => {
-    const ws = new WebSocket(url);
-    const queue = [];
-    let wake = null;
-    ws.onmessage = (e) => { queue.push(JSON.parse(e.data)); if (wake) wake(); };
-    const next = async (type, ms = 10000) => {
-      const end = Date.now() + ms;
-      for (;;) {
-        const i = queue.findIndex((m) => m.type === type || m.type === 'error');
-        if (i >= 0) {
-          const m = queue.splice(i, 1)[0];
-          if (m.type === 'error') throw new Error('server error: ' + JSON.stringify(m));
-          return m;
-        }
-        if (Date.now() > end) throw new Error('no ' + type);
-        await new Promise((r) => { wake = r; setTimeout(r, 100); });
-      }
-    };
-    await new Promise((r, j) => { ws.onopen = r; ws.onerror = j; });
-    const hello = await next('hello');
-    return { ws, next, hello, send: (m) => ws.send(JSON.stringify(m)) };
-  };
-`;
+import { BASE_URL, SIGNAL_CLIENT, launchBrowser, newPage, diagnose } from './lib.mjs';
 
 test('a subscriber on the publisher\'s worker decodes its audio and video', { timeout: 90_000 }, async (t) => {
   const browser = await launchBrowser();
@@ -38,11 +12,11 @@ test('a subscriber on the publisher\'s worker decodes its audio and video', { ti
   const bob = await newPage(browser, 'subscriber');
   for (const page of [alice, bob]) {
     await page.goto(`${BASE_URL}/`);
-    await page.evaluate(CLIENT);
+    await page.evaluate(SIGNAL_CLIENT);
   }
 
   const published = await alice.evaluate(async () => {
-    const c = await window.signal(`ws://${location.host}/ws`);
+    const c = await window.signal();
     window.alice = c;
     c.send({ type: 'create', name: 'Alice' });
     const created = await c.next('created');
@@ -60,12 +34,7 @@ test('a subscriber on the publisher\'s worker decodes its audio and video', { ti
   assert.equal(published.state, 'connected', 'the publisher connects');
 
   const result = await bob.evaluate(async ({ room, worker }) => {
-    let c = null;
-    for (let i = 0; i < 40 && !c; i++) {
-      const tryc = await window.signal(`ws://${location.host}/ws`);
-      if (tryc.hello.worker === worker) c = tryc; else tryc.ws.close();
-    }
-    if (!c) throw new Error('no connection landed on the publisher\'s worker');
+    const c = await window.signal({ worker });
     c.send({ type: 'join', room, name: 'Bob' });
     await c.next('joined');
     c.send({ type: 'subscribe' });

@@ -750,6 +750,43 @@ test_multiprocess(void **state)
 }
 
 
+static void
+test_sender_reports(void **state)
+{
+    uint32_t          idx, rtp;
+    uint64_t          ntp, at;
+    parley_tracks_t  *t;
+
+    t = ((fixture_t *) *state)->tracks;
+    idx = publish(t, 9, 1, 5000);
+
+    assert_int_equal(parley_tracks_sr_load(t, idx, 0, &ntp, &rtp, &at), 0);
+
+    parley_tracks_sr_store(t, idx, 1, 0x1122334455667788ULL, 90000, 42);
+    assert_int_equal(parley_tracks_sr_load(t, idx, 0, &ntp, &rtp, &at), 0);
+    assert_int_equal(parley_tracks_sr_load(t, idx, 1, &ntp, &rtp, &at), 1);
+    assert_true(ntp == 0x1122334455667788ULL);
+    assert_int_equal(rtp, 90000);
+    assert_int_equal(at, 42);
+
+    parley_tracks_sr_store(t, idx, 1, 7, 8, 9);
+    assert_int_equal(parley_tracks_sr_load(t, idx, 1, &ntp, &rtp, &at), 1);
+    assert_true(ntp == 7 && rtp == 8 && at == 9);
+
+    /* out of range, and a record published anew forgets its reports */
+    assert_int_equal(parley_tracks_sr_load(t, idx, 3, &ntp, &rtp, &at), 0);
+    assert_int_equal(parley_tracks_sr_load(t, 1u << 30, 0, &ntp, &rtp, &at),
+                     0);
+
+    parley_tracks_lock(t, SELF);
+    parley_tracks_unpublish_locked(t, idx);
+    parley_tracks_unlock(t, SELF);
+
+    idx = publish(t, 9, 1, 6000);
+    assert_int_equal(parley_tracks_sr_load(t, idx, 1, &ntp, &rtp, &at), 0);
+}
+
+
 int
 main(void)
 {
@@ -761,6 +798,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_subscribe_mask, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_mark_collect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sender_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multiprocess, setup, teardown),
     };
 

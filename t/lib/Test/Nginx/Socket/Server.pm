@@ -33,6 +33,7 @@ sub new {
     my ($class, %a) = @_;
     my $self = bless {
         binary       => $a{binary}   // $ENV{TEST_NGINX_BINARY}   // '/usr/sbin/nginx',
+        wrapper      => $a{wrapper}  // [],       # e.g. [qw(valgrind -q)]
         port         => $a{port}     // $ENV{TEST_NGINX_PORT}     // 1984,
         servroot     => File::Spec->rel2abs(
                             $a{servroot} // $ENV{TEST_NGINX_SERVROOT} // 't/servroot'),
@@ -161,7 +162,8 @@ sub launch {
         open STDIN,  '<', '/dev/null';
         open STDOUT, '>', "$root/logs/stderr.log";
         open STDERR, '>&', \*STDOUT;
-        exec $self->{binary}, '-p', "$root/", '-c', $self->conf_file,
+        exec @{ $self->{wrapper} }, $self->{binary}, '-p', "$root/",
+             '-c', $self->conf_file,
              '-e', "$root/logs/error.log";
         die "exec $self->{binary}: $!";
     }
