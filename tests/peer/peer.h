@@ -49,6 +49,7 @@
 #define PEER_NACK_RETRY_MS     40      /* then ask again, */
 #define PEER_NACK_TRIES        3       /* and give up after so many */
 #define PEER_HISTORY           256     /* video packets kept for NACKs */
+#define PEER_NACK_SEQS_MAX     64      /* numbers taken from one NACK */
 #define PEER_RTX_PT            97      /* as the publish offer says */
 
 /* The payload trailer, big-endian; see peer_media.c. */

@@ -241,7 +241,7 @@ static void
 peer_conn_on_rtcp(peer_conn_t *c, uint8_t *buf, size_t len)
 {
     size_t                n;
-    uint16_t              seqs[64];
+    uint16_t              seqs[PEER_NACK_SEQS_MAX];
     parley_rtcp_fb_t      fb;
     parley_rtcp_iter_t    it;
     parley_rtcp_packet_t  pkt;
@@ -270,7 +270,8 @@ peer_conn_on_rtcp(peer_conn_t *c, uint8_t *buf, size_t len)
                    && pkt.count == PARLEY_RTCP_FMT_NACK)
         {
             /* more than fit: the first ones; the rest are asked again */
-            if (parley_rtcp_parse_nack(&pkt, &fb, seqs, 64, &n)
+            if (parley_rtcp_parse_nack(&pkt, &fb, seqs,
+                                       PEER_NACK_SEQS_MAX, &n)
                     != PARLEY_RTP_ERR_MALFORMED
                 && c->handler.on_nack != NULL)
             {

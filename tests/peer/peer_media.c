@@ -69,8 +69,11 @@ peer_fnv1a(const uint8_t *p, size_t n)
 void
 peer_sender_init(peer_sender_t *s, peer_conn_t *c)
 {
-    uint32_t  r[4];
+    uint32_t      r[4];
+    peer_sent_t  *history;
 
+    /* a publisher offering again keeps its history's memory */
+    history = s->history;
     memset(s, 0, sizeof(peer_sender_t));
 
     (void) RAND_bytes((uint8_t *) r, sizeof(r));
@@ -92,7 +95,14 @@ peer_sender_init(peer_sender_t *s, peer_conn_t *c)
     s->rtx_seq = (uint16_t) r[2];
 
     /* once per publisher: nothing is allocated per packet */
-    s->history = calloc(PEER_HISTORY, sizeof(peer_sent_t));
+    if (history != NULL) {
+        memset(history, 0, PEER_HISTORY * sizeof(peer_sent_t));
+    } else {
+        history = calloc(PEER_HISTORY, sizeof(peer_sent_t));
+    }
+
+    s->history = history;
+
     if (s->history == NULL) {
         peer_log("out of memory for the send history");
         exit(2);
