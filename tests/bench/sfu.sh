@@ -14,9 +14,11 @@
 # publisher's send time to the kernel's arrival stamp (p50, p99); server
 # PSS growth per subscriber; the generator's own CPU per packet.
 #
-# Everything runs in a private network namespace: Janus gathers no
-# candidate on loopback, so it gets a veth address of its own there, and
-# nothing can collide with other test runs. Knobs: SFU_BENCH_COUNTS,
+# Everything runs in a private network namespace, so nothing can collide
+# with other test runs. Janus (libnice) gathers no candidate on the
+# loopback interface, so a veth there carries an address of the loopback
+# range, 127.0.1.1, which libnice does gather on a non-loopback interface:
+# Janus and its generator use it, and no traffic leaves 127.0.0.0/8. Knobs: SFU_BENCH_COUNTS,
 # SFU_BENCH_JANUS_COUNTS, SFU_BENCH_SECONDS, SFU_BENCH_SAMPLE,
 # SFU_BENCH_BATCH_MS, SFU_BENCH_SKIP_JANUS=1.
 set -eu
@@ -29,7 +31,7 @@ if [ -z "${PARLEY_IN_NETNS:-}" ]; then
     exec unshare -n -- bash -c '
         ip link set lo up &&
         ip link add pv0 type veth peer name pv1 &&
-        ip addr add 10.77.0.1/24 dev pv0 &&
+        ip addr add 127.0.1.1/32 dev pv0 &&
         ip link set pv0 up && ip link set pv1 up &&
         exec "$@"' bash "$here/sfu.sh" "$@"
 fi
@@ -44,6 +46,7 @@ srtp_out=${1:-}
 port=18150
 janus_port=18188
 janus_room=1234
+janus_address=127.0.1.1         # on pv0, see above
 
 . "$here/../peer/nginx.sh"
 . "$here/../peer/janus.sh"
@@ -150,10 +153,10 @@ parley_nginx_stop
 parley_nginx_check_log || echo "sfu bench: nginx logged [alert] or [emerg]"
 
 if [ "${SFU_BENCH_SKIP_JANUS:-0}" != 1 ]; then
-    janus_start "$janus_port" 42128-42999 "$janus_room"
+    janus_start "$janus_port" 42128-42999 "$janus_room" "$janus_address"
     url="ws://127.0.0.1:$janus_port/"
     jopts="--url $url --signaling janus --janus-room $janus_room
-           --local-address 10.77.0.1"
+           --local-address $janus_address"
     # shellcheck disable=SC2086
     start_publisher $jopts
     read -r feed _ <"$out/room"

@@ -2,7 +2,10 @@
 # benchmark's side-by-side run, on loopback only, in a temporary folder;
 # sourced by tests/bench/sfu.sh.
 #
-#   janus_start WS_PORT RTP_PORTS ROOM   sets $janus_tmp and $janus_pid
+#   janus_start WS_PORT RTP_PORTS ROOM [ADDRESS]
+#                                        sets $janus_tmp and $janus_pid;
+#                                        ADDRESS: the only one ICE uses
+#                                        (127.0.0.1)
 #   janus_stop
 #
 # ICE-lite, like parley, so that both servers see the same client.
@@ -14,6 +17,7 @@ janus_start() {
     _ws_port=$1
     _rtp=$2
     _room=$3
+    _address=${4:-127.0.0.1}
     _lib=/usr/lib/x86_64-linux-gnu/janus
 
     if ! command -v janus >/dev/null 2>&1; then
@@ -52,7 +56,7 @@ media: {
 }
 nat: {
     ice_lite = true
-    ice_enforce_list = "127.0.0.1"
+    ice_enforce_list = "$_address"
 }
 plugins: {
     disable = "$_plugins"

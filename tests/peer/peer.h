@@ -45,6 +45,12 @@
 #define PEER_SSRCS_MAX         16      /* expected SSRCs per connection */
 #define PEER_CONSENT_MS        2000    /* RFC 7675 5.1: 4-6 s; be eager */
 #define PEER_TICK_MS           20
+#define PEER_DROPS_MAX         64      /* dropped, not yet recovered */
+#define PEER_NACK_RETRY_MS     40      /* then ask again, */
+#define PEER_NACK_TRIES        3       /* and give up after so many */
+#define PEER_HISTORY           256     /* video packets kept for NACKs */
+#define PEER_NACK_SEQS_MAX     64      /* numbers taken from one NACK */
+#define PEER_RTX_PT            97      /* as the publish offer says */
 
 /* The payload trailer, big-endian; see peer_media.c. */
 #define PEER_TRAILER_MAGIC     0x50524c59  /* "PRLY" */
@@ -73,6 +79,18 @@ typedef struct {
     uint64_t   rtcp_failed;
     uint64_t   plis;               /* keyframe requests received */
     uint64_t   sent;               /* RTP sent by publishers */
+    uint64_t   dropped;            /* --drop-every: dropped and NACK'd */
+    uint64_t   recovered;          /* of those, back as RTX */
+    uint64_t   unrecovered;        /* NACK'd PEER_NACK_TRIES times, gave up */
+    uint64_t   recovery_pending;   /* still within those tries at the end */
+    uint64_t   nacks_sent;         /* NACK packets a subscriber sent */
+    uint64_t   rtx_received;       /* RTX packets, authentic */
+    uint64_t   rtx_unsolicited;    /* RTX for no number we were missing */
+    uint64_t   skipped;            /* --skip-every: not sent the first time */
+    uint64_t   nacks_received;     /* NACK packets a publisher got */
+    uint64_t   nacked_seqs;        /* the numbers they named */
+    uint64_t   rtx_sent;
+    uint64_t   rtx_missed;         /* named, but not in the send history */
     uint64_t   seen_for_corruption;
     uint64_t   lat_count;
     uint32_t   lat[PEER_LAT_BUCKETS];
@@ -80,6 +98,10 @@ typedef struct {
 
 /* --corrupt-every N: flip a bit in every Nth checked packet (0: never) */
 extern unsigned  peer_corrupt_every;
+/* --drop-every N: drop every Nth video packet and NACK it (0: never) */
+extern unsigned  peer_drop_every;
+/* --skip-every N: a publisher leaves every Nth video packet unsent */
+extern unsigned  peer_skip_every;
 
 
 /* One expected SSRC and what arrived of it. */
@@ -87,11 +109,22 @@ typedef struct {
     uint32_t   ssrc;
     unsigned   started:1;
     unsigned   repair:1;           /* RTX: silent unless a loss is healed */
+    unsigned   video:1;
+    uint32_t   peer;               /* media: its RTX SSRC; RTX: the media's */
     uint32_t   first;              /* extended sequence numbers */
     uint32_t   highest;
     uint64_t   received;
     uint16_t   last_seq;
 } peer_rx_ssrc_t;
+
+
+/* A packet dropped on purpose, until its RTX comes or we give up. */
+typedef struct {
+    uint32_t   ssrc;
+    uint16_t   seq;
+    uint8_t    nacks;              /* sent for it so far */
+    uint64_t   next_ms;            /* of the next NACK */
+} peer_drop_t;
 
 
 typedef enum {
@@ -107,6 +140,8 @@ typedef struct {
     void  (*on_secure)(peer_conn_t *c, void *arg);
     void  (*on_failed)(peer_conn_t *c, void *arg, const char *why);
     void  (*on_pli)(peer_conn_t *c, void *arg, uint32_t media_ssrc);
+    void  (*on_nack)(peer_conn_t *c, void *arg, uint32_t media_ssrc,
+                     const uint16_t *seqs, size_t n);
     void   *arg;
 } peer_conn_handler_t;
 
@@ -150,6 +185,13 @@ struct peer_conn_s {
     peer_rx_ssrc_t             ssrcs[PEER_SSRCS_MAX];
     peer_stats_t              *stats;          /* shared by the process */
     uint64_t                   received;       /* this connection's */
+
+    /* --drop-every: the numbers dropped and asked for again */
+    uint8_t                    rtx_apt[128];   /* RTX PT -> its codec's */
+    uint32_t                   rtcp_ssrc;      /* ours, as NACK sender */
+    uint64_t                   video_seen;
+    uint32_t                   ndrops;
+    peer_drop_t                drops[PEER_DROPS_MAX];
 };
 
 
@@ -206,6 +248,9 @@ void peer_conn_expect_ssrcs(peer_conn_t *c, const parley_sdp_t *sdp);
 void peer_conn_tick(peer_conn_t *c, uint64_t now_ms);
 int peer_conn_send_rtp(peer_conn_t *c, uint8_t *buf, size_t len);
 int peer_conn_send_rtcp(peer_conn_t *c, uint8_t *buf, size_t len);
+/* RFC 4585 6.2.1: a generic NACK for seqs of media_ssrc */
+int peer_conn_send_nack(peer_conn_t *c, uint32_t media_ssrc,
+    const uint16_t *seqs, size_t n);
 void peer_conn_fingerprint(peer_conn_t *c, char *out, size_t size);
 void peer_conn_free(peer_conn_t *c);
 const char *peer_conn_state_str(peer_conn_state_t s);
@@ -218,6 +263,13 @@ parley_dtls_identity_t *peer_identity(void);
 
 
 /* Media */
+
+/* A video packet as first built, before SRTP. */
+typedef struct {
+    uint16_t       seq;
+    uint16_t       len;            /* 0: empty */
+    uint8_t        buf[PEER_DATAGRAM_MAX];
+} peer_sent_t;
 
 typedef struct {
     peer_conn_t   *conn;
@@ -243,9 +295,16 @@ typedef struct {
     unsigned       video_pps;      /* packets per second */
     size_t         video_size;     /* bytes of RTP payload */
     uint64_t       keyframes;
+    uint8_t        rtx_pt;
+    uint16_t       rtx_seq;
+    peer_sent_t   *history;        /* PEER_HISTORY, by seq modulo */
 } peer_sender_t;
 
 void peer_sender_init(peer_sender_t *s, peer_conn_t *c);
+void peer_sender_free(peer_sender_t *s);
+/* RFC 4588: what a NACK names, again as RTX, from the history */
+void peer_sender_on_nack(peer_sender_t *s, peer_stats_t *st,
+    const uint16_t *seqs, size_t n);
 /* Sends what is due by now; returns ms until the next packet is due. */
 int peer_sender_run(peer_sender_t *s, peer_stats_t *st);
 
@@ -262,6 +321,10 @@ double peer_stats_later_than(const peer_stats_t *st, unsigned ms);
 /* By sequence number ranges, and what arrived of them, known SSRCs only */
 void peer_conn_counts(const peer_conn_t *c, uint64_t *expected,
     uint64_t *received);
+/* NACKs again for the drops still missing, gives up on the old ones */
+void peer_media_tick(peer_conn_t *c, uint64_t now_ms);
+/* At the end: what is still missing is unrecovered */
+void peer_media_finish(peer_conn_t *c);
 
 
 /* SDP text */

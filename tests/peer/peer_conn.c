@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
@@ -81,6 +82,8 @@ peer_conn_init(peer_conn_t *c, peer_loop_t *l, const char *name,
     c->sample = sample ? sample : 1;
     c->fd = -1;
     c->deadline_ms = peer_now_ms() + PEER_SETUP_MS;
+    memset(c->rtx_apt, 0xff, sizeof(c->rtx_apt));
+    (void) RAND_bytes((uint8_t *) &c->rtcp_ssrc, sizeof(c->rtcp_ssrc));
 }
 
 
@@ -237,6 +240,8 @@ peer_conn_on_dtls_error(void *data, parley_dtls_rc_t reason)
 static void
 peer_conn_on_rtcp(peer_conn_t *c, uint8_t *buf, size_t len)
 {
+    size_t                n;
+    uint16_t              seqs[PEER_NACK_SEQS_MAX];
     parley_rtcp_fb_t      fb;
     parley_rtcp_iter_t    it;
     parley_rtcp_packet_t  pkt;
@@ -259,6 +264,19 @@ peer_conn_on_rtcp(peer_conn_t *c, uint8_t *buf, size_t len)
             c->stats->plis++;
             if (c->handler.on_pli != NULL) {
                 c->handler.on_pli(c, c->handler.arg, fb.media_ssrc);
+            }
+
+        } else if (pkt.type == PARLEY_RTCP_RTPFB
+                   && pkt.count == PARLEY_RTCP_FMT_NACK)
+        {
+            /* more than fit: the first ones; the rest are asked again */
+            if (parley_rtcp_parse_nack(&pkt, &fb, seqs,
+                                       PEER_NACK_SEQS_MAX, &n)
+                    != PARLEY_RTP_ERR_MALFORMED
+                && c->handler.on_nack != NULL)
+            {
+                c->stats->nacks_received++;
+                c->handler.on_nack(c, c->handler.arg, fb.media_ssrc, seqs, n);
             }
         }
     }
@@ -615,14 +633,58 @@ peer_conn_is_repair(const parley_sdp_media_t *m, uint32_t ssrc)
 }
 
 
+/* RFC 5576 4.2: the other SSRC of the FID group ssrc is in, or 0 */
+static uint32_t
+peer_conn_fid_peer(const parley_sdp_media_t *m, uint32_t ssrc)
+{
+    uint32_t  i;
+
+    for (i = 0; i < m->n_ssrc_groups; i++) {
+        if (m->ssrc_groups[i].semantics != PARLEY_SDP_SSRC_FID
+            || m->ssrc_groups[i].n != 2)
+        {
+            continue;
+        }
+
+        if (m->ssrc_groups[i].ssrcs[0] == ssrc) {
+            return m->ssrc_groups[i].ssrcs[1];
+        }
+
+        if (m->ssrc_groups[i].ssrcs[1] == ssrc) {
+            return m->ssrc_groups[i].ssrcs[0];
+        }
+    }
+
+    return 0;
+}
+
+
+/* RFC 4588 8.6: a=fmtp:<rtx> apt=<pt>; one map for the BUNDLE */
+static void
+peer_conn_expect_rtx(peer_conn_t *c, const parley_sdp_media_t *m)
+{
+    uint32_t  i;
+
+    for (i = 0; i < m->n_codecs; i++) {
+        if (strcasecmp(m->codecs[i].name, "rtx") == 0
+            && m->codecs[i].pt < 128 && m->codecs[i].apt < 128)
+        {
+            c->rtx_apt[m->codecs[i].pt] = m->codecs[i].apt;
+        }
+    }
+}
+
+
 void
 peer_conn_expect_ssrcs(peer_conn_t *c, const parley_sdp_t *sdp)
 {
     uint32_t                   i, j, k;
+    peer_rx_ssrc_t            *r;
     const parley_sdp_media_t  *m;
 
     for (i = 0; i < sdp->n_media; i++) {
         m = &sdp->media[i];
+        peer_conn_expect_rtx(c, m);
 
         for (j = 0; j < m->n_ssrcs; j++) {
             for (k = 0; k < c->nssrcs; k++) {
@@ -632,9 +694,11 @@ peer_conn_expect_ssrcs(peer_conn_t *c, const parley_sdp_t *sdp)
             }
 
             if (k == c->nssrcs && c->nssrcs < PEER_SSRCS_MAX) {
-                c->ssrcs[k].ssrc = m->ssrcs[j].ssrc;
-                c->ssrcs[k].repair = peer_conn_is_repair(m,
-                                                         m->ssrcs[j].ssrc);
+                r = &c->ssrcs[k];
+                r->ssrc = m->ssrcs[j].ssrc;
+                r->repair = peer_conn_is_repair(m, r->ssrc);
+                r->video = m->kind == PARLEY_SDP_VIDEO;
+                r->peer = peer_conn_fid_peer(m, r->ssrc);
                 c->nssrcs++;
             }
         }
@@ -718,6 +782,10 @@ peer_conn_tick(peer_conn_t *c, uint64_t now)
         peer_conn_send_consent(c, now);
     }
 
+    if (c->state == PEER_CONN_SECURE) {
+        peer_media_tick(c, now);
+    }
+
     /* RFC 7675 5.1: no authenticated answer for 30 s, consent is lost */
     if (c->fd != -1 && now - c->last_consent_ok_ms > PEER_CONSENT_LOST_MS) {
         peer_conn_fail(c, "consent lost: no answer to our checks for 30 s");
@@ -751,6 +819,36 @@ peer_conn_send_rtcp(peer_conn_t *c, uint8_t *buf, size_t len)
     }
 
     return peer_conn_send_raw(c, buf, len);
+}
+
+
+/*
+ * An empty RR first: RFC 3550 6.1 wants a compound to start with a report
+ * unless reduced size was agreed (RFC 5506), and the RR costs 8 bytes.
+ */
+int
+peer_conn_send_nack(peer_conn_t *c, uint32_t media_ssrc,
+    const uint16_t *seqs, size_t n)
+{
+    uint8_t               buf[PEER_PACKET_ROOM];
+    parley_rtcp_rr_t      rr;
+    parley_rtcp_writer_t  w;
+
+    memset(&rr, 0, sizeof(rr));
+    rr.ssrc = c->rtcp_ssrc;
+    parley_rtcp_writer_init(&w, buf, PEER_DATAGRAM_MAX);
+
+    if (parley_rtcp_build_rr(&w, &rr) != PARLEY_RTP_OK
+        || parley_rtcp_build_nack(&w, c->rtcp_ssrc, media_ssrc, seqs, n)
+           != PARLEY_RTP_OK
+        || peer_conn_send_rtcp(c, buf, w.len) != 0)
+    {
+        return -1;
+    }
+
+    c->stats->nacks_sent++;
+
+    return 0;
 }
 
 

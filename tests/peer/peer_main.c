@@ -56,6 +56,7 @@ typedef struct {
     double           warmup_s;
     double           setup_timeout_s;
     double           max_loss_pct;
+    double           min_recovered_pct;
     unsigned         batch_ms;
     uint64_t         min_packets;
     int              npids;
@@ -111,6 +112,11 @@ usage(void)
 "  --local-address IP  gather the host candidate there (127.0.0.1)\n"
 "  --corrupt-every N   flip a bit in every Nth checked packet: a test of\n"
 "                      the checks themselves, which must then fail\n"
+"  --drop-every N      a subscriber drops every Nth video packet, NACKs\n"
+"                      it and checks the RTX that comes back\n"
+"  --min-recovered PCT fail if fewer of the dropped came back (0)\n"
+"  --skip-every N      a publisher leaves every Nth video packet unsent\n"
+"                      until the server NACKs it, then sends it as RTX\n"
 "  -v                  log connection events; -vv also signaling\n"
 "Prints one JSON summary line; exits 1 when a check fails, 2 on bad use.\n",
         stderr);
@@ -188,6 +194,9 @@ peer_options(peer_main_t *m, int argc, char **argv)
         { "batch-ms", required_argument, NULL, 'B' },
         { "local-address", required_argument, NULL, 'L' },
         { "corrupt-every", required_argument, NULL, 'X' },
+        { "drop-every", required_argument, NULL, 'D' },
+        { "min-recovered", required_argument, NULL, 'R' },
+        { "skip-every", required_argument, NULL, 'K' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -281,6 +290,25 @@ peer_options(peer_main_t *m, int argc, char **argv)
                 return -1;
             }
             peer_corrupt_every = (unsigned) v;
+            break;
+        case 'D':
+            if (peer_number("--drop-every", optarg, 2, 1e6, &v) != 0) {
+                return -1;
+            }
+            peer_drop_every = (unsigned) v;
+            break;
+        case 'R':
+            if (peer_number("--min-recovered", optarg, 0, 100,
+                            &m->min_recovered_pct) != 0)
+            {
+                return -1;
+            }
+            break;
+        case 'K':
+            if (peer_number("--skip-every", optarg, 2, 1e6, &v) != 0) {
+                return -1;
+            }
+            peer_skip_every = (unsigned) v;
             break;
         case 'B':
             if (peer_number("--batch-ms", optarg, 0, 50, &v) != 0) {
@@ -762,6 +790,7 @@ typedef struct {
     uint64_t  consent_ok;
     uint64_t  ready;
     uint64_t  on_worker[2];        /* subscribers per worker, 0 and 1 */
+    double    recovered_pct;       /* of the drops decided */
 } peer_totals_t;
 
 
@@ -787,6 +816,7 @@ peer_totals(peer_main_t *m, peer_totals_t *t)
         }
 
         c = &p->sub;
+        peer_media_finish(c);
         t->offers += p->offers;
         t->consent_ok += c->consent_ok;
 
@@ -798,6 +828,13 @@ peer_totals(peer_main_t *m, peer_totals_t *t)
     t->received = m->end.received - m->start.received;
     t->known = m->end.known - m->start.known;
     t->expected = m->end.expected - m->start.expected;
+
+    /* the pending ones were asked for too recently to judge */
+    t->recovered_pct = m->run.stats.recovered + m->run.stats.unrecovered
+                       ? 100.0 * (double) m->run.stats.recovered
+                         / (double) (m->run.stats.recovered
+                                     + m->run.stats.unrecovered)
+                       : 0;
 }
 
 
@@ -840,6 +877,14 @@ peer_verdict(peer_main_t *m, const peer_totals_t *t, double loss_pct)
         return "loss above --max-loss";
     }
 
+    if (peer_drop_every != 0 && st->recovered + st->unrecovered == 0) {
+        return "--drop-every: nothing was dropped and decided";
+    }
+
+    if (peer_drop_every != 0 && t->recovered_pct < m->min_recovered_pct) {
+        return "fewer dropped packets came back than --min-recovered";
+    }
+
     return NULL;
 }
 
@@ -880,7 +925,13 @@ peer_summary(peer_main_t *m)
            "\"server_cpu_ns_per_packet\":%.0f,\"server_pss_kb_before\":%llu,"
            "\"server_pss_kb_after\":%llu,\"server_kb_per_subscriber\":%.1f,"
            "\"on_worker0\":%llu,\"on_worker1\":%llu,"
-           "\"recv_calls\":%llu,\"ok\":%s,\"error\":\"%s\"}\n",
+           "\"recv_calls\":%llu,\"dropped\":%llu,\"recovered\":%llu,"
+           "\"unrecovered\":%llu,\"recovery_pending\":%llu,"
+           "\"recovered_pct\":%.2f,\"nacks_sent\":%llu,"
+           "\"rtx_received\":%llu,\"rtx_unsolicited\":%llu,"
+           "\"skipped\":%llu,\"nacks_received\":%llu,"
+           "\"nacked_seqs\":%llu,\"rtx_sent\":%llu,\"rtx_missed\":%llu,"
+           "\"ok\":%s,\"error\":\"%s\"}\n",
            m->run.signaling->name, m->subscribe ? m->nsubscribers : 0,
            m->publish ? "true" : "false",
            (unsigned long long) t.ready, secs,
@@ -909,6 +960,18 @@ peer_summary(peer_main_t *m)
            (unsigned long long) t.on_worker[0],
            (unsigned long long) t.on_worker[1],
            (unsigned long long) m->run.loop.recv_calls,
+           (unsigned long long) st->dropped,
+           (unsigned long long) st->recovered,
+           (unsigned long long) st->unrecovered,
+           (unsigned long long) st->recovery_pending, t.recovered_pct,
+           (unsigned long long) st->nacks_sent,
+           (unsigned long long) st->rtx_received,
+           (unsigned long long) st->rtx_unsolicited,
+           (unsigned long long) st->skipped,
+           (unsigned long long) st->nacks_received,
+           (unsigned long long) st->nacked_seqs,
+           (unsigned long long) st->rtx_sent,
+           (unsigned long long) st->rtx_missed,
            verdict ? "false" : "true", verdict ? verdict : "");
     fflush(stdout);
 
@@ -933,6 +996,7 @@ peer_cleanup(peer_main_t *m)
 
         if (p->pub_made) {
             peer_conn_free(&p->pub);
+            peer_sender_free(&p->sender);
         }
 
         if (p->sub_made) {

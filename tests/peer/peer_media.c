@@ -18,9 +18,17 @@
  * "sample" of them (every one when sample is 1): SRTP authentication,
  * then the trailer. A server that sends garbage fails authentication; one
  * that corrupts before encrypting fails the checksum.
+ *
+ * Retransmission (RFC 4585 generic NACK, RFC 4588 RTX), both ways: a
+ * subscriber with --drop-every throws away every Nth video packet before
+ * counting it, NACKs it, and takes the RTX answer as that packet's first
+ * arrival, checked like any other; a publisher keeps its last
+ * PEER_HISTORY video packets and answers the server's NACKs from them as
+ * RTX, and with --skip-every leaves every Nth one unsent until asked.
  */
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/rand.h>
 
@@ -38,6 +46,8 @@
 
 
 unsigned  peer_corrupt_every;
+unsigned  peer_drop_every;
+unsigned  peer_skip_every;
 
 
 static uint32_t
@@ -59,8 +69,11 @@ peer_fnv1a(const uint8_t *p, size_t n)
 void
 peer_sender_init(peer_sender_t *s, peer_conn_t *c)
 {
-    uint32_t  r[4];
+    uint32_t      r[4];
+    peer_sent_t  *history;
 
+    /* a publisher offering again keeps its history's memory */
+    history = s->history;
     memset(s, 0, sizeof(peer_sender_t));
 
     (void) RAND_bytes((uint8_t *) r, sizeof(r));
@@ -78,6 +91,30 @@ peer_sender_init(peer_sender_t *s, peer_conn_t *c)
     s->video_pps = PEER_VIDEO_PPS;
     s->video_size = PEER_VIDEO_SIZE;
     s->keyframe_due = 1;
+    s->rtx_pt = PEER_RTX_PT;
+    s->rtx_seq = (uint16_t) r[2];
+
+    /* once per publisher: nothing is allocated per packet */
+    if (history != NULL) {
+        memset(history, 0, PEER_HISTORY * sizeof(peer_sent_t));
+    } else {
+        history = calloc(PEER_HISTORY, sizeof(peer_sent_t));
+    }
+
+    s->history = history;
+
+    if (s->history == NULL) {
+        peer_log("out of memory for the send history");
+        exit(2);
+    }
+}
+
+
+void
+peer_sender_free(peer_sender_t *s)
+{
+    free(s->history);
+    s->history = NULL;
 }
 
 
@@ -173,6 +210,73 @@ peer_send_audio(peer_sender_t *s, peer_stats_t *st)
 }
 
 
+/* The packet before SRTP, which protects it in place. */
+static void
+peer_history_keep(peer_sender_t *s, const uint8_t *buf, size_t len)
+{
+    uint16_t      seq;
+    peer_sent_t  *e;
+
+    seq = parley_rtp_get16(buf + 2);
+    e = &s->history[seq % PEER_HISTORY];
+    e->seq = seq;
+    e->len = (uint16_t) len;
+    memcpy(e->buf, buf, len);
+}
+
+
+/*
+ * RFC 4588 4: the original's header with the RTX payload type, SSRC and
+ * our own RTX sequence, then the OSN and the original payload. RTX is a
+ * new packet on the wire, so it gets its own transport-wide number.
+ */
+static void
+peer_sender_resend(peer_sender_t *s, peer_stats_t *st, uint16_t seq)
+{
+    size_t                len;
+    uint8_t               out[PEER_PACKET_ROOM];
+    peer_sent_t          *e;
+    parley_rtp_header_t   h;
+
+    e = &s->history[seq % PEER_HISTORY];
+
+    if (e->len == 0 || e->seq != seq
+        || parley_rtp_parse(e->buf, e->len, &h) != PARLEY_RTP_OK
+        || parley_rtp_rtx_wrap(e->buf, e->len, &h, s->rtx_pt, s->rtx_ssrc,
+                               s->rtx_seq, out, PEER_DATAGRAM_MAX, &len)
+           != PARLEY_RTP_OK)
+    {
+        st->rtx_missed++;
+        return;
+    }
+
+    s->rtx_seq++;
+
+    if (s->twcc_ext != 0 && parley_rtp_parse(out, len, &h) == PARLEY_RTP_OK)
+    {
+        (void) parley_rtp_ext_set_twcc_seq(out, len, &h, s->twcc_ext,
+                                           s->twcc_seq++);
+    }
+
+    if (peer_conn_send_rtp(s->conn, out, len) == 0) {
+        st->rtx_sent++;
+    }
+}
+
+
+void
+peer_sender_on_nack(peer_sender_t *s, peer_stats_t *st,
+    const uint16_t *seqs, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        st->nacked_seqs++;
+        peer_sender_resend(s, st, seqs[i]);
+    }
+}
+
+
 /* RFC 7741 4.2 descriptor, and at a frame's start the VP8 frame header. */
 static size_t
 peer_vp8_payload(peer_sender_t *s, uint8_t *p, int start, int keyframe)
@@ -229,12 +333,18 @@ peer_send_frame(peer_sender_t *s, peer_stats_t *st, unsigned npackets)
                             s->video_seq++, ts, s->video_ssrc, s->video_mid);
         d = peer_vp8_payload(s, buf + h, i == 0, keyframe);
         peer_trailer_write(s, buf + h, d, s->video_size, s->video_ssrc);
+        peer_history_keep(s, buf, h + s->video_size);
+        s->video_sent++;
+
+        /* --skip-every: as if lost on the way, until NACK'd */
+        if (peer_skip_every != 0 && s->video_sent % peer_skip_every == 0) {
+            st->skipped++;
+            continue;
+        }
 
         if (peer_conn_send_rtp(s->conn, buf, h + s->video_size) == 0) {
             st->sent++;
         }
-
-        s->video_sent++;
     }
 
     s->picture_id = (s->picture_id + 1) & 0x7fff;
@@ -339,21 +449,15 @@ peer_rx_latency(peer_stats_t *st, uint64_t sent_ns, uint64_t now_ns)
 }
 
 
+/* The payload trailer of an unprotected packet: checksum, then latency. */
 static void
-peer_rx_check(peer_conn_t *c, uint8_t *buf, size_t len, uint64_t now_ns)
+peer_rx_trailer(peer_conn_t *c, const uint8_t *buf, size_t len,
+    uint64_t now_ns)
 {
     size_t                t;
-    uint8_t              *p;
     uint64_t              sent;
+    const uint8_t        *p;
     parley_rtp_header_t   h;
-
-    if (parley_srtp_unprotect_rtp(&c->srtp_in, buf, &len) != PARLEY_SRTP_OK)
-    {
-        c->stats->auth_failed++;
-        return;
-    }
-
-    c->stats->authenticated++;
 
     if (parley_rtp_parse(buf, len, &h) != PARLEY_RTP_OK
         || h.payload_len < PEER_TRAILER_LEN)
@@ -378,11 +482,187 @@ peer_rx_check(peer_conn_t *c, uint8_t *buf, size_t len, uint64_t now_ns)
 }
 
 
+static int
+peer_rx_unprotect(peer_conn_t *c, uint8_t *buf, size_t *len)
+{
+    if (parley_srtp_unprotect_rtp(&c->srtp_in, buf, len) != PARLEY_SRTP_OK) {
+        c->stats->auth_failed++;
+        return -1;
+    }
+
+    c->stats->authenticated++;
+
+    return 0;
+}
+
+
+static void
+peer_rx_check(peer_conn_t *c, uint8_t *buf, size_t len, uint64_t now_ns)
+{
+    if (peer_rx_unprotect(c, buf, &len) == 0) {
+        peer_rx_trailer(c, buf, len, now_ns);
+    }
+}
+
+
+/* Dropped packets */
+
+
+static peer_drop_t *
+peer_drop_find(peer_conn_t *c, uint32_t ssrc, uint16_t seq)
+{
+    uint32_t  i;
+
+    for (i = 0; i < c->ndrops; i++) {
+        if (c->drops[i].ssrc == ssrc && c->drops[i].seq == seq) {
+            return &c->drops[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+peer_drop_remove(peer_conn_t *c, peer_drop_t *d)
+{
+    *d = c->drops[--c->ndrops];
+}
+
+
+/*
+ * --drop-every: the packet is gone as if the network lost it, and asked
+ * for at once (RFC 4585 3.5.1: immediate feedback). 0 if it was dropped.
+ */
+static int
+peer_drop(peer_conn_t *c, uint32_t ssrc, uint16_t seq)
+{
+    peer_drop_t  *d;
+
+    if (c->ndrops == PEER_DROPS_MAX) {
+        return -1;                  /* too many outstanding: keep it */
+    }
+
+    d = &c->drops[c->ndrops++];
+    d->ssrc = ssrc;
+    d->seq = seq;
+    d->nacks = 1;
+    d->next_ms = peer_now_ms() + PEER_NACK_RETRY_MS;
+    c->stats->dropped++;
+
+    (void) peer_conn_send_nack(c, ssrc, &seq, 1);
+
+    return 0;
+}
+
+
+void
+peer_media_tick(peer_conn_t *c, uint64_t now_ms)
+{
+    uint32_t      i;
+    peer_drop_t  *d;
+
+    for (i = 0; i < c->ndrops; /* void */) {
+        d = &c->drops[i];
+
+        if (now_ms < d->next_ms) {
+            i++;
+            continue;
+        }
+
+        if (d->nacks >= PEER_NACK_TRIES) {
+            c->stats->unrecovered++;
+            peer_drop_remove(c, d);
+            continue;
+        }
+
+        (void) peer_conn_send_nack(c, d->ssrc, &d->seq, 1);
+        d->nacks++;
+        d->next_ms = now_ms + PEER_NACK_RETRY_MS;
+        i++;
+    }
+}
+
+
+/* The drops NACK'd less than the give-up time ago: not yet decided. */
+void
+peer_media_finish(peer_conn_t *c)
+{
+    c->stats->recovery_pending += c->ndrops;
+    c->ndrops = 0;
+}
+
+
+/*
+ * RFC 4588 4: an RTX packet of a media SSRC we receive. Authenticated on
+ * its own SSRC, unwrapped into the original (OSN, the codec's payload
+ * type, the media SSRC), and if it is one we dropped, taken as that
+ * packet's first arrival: sequence accounting and the trailer's checks.
+ */
+static void
+peer_rx_repair(peer_conn_t *c, const peer_rx_ssrc_t *r, uint8_t *buf,
+    size_t len, uint64_t now_ns)
+{
+    size_t                out_len;
+    uint8_t              *out, apt;
+    uint16_t              osn;
+    peer_drop_t          *d;
+    peer_rx_ssrc_t       *media;
+    parley_rtp_header_t   h, orig;
+
+    if (peer_rx_unprotect(c, buf, &len) != 0) {
+        return;
+    }
+
+    if (parley_rtp_parse(buf, len, &h) != PARLEY_RTP_OK) {
+        c->stats->corrupt++;
+        return;
+    }
+
+    if (h.payload_len == 0) {
+        return;                     /* padding only: bandwidth probing */
+    }
+
+    c->stats->rtx_received++;
+    apt = c->rtx_apt[h.payload_type & 0x7f];
+    media = peer_rx_find(c, r->peer);
+
+    if (apt == 0xff || media == NULL
+        || parley_rtp_rtx_osn(buf, len, &h, &osn) != PARLEY_RTP_OK)
+    {
+        /* a payload type or SSRC the offer does not pair: wrong */
+        c->stats->corrupt++;
+        return;
+    }
+
+    d = peer_drop_find(c, media->ssrc, osn);
+    if (d == NULL) {
+        c->stats->rtx_unsolicited++;
+        return;
+    }
+
+    peer_drop_remove(c, d);
+
+    if (parley_rtp_rtx_unwrap(buf, len, &h, apt, media->ssrc, &out, &out_len,
+                              &orig) != PARLEY_RTP_OK
+        || orig.seq != osn)
+    {
+        c->stats->corrupt++;
+        return;
+    }
+
+    c->stats->recovered++;
+    peer_rx_sequence(media, osn, c->stats);
+    peer_rx_trailer(c, out, out_len, now_ns);
+}
+
+
 void
 peer_media_receive(peer_conn_t *c, uint8_t *buf, size_t len,
     uint64_t now_ns)
 {
     uint16_t         seq;
+    peer_drop_t     *d;
     peer_rx_ssrc_t  *r;
 
     if (len < PARLEY_RTP_HEADER_LEN) {
@@ -391,13 +671,35 @@ peer_media_receive(peer_conn_t *c, uint8_t *buf, size_t len,
 
     /* the header is in the clear (RFC 3711 3.1): count every packet */
     seq = parley_rtp_get16(buf + 2);
+    r = peer_rx_find(c, parley_rtp_get32(buf + 8));
+
+    if (r != NULL && r->video && !r->repair) {
+        d = c->ndrops ? peer_drop_find(c, r->ssrc, seq) : NULL;
+
+        if (d != NULL) {
+            /* no RTX stream: the server resends the packet as it was */
+            peer_drop_remove(c, d);
+            c->stats->recovered++;
+
+        } else if (peer_drop_every != 0
+                   && ++c->video_seen % peer_drop_every == 0
+                   && peer_drop(c, r->ssrc, seq) == 0)
+        {
+            return;                 /* lost before anything counted it */
+        }
+    }
+
     c->stats->received++;
     c->stats->bytes += len;
     c->received++;
 
-    r = peer_rx_find(c, parley_rtp_get32(buf + 8));
     if (r == NULL) {
         c->stats->unknown_ssrc++;
+        return;
+    }
+
+    if (r->repair) {
+        peer_rx_repair(c, r, buf, len, now_ns);
         return;
     }
 

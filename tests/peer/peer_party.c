@@ -188,6 +188,19 @@ peer_party_on_pli(peer_conn_t *c, void *arg, uint32_t media_ssrc)
 
 
 static void
+peer_party_on_nack(peer_conn_t *c, void *arg, uint32_t media_ssrc,
+    const uint16_t *seqs, size_t n)
+{
+    peer_party_t  *p = arg;
+
+    /* RFC 4585 6.2.1: only our video keeps a history to answer from */
+    if (c == &p->pub && media_ssrc == p->sender.video_ssrc) {
+        peer_sender_on_nack(&p->sender, &p->run->stats, seqs, n);
+    }
+}
+
+
+static void
 peer_party_conn_init(peer_party_t *p, peer_conn_t *c, const char *what)
 {
     peer_conn_handler_t  h;
@@ -195,6 +208,7 @@ peer_party_conn_init(peer_party_t *p, peer_conn_t *c, const char *what)
     h.on_secure = peer_party_on_secure;
     h.on_failed = peer_party_on_failed;
     h.on_pli = peer_party_on_pli;
+    h.on_nack = peer_party_on_nack;
     h.arg = p;
 
     peer_conn_init(c, &p->run->loop, what, &h, &p->run->stats,

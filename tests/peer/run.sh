@@ -6,14 +6,18 @@
 #   PARLEY_MODULE=build/ngx_http_parley_module.so \
 #   PARLEY_PEER=build/peer/parley-peer tests/peer/run.sh
 #
-# The cases across workers and the renegotiation one (re-offers when tracks
-# come and go) run unless PARLEY_PEER_CROSS_WORKER=0.
-# Ports: HTTP ${PARLEY_PEER_PORT:-18090}, media UDP 42000-42127.
+# The cases across workers, the renegotiation one (re-offers when tracks
+# come and go) and the retransmission ones (NACK and RTX, downstream and
+# upstream) run unless PARLEY_PEER_CROSS_WORKER=0.
+# Ports: HTTP ${PARLEY_PEER_PORT:-18090}, media UDP
+# ${PARLEY_PEER_ICE_PORTS:-42000-42127}; the sockets are reuseport, so two
+# runs at once on the same ports would split each other's connections.
 set -eu
 
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
 peer=${PARLEY_PEER:-$here/../../build/peer/parley-peer}
 port=${PARLEY_PEER_PORT:-18090}
+ice_ports=${PARLEY_PEER_ICE_PORTS:-42000-42127}
 cross=${PARLEY_PEER_CROSS_WORKER:-1}
 url="ws://127.0.0.1:$port/ws"
 
@@ -59,6 +63,14 @@ wait_room() {
 # json_field FILE NAME: a number or string member of the summary line
 json_field() {
     sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" "$1" | tail -n 1
+}
+
+# status_total NAME: parley_NAME_total of /status, summed over the workers
+status_total() {
+    curl -s --max-time 5 "http://127.0.0.1:$port/status" \
+        | awk -v n="parley_$1_total" \
+              'index($1, n "{") == 1 || $1 == n { s += $NF }
+               END { printf "%d\n", s }'
 }
 
 # A creates and publishes; B joins on worker $1 and subscribes, 4 s.
@@ -208,7 +220,96 @@ case_checks_bite() {
     wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
 }
 
-parley_nginx_start "$port" 42000-42127 2
+# The subscriber on the other worker drops 1 in 50 video packets and
+# NACKs them: the server must answer from its ring as RTX (FID SSRC, OSN),
+# and the unwrapped packets must pass the same checks as first arrivals.
+case_nack_subscriber() {
+    local name=$1 dir=$ngx_tmp/$1 room w pub answered
+    mkdir -p "$dir"
+    answered=$(status_total nacks_answered)
+
+    "$peer" --url "$url" --create --publish --room-file "$dir/room" \
+        --duration 8 >"$dir/pub.json" 2>"$dir/pub.err" &
+    pub=$!
+    pids="$pids $pub"
+
+    if ! read -r room w < <(wait_room "$dir/room"); then
+        fail "$name: the publisher made no room"; cat "$dir/pub.err" >&2
+        return
+    fi
+
+    if "$peer" --url "$url" --room "$room" --worker $((1 - w)) --subscribe \
+        --duration 4 --min-packets 500 --max-loss 1 --drop-every 50 \
+        --min-recovered 95 >"$dir/sub.json" 2>"$dir/sub.err"
+    then
+        echo "ok - $name: $(json_field "$dir/sub.json" recovered) of" \
+             "$(json_field "$dir/sub.json" dropped) dropped packets came" \
+             "back as RTX ($(json_field "$dir/sub.json" recovered_pct) %," \
+             "$(json_field "$dir/sub.json" recovery_pending) pending)"
+    else
+        fail "$name: subscriber: $(cat "$dir/sub.err")"
+    fi
+
+    answered=$(( $(status_total nacks_answered) - answered ))
+    if [ "$answered" -gt 0 ]; then
+        echo "ok - $name: /status: $answered NACK'd numbers answered"
+    else
+        fail "$name: /status counts no parley_nacks_answered_total"
+    fi
+
+    wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
+}
+
+# The publisher leaves 1 in 50 video packets unsent until NACK'd: the
+# server must ask (upstream NACK), take the RTX, and the subscriber on the
+# other worker must see almost no loss (2 % without the repair).
+case_nack_publisher() {
+    local name=$1 dir=$ngx_tmp/$1 room w pub sent
+    mkdir -p "$dir"
+    sent=$(status_total nacks_sent)
+
+    "$peer" --url "$url" --create --publish --room-file "$dir/room" \
+        --duration 8 --skip-every 50 >"$dir/pub.json" 2>"$dir/pub.err" &
+    pub=$!
+    pids="$pids $pub"
+
+    if ! read -r room w < <(wait_room "$dir/room"); then
+        fail "$name: the publisher made no room"; cat "$dir/pub.err" >&2
+        return
+    fi
+
+    if "$peer" --url "$url" --room "$room" --worker $((1 - w)) --subscribe \
+        --duration 4 --min-packets 500 --max-loss 0.5 \
+        >"$dir/sub.json" 2>"$dir/sub.err"
+    then
+        echo "ok - $name: loss $(json_field "$dir/sub.json" loss_pct) % with" \
+             "1 in 50 video packets held back by the publisher"
+    else
+        fail "$name: subscriber: $(cat "$dir/sub.err")"
+    fi
+
+    if ! wait "$pub"; then
+        fail "$name: publisher: $(cat "$dir/pub.err")"
+        return
+    fi
+
+    sent=$(( $(status_total nacks_sent) - sent ))
+
+    if [ "$sent" -gt 0 ] \
+        && [ "$(json_field "$dir/pub.json" nacks_received)" -gt 0 ] \
+        && [ "$(json_field "$dir/pub.json" rtx_sent)" -gt 0 ]; then
+        echo "ok - $name: /status: $sent NACKs sent; the publisher got" \
+             "$(json_field "$dir/pub.json" nacks_received), sent" \
+             "$(json_field "$dir/pub.json" rtx_sent) RTX for" \
+             "$(json_field "$dir/pub.json" skipped) skipped"
+    else
+        fail "$name: upstream NACKs: $sent in /status, publisher got" \
+             "$(json_field "$dir/pub.json" nacks_received), sent" \
+             "$(json_field "$dir/pub.json" rtx_sent) RTX"
+    fi
+}
+
+parley_nginx_start "$port" "$ice_ports" 2
 
 case_publish_subscribe same-worker same
 case_subscribe_first subscribe-first same
@@ -218,6 +319,8 @@ if [ "$cross" = 1 ]; then
     case_publish_subscribe cross-worker other
     case_subscribe_first subscribe-first-cross other
     case_renegotiation renegotiation
+    case_nack_subscriber nack-subscriber
+    case_nack_publisher nack-publisher
 else
     echo "ok - cross-worker cases skipped (PARLEY_PEER_CROSS_WORKER=0)"
 fi
