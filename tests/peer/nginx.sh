@@ -25,6 +25,14 @@ parley_nginx_start() {
     fi
     _module=$(realpath "$_module")
 
+    # with reuseport a second server on the port would silently take half
+    # of the connections: refuse a port that something already listens on
+    if ss -Hltn "sport = :$_port" 2>/dev/null | grep -q .; then
+        echo "port $_port is in use (another test run?): set" \
+             "PARLEY_PEER_PORT and PARLEY_PEER_ICE_PORTS to free ones" >&2
+        return 2
+    fi
+
     ngx_tmp=$(mktemp -d /tmp/parley-peer.XXXXXX)
     chmod 755 "$ngx_tmp"          # workers run as an unprivileged user
 
