@@ -73,20 +73,28 @@ status_total() {
                END { printf "%d\n", s }'
 }
 
-# A creates and publishes; B joins on worker $1 and subscribes, 4 s.
-case_publish_subscribe() {
-    local name=$1 worker_of_sub=$2 dir=$ngx_tmp/$1 room w pub
-    mkdir -p "$dir"
-
-    "$peer" --url "$url" --create --publish --room-file "$dir/room" \
-        --duration 9 >"$dir/pub.json" 2>"$dir/pub.err" &
+# A publisher of a new room in the background ($pub), with the room and
+# its worker in the caller's $room and $w; fails the case if it made none.
+start_publisher() {
+    local name=$1 dir=$2
+    shift 2
+    "$peer" --url "$url" --create --publish --room-file "$dir/room" "$@" \
+        >"$dir/pub.json" 2>"$dir/pub.err" &
     pub=$!
     pids="$pids $pub"
 
     if ! read -r room w < <(wait_room "$dir/room"); then
         fail "$name: the publisher made no room"; cat "$dir/pub.err" >&2
-        return
+        return 1
     fi
+}
+
+# A creates and publishes; B joins on worker $1 and subscribes, 4 s.
+case_publish_subscribe() {
+    local name=$1 worker_of_sub=$2 dir=$ngx_tmp/$1 room w pub
+    mkdir -p "$dir"
+
+    start_publisher "$name" "$dir" --duration 9 || return
     [ "$worker_of_sub" = same ] && worker_of_sub=$w
     [ "$worker_of_sub" = other ] && worker_of_sub=$((1 - w))
 
@@ -153,15 +161,7 @@ case_renegotiation() {
     local name=$1 dir=$ngx_tmp/$1 room w pub sub offers
     mkdir -p "$dir"
 
-    "$peer" --url "$url" --create --publish --room-file "$dir/room" \
-        --duration 14 >"$dir/pub.json" 2>"$dir/pub.err" &
-    pub=$!
-    pids="$pids $pub"
-
-    if ! read -r room w < <(wait_room "$dir/room"); then
-        fail "$name: the publisher made no room"; cat "$dir/pub.err" >&2
-        return
-    fi
+    start_publisher "$name" "$dir" --duration 14 || return
 
     "$peer" --url "$url" --room "$room" --worker $((1 - w)) --subscribe \
         --duration 7 --min-packets 900 --max-loss 1 \
@@ -195,15 +195,7 @@ case_checks_bite() {
     local name=$1 dir=$ngx_tmp/$1 room w pub
     mkdir -p "$dir"
 
-    "$peer" --url "$url" --create --publish --room-file "$dir/room" \
-        --duration 5 >"$dir/pub.json" 2>"$dir/pub.err" &
-    pub=$!
-    pids="$pids $pub"
-
-    if ! read -r room w < <(wait_room "$dir/room"); then
-        fail "$name: the publisher made no room"; cat "$dir/pub.err" >&2
-        return
-    fi
+    start_publisher "$name" "$dir" --duration 5 || return
 
     if "$peer" --url "$url" --room "$room" --worker "$w" --subscribe \
         --duration 2 --corrupt-every 50 >"$dir/sub.json" 2>"$dir/sub.err"
@@ -228,15 +220,7 @@ case_nack_subscriber() {
     mkdir -p "$dir"
     answered=$(status_total nacks_answered)
 
-    "$peer" --url "$url" --create --publish --room-file "$dir/room" \
-        --duration 8 >"$dir/pub.json" 2>"$dir/pub.err" &
-    pub=$!
-    pids="$pids $pub"
-
-    if ! read -r room w < <(wait_room "$dir/room"); then
-        fail "$name: the publisher made no room"; cat "$dir/pub.err" >&2
-        return
-    fi
+    start_publisher "$name" "$dir" --duration 8 || return
 
     if "$peer" --url "$url" --room "$room" --worker $((1 - w)) --subscribe \
         --duration 4 --min-packets 500 --max-loss 1 --drop-every 50 \
@@ -268,15 +252,7 @@ case_nack_publisher() {
     mkdir -p "$dir"
     sent=$(status_total nacks_sent)
 
-    "$peer" --url "$url" --create --publish --room-file "$dir/room" \
-        --duration 8 --skip-every 50 >"$dir/pub.json" 2>"$dir/pub.err" &
-    pub=$!
-    pids="$pids $pub"
-
-    if ! read -r room w < <(wait_room "$dir/room"); then
-        fail "$name: the publisher made no room"; cat "$dir/pub.err" >&2
-        return
-    fi
+    start_publisher "$name" "$dir" --duration 8 --skip-every 50 || return
 
     if "$peer" --url "$url" --room "$room" --worker $((1 - w)) --subscribe \
         --duration 4 --min-packets 500 --max-loss 0.5 \
