@@ -702,8 +702,9 @@ ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
     sout.ts = h->ts;
 
     /*
-     * The publisher's retransmissions stay upstream: the leg's are answered
-     * from the ring, on the leg's own RTX numbering.
+     * Only media reaches a leg: the publisher's retransmissions are written
+     * into the ring as the packets they repair, and the leg's own are
+     * answered from the ring on its own RTX numbering.
      */
 
     if (parley_retransmit_meta_kind(meta) != PARLEY_RETRANSMIT_KIND_RTP) {
