@@ -218,7 +218,8 @@ ngx_http_parley_media_start(ngx_cycle_t *cycle)
                         cycle->log);
     m->out = ngx_alloc(NGX_HTTP_PARLEY_SEND_BATCH * NGX_HTTP_PARLEY_UDP_BUF,
                        cycle->log);
-    if (m->bufs == NULL || m->out == NULL
+    m->sdp = ngx_alloc(NGX_HTTP_PARLEY_SDP_MAX, cycle->log);
+    if (m->bufs == NULL || m->out == NULL || m->sdp == NULL
         || ngx_http_parley_tracks_start(cycle) != NGX_OK)
     {
         return NGX_ERROR;
@@ -305,6 +306,7 @@ ngx_http_parley_media_stop(ngx_cycle_t *cycle)
     parley_srtp_shutdown();
     ngx_free(m->bufs);
     ngx_free(m->out);
+    ngx_free(m->sdp);
 }
 
 
@@ -549,7 +551,12 @@ ngx_http_parley_pc_alloc(ngx_http_parley_session_t *s)
 {
     ngx_http_parley_pc_t  *pc;
 
-    pc = ngx_pcalloc(s->request->pool, sizeof(ngx_http_parley_pc_t));
+    /*
+     * Not from the request's pool: a session may leave and come back many
+     * times, and each connection it ends is freed with it (pc_free).
+     */
+
+    pc = ngx_calloc(sizeof(ngx_http_parley_pc_t), s->connection->log);
     if (pc == NULL) {
         return NULL;
     }
@@ -656,6 +663,7 @@ ngx_http_parley_pc_create(ngx_http_parley_session_t *s,
     ngx_memzero(&conf, sizeof(parley_peer_conf_t));
 
     if (ngx_http_parley_pc_start(pc, &conf, first) != NGX_OK) {
+        ngx_http_parley_pc_free(pc);
         return NULL;
     }
 
@@ -772,12 +780,12 @@ ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
         return "internal";
     }
 
-    answer = ngx_alloc(sizeof(parley_sdp_t), log);
-    sdp->data = ngx_pnalloc(pc->session->request->pool,
-                            NGX_HTTP_PARLEY_SDP_MAX);
+    /* the answer is copied into its message before the next one is made */
 
-    if (answer == NULL || sdp->data == NULL) {
-        ngx_free(answer);
+    answer = ngx_alloc(sizeof(parley_sdp_t), log);
+    sdp->data = ngx_http_parley_media.sdp;
+
+    if (answer == NULL) {
         return "internal";
     }
 
@@ -998,11 +1006,13 @@ ngx_http_parley_media_session_closed(ngx_http_parley_session_t *s)
     if (s->publisher) {
         ngx_http_parley_tracks_unpublish(s->publisher);
         ngx_http_parley_pc_destroy(s->publisher);
+        ngx_http_parley_pc_free(s->publisher);
     }
 
     if (s->subscriber) {
         ngx_http_parley_subscriber_closed(s->subscriber);
         ngx_http_parley_pc_destroy(s->subscriber);
+        ngx_http_parley_pc_free(s->subscriber);
     }
 
     s->publisher = NULL;
@@ -1026,6 +1036,38 @@ ngx_http_parley_pc_destroy(ngx_http_parley_pc_t *pc)
         pc->peer = NULL;
         ngx_http_parley_count(peers_destroyed);
     }
+}
+
+
+/*
+ * What the connection record holds besides itself: the publisher's
+ * feedback state with its NACK lists, the legs' retransmission limiters.
+ */
+
+void
+ngx_http_parley_pc_free(ngx_http_parley_pc_t *pc)
+{
+    ngx_uint_t  i, k;
+
+    for (k = 0; k < pc->nlegs; k++) {
+        ngx_free(pc->legs[k].limiter);
+    }
+
+    for (i = 0; i < pc->ntracks; i++) {
+        for (k = 0; k < PARLEY_SIMULCAST_LAYERS; k++) {
+            ngx_free(pc->tracks[i].nack[k]);
+        }
+    }
+
+    if (pc->feedback) {
+        for (k = 0; k < pc->feedback->nfree; k++) {
+            ngx_free(pc->feedback->free[k]);
+        }
+
+        ngx_free(pc->feedback);
+    }
+
+    ngx_free(pc);
 }
 
 

@@ -169,6 +169,7 @@ typedef struct {
     ngx_msec_t                   drop_logged;
     ngx_uint_t                   drops_unlogged;
     u_char                      *bufs;
+    u_char                      *sdp;               /* an answer's text */
     u_char                       announce[NGX_INET_ADDRSTRLEN + 1];
     parley_sdp_codec_conf_t      codecs[8];         /* parley_codecs */
     ngx_uint_t                   ncodecs;
@@ -211,6 +212,7 @@ void ngx_http_parley_pc_arm(ngx_http_parley_pc_t *pc);
 ngx_int_t ngx_http_parley_pc_restart(ngx_http_parley_pc_t *pc,
     const char *ufrag, const u_char *local_pwd);
 void ngx_http_parley_pc_destroy(ngx_http_parley_pc_t *pc);
+void ngx_http_parley_pc_free(ngx_http_parley_pc_t *pc);
 parley_forward_ext_kind_t ngx_http_parley_ext_kind(const char *uri);
 void ngx_http_parley_random_chars(u_char *p, size_t n);
 uint32_t ngx_http_parley_random32(void);

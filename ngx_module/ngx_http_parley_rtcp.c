@@ -424,8 +424,7 @@ ngx_http_parley_feedback_start(ngx_http_parley_pc_t *pc)
     fb = pc->feedback;
 
     if (fb == NULL) {
-        fb = ngx_palloc(pc->session->request->pool,
-                        sizeof(ngx_http_parley_feedback_t));
+        fb = ngx_alloc(sizeof(ngx_http_parley_feedback_t), pc->timer.log);
         if (fb == NULL) {
             return NGX_ERROR;
         }
@@ -434,6 +433,7 @@ ngx_http_parley_feedback_start(ngx_http_parley_pc_t *pc)
                                   (const uint8_t *) "parley", 6, 0)
             != PARLEY_RTP_OK)
         {
+            ngx_free(fb);
             return NGX_ERROR;
         }
 
@@ -632,8 +632,7 @@ ngx_http_parley_track_nack_start(ngx_http_parley_track_t *t)
     for (k = 0; k < nl; k++) {
         if (t->nack[k] == NULL) {
             t->nack[k] = fb->nfree ? fb->free[--fb->nfree]
-                         : ngx_palloc(t->pc->session->request->pool,
-                                      sizeof(parley_nack_t));
+                         : ngx_alloc(sizeof(parley_nack_t), t->pc->timer.log);
         }
 
         if (t->nack[k]) {
@@ -652,10 +651,17 @@ ngx_http_parley_track_nack_stop(ngx_http_parley_track_t *t)
     fb = t->pc->feedback;
 
     for (k = 0; k < PARLEY_SIMULCAST_LAYERS; k++) {
-        if (t->nack[k] && fb
+        if (t->nack[k] == NULL) {
+            continue;
+        }
+
+        if (fb
             && fb->nfree < NGX_HTTP_PARLEY_TRACKS * PARLEY_SIMULCAST_LAYERS)
         {
             fb->free[fb->nfree++] = t->nack[k];
+
+        } else {
+            ngx_free(t->nack[k]);
         }
 
         t->nack[k] = NULL;

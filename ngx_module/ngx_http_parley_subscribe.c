@@ -1042,8 +1042,8 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
     }
 
     if (leg->kind == PARLEY_SDP_VIDEO && leg->limiter == NULL) {
-        leg->limiter = ngx_palloc(leg->pc->session->request->pool,
-                                  sizeof(parley_retransmit_limiter_t));
+        leg->limiter = ngx_alloc(sizeof(parley_retransmit_limiter_t),
+                                 leg->pc->timer.log);
     }
 
     if (leg->limiter) {
