@@ -12,8 +12,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <sys/random.h>
-
 #include "ngx_http_parley_media.h"
 
 
@@ -1071,9 +1069,9 @@ ngx_http_parley_pc_free(ngx_http_parley_pc_t *pc)
 }
 
 
-/* RFC 8839 5.4 ice-chars, from the kernel's random bytes. */
+/* RFC 8839 5.4 ice-chars, from the cryptographic generator. */
 
-void
+ngx_int_t
 ngx_http_parley_random_chars(u_char *p, size_t n)
 {
     size_t   i;
@@ -1082,10 +1080,8 @@ ngx_http_parley_random_chars(u_char *p, size_t n)
     static const char  chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
                                  "qrstuvwxyz0123456789+/";
 
-    if (n > sizeof(rnd) || getrandom(rnd, n, 0) != (ssize_t) n) {
-        for (i = 0; i < n && i < sizeof(rnd); i++) {
-            rnd[i] = (u_char) ngx_random();
-        }
+    if (n > sizeof(rnd) || ngx_http_parley_random(rnd, n) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     for (i = 0; i < n; i++) {
@@ -1093,6 +1089,8 @@ ngx_http_parley_random_chars(u_char *p, size_t n)
     }
 
     p[n] = '\0';
+
+    return NGX_OK;
 }
 
 
@@ -1152,16 +1150,10 @@ ngx_http_parley_pc_arm(ngx_http_parley_pc_t *pc)
 }
 
 
-uint32_t
-ngx_http_parley_random32(void)
+ngx_int_t
+ngx_http_parley_random32(uint32_t *r)
 {
-    uint32_t  r;
-
-    if (getrandom(&r, sizeof(r), 0) != (ssize_t) sizeof(r)) {
-        r = (uint32_t) ngx_random();
-    }
-
-    return r;
+    return ngx_http_parley_random(r, sizeof(uint32_t));
 }
 
 

@@ -24,6 +24,7 @@
 #include "parley_rtcp.h"
 #include "parley_forward.h"
 #include "parley_simulcast.h"
+#include "parley_renumber.h"
 #include "parley_retransmit.h"
 #include "parley_twcc.h"
 #include "parley_rtcp_recv.h"
@@ -97,7 +98,8 @@ typedef struct {
     uint32_t                     ssrc;
     uint32_t                     rtx_ssrc;
     parley_forward_map_t         map;
-    parley_simulcast_t           sw;                /* simulcast only */
+    parley_simulcast_t           sw;                /* simulcast */
+    parley_renumber_t            rn;                /* one stream */
     parley_rtcp_send_t           sr;                /* RFC 3550 6.4.1 */
     parley_retransmit_limiter_t *limiter;           /* video only */
     uint16_t                     rtx_seq;
@@ -214,8 +216,8 @@ ngx_int_t ngx_http_parley_pc_restart(ngx_http_parley_pc_t *pc,
 void ngx_http_parley_pc_destroy(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_pc_free(ngx_http_parley_pc_t *pc);
 parley_forward_ext_kind_t ngx_http_parley_ext_kind(const char *uri);
-void ngx_http_parley_random_chars(u_char *p, size_t n);
-uint32_t ngx_http_parley_random32(void);
+ngx_int_t ngx_http_parley_random_chars(u_char *p, size_t n);
+ngx_int_t ngx_http_parley_random32(uint32_t *r);
 u_char *ngx_http_parley_send_slot(void);
 void ngx_http_parley_send_flush(void);
 

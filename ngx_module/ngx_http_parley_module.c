@@ -7,6 +7,7 @@
 #include <ngx_http.h>
 
 #include <sys/eventfd.h>
+#include <openssl/rand.h>
 
 #include "ngx_http_parley_module.h"
 
@@ -224,6 +225,26 @@ ngx_http_parley_worker_t  ngx_http_parley_worker;
  */
 int  ngx_http_parley_wake_fds[PARLEY_MAX_INBOXES];
 static ngx_uint_t  ngx_http_parley_wake_fds_created;
+
+
+/*
+ * Every secret the module makes (conversation ids, ICE credentials, resume
+ * secrets, SSRCs) comes from OpenSSL's generator, which reseeds itself
+ * after fork and rarely makes a system call; when it fails, the operation
+ * that wanted the bytes fails too, rather than go on with weaker ones.
+ */
+
+ngx_int_t
+ngx_http_parley_random(void *buf, size_t n)
+{
+    if (n > INT_MAX || RAND_bytes(buf, (int) n) != 1) {
+        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                      "parley: RAND_bytes() failed: no random bytes");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
 
 
 static ngx_int_t

@@ -141,6 +141,9 @@ extern ngx_http_parley_worker_t   ngx_http_parley_worker;
 extern int                        ngx_http_parley_wake_fds[PARLEY_MAX_INBOXES];
 
 
+/* ngx_http_parley_module.c */
+ngx_int_t ngx_http_parley_random(void *buf, size_t n);
+
 /* ngx_http_parley_ws.c */
 ngx_int_t ngx_http_parley_ws_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_parley_ws_send_text(ngx_http_parley_session_t *s,

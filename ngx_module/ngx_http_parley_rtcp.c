@@ -11,9 +11,9 @@
  *
  * Retransmissions. A subscriber's generic NACK (RFC 4585 6.2.1) is
  * answered from the track's ring, which every reading worker indexes
- * (relay/parley_retransmit): as RTX (RFC 4588) where the leg has an RTX
- * stream, as the packet itself otherwise; a per-leg limiter keeps a NACK
- * storm from becoming a retransmission storm.
+ * (relay/parley_retransmit): as RTX (RFC 4588) on the leg's RTX stream,
+ * never as the packet itself, whose number the leg sent already; a per-leg
+ * limiter keeps a NACK storm from becoming a retransmission storm.
  */
 
 #include <ngx_config.h>
@@ -310,10 +310,12 @@ ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
     }
 
     layer = 0;
-    in_seq = seq;
 
-    if (leg->simulcast
-        && parley_simulcast_nack(&leg->sw, seq, &layer, &in_seq) != PARLEY_OK)
+    if ((leg->simulcast
+         ? parley_simulcast_nack(&leg->sw, seq, &layer, &in_seq)
+         : parley_renumber_nack(&leg->rn, seq, &in_seq))
+        != PARLEY_OK
+        || leg->rtx_ssrc == 0)
     {
         ngx_http_parley_count(nacks_missed);
         return;
@@ -333,10 +335,11 @@ ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
         return;
     }
 
-    ts = h.ts;
+    if (!leg->simulcast) {
+        ts = parley_renumber_ts(&leg->rn, h.ts);
 
-    if (leg->simulcast
-        && parley_simulcast_map_ts(&leg->sw, layer, h.ts, &ts) != PARLEY_OK)
+    } else if (parley_simulcast_map_ts(&leg->sw, layer, h.ts, &ts)
+               != PARLEY_OK)
     {
         ngx_http_parley_count(nacks_missed);
         return;
@@ -350,28 +353,26 @@ ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
         return;
     }
 
+    /*
+     * Always as RTX, on its own numbers: the packet's own number went out
+     * once already, and the leg never protects a number twice (RFC 3711
+     * 9.1, RFC 4588 4).
+     */
+
     out = ngx_http_parley_send_slot();
 
-    if (leg->rtx_ssrc
-        && ngx_http_parley_codecs[leg->codec].rtx_pt != PARLEY_SDP_NO_PT)
+    if (parley_retransmit_wrap_rtx(orig, out_len,
+                                   ngx_http_parley_codecs[leg->codec].rtx_pt,
+                                   leg->rtx_ssrc, &leg->rtx_seq, out,
+                                   NGX_HTTP_PARLEY_UDP_BUF
+                                   - PARLEY_SRTP_TRAILER_ROOM,
+                                   &rtx_len)
+        != PARLEY_RTP_OK)
     {
-        if (parley_retransmit_wrap_rtx(orig, out_len,
-                                       ngx_http_parley_codecs[leg->codec]
-                                           .rtx_pt,
-                                       leg->rtx_ssrc, &leg->rtx_seq, out,
-                                       NGX_HTTP_PARLEY_UDP_BUF
-                                       - PARLEY_SRTP_TRAILER_ROOM,
-                                       &rtx_len)
-            != PARLEY_RTP_OK)
-        {
-            return;
-        }
-
-        out_len = rtx_len;
-
-    } else {
-        ngx_memcpy(out, orig, out_len);
+        return;
     }
+
+    out_len = rtx_len;
 
     if (parley_peer_send_rtp(leg->pc->peer, out, out_len,
                              NGX_HTTP_PARLEY_UDP_BUF)
@@ -419,17 +420,22 @@ ngx_http_parley_ntp_now(void)
 ngx_int_t
 ngx_http_parley_feedback_start(ngx_http_parley_pc_t *pc)
 {
+    uint32_t                     ssrc;
     ngx_http_parley_feedback_t  *fb;
 
     fb = pc->feedback;
 
     if (fb == NULL) {
+        if (ngx_http_parley_random32(&ssrc) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
         fb = ngx_alloc(sizeof(ngx_http_parley_feedback_t), pc->timer.log);
         if (fb == NULL) {
             return NGX_ERROR;
         }
 
-        if (parley_rtcp_recv_init(&fb->recv, ngx_http_parley_random32(),
+        if (parley_rtcp_recv_init(&fb->recv, ssrc,
                                   (const uint8_t *) "parley", 6, 0)
             != PARLEY_RTP_OK)
         {
@@ -572,7 +578,7 @@ ngx_http_parley_feedback_send(ngx_http_parley_pc_t *pc, uint64_t now)
 
     if (parley_rtcp_recv_due(&fb->recv, now)) {
         (void) parley_rtcp_recv_build(&fb->recv, &w, now,
-                                      ngx_http_parley_random32());
+                                      (uint32_t) ngx_random());
     }
 
     if (fb->twcc_id && parley_twcc_due(&fb->twcc, now)) {
@@ -775,11 +781,11 @@ ngx_http_parley_leg_source(ngx_http_parley_leg_t *leg)
         return;
     }
 
-    ts = sr.rtp_ts;
+    if (!leg->simulcast) {
+        ts = parley_renumber_ts(&leg->rn, sr.rtp_ts);
 
-    if (leg->simulcast
-        && parley_simulcast_map_ts(&leg->sw, layer, sr.rtp_ts, &ts)
-           != PARLEY_OK)
+    } else if (parley_simulcast_map_ts(&leg->sw, layer, sr.rtp_ts, &ts)
+               != PARLEY_OK)
     {
         parley_rtcp_send_set_source(&leg->sr, NULL, 0);
         return;
@@ -839,7 +845,7 @@ ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc, uint64_t now)
     }
 
     /* RFC 3550 6.3.1: randomised over [0.5, 1.5] of the interval */
-    ngx_add_timer(&pc->report, 500 + ngx_http_parley_random32() % 1000);
+    ngx_add_timer(&pc->report, 500 + (ngx_msec_t) ngx_random() % 1000);
 }
 
 

@@ -30,6 +30,15 @@
 #define NGX_HTTP_PARLEY_FLOOD_LOG     10000      /* ms between log lines */
 
 
+/* A new leg's own numbers, drawn before the track table is locked. */
+typedef struct {
+    uint32_t                     ssrc;
+    uint32_t                     rtx_ssrc;
+    uint32_t                     ts;
+    uint16_t                     seq;
+    uint16_t                     rtx_seq;
+} ngx_http_parley_numbers_t;
+
 
 static void ngx_http_parley_fan_out(ngx_http_parley_local_t *lt,
     uint8_t *buf, size_t len, uint64_t meta);
@@ -38,7 +47,9 @@ static ngx_int_t ngx_http_parley_subscribe_restart(ngx_http_parley_pc_t *pc,
     const char **error);
 static ngx_http_parley_leg_t *ngx_http_parley_leg_free(
     ngx_http_parley_pc_t *pc, parley_sdp_kind_t kind);
-static void ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg,
+static ngx_int_t ngx_http_parley_leg_numbers(ngx_http_parley_pc_t *pc,
+    ngx_http_parley_numbers_t *numbers);
+static ngx_int_t ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg,
     uint32_t index, parley_track_t *rec);
 static void ngx_http_parley_leg_map(ngx_http_parley_leg_t *leg,
     parley_track_t *rec);
@@ -685,7 +696,8 @@ ngx_http_parley_fan_out(ngx_http_parley_local_t *lt, uint8_t *buf,
 
 /*
  * One packet to one leg: a simulcast leg's switcher picks the layer and
- * numbers what it forwards; a single stream keeps the publisher's numbers.
+ * numbers what it forwards; a single stream is renumbered by offsets.
+ * Either way the leg sends each of its numbers once.
  */
 
 static void
@@ -698,9 +710,6 @@ ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
     parley_simulcast_out_t      sout;
     parley_simulcast_packet_t   sp;
 
-    sout.seq = h->seq;
-    sout.ts = h->ts;
-
     /*
      * Only media reaches a leg: the publisher's retransmissions are written
      * into the ring as the packets they repair, and the leg's own are
@@ -711,7 +720,15 @@ ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
         return;
     }
 
-    if (leg->simulcast) {
+    if (!leg->simulcast) {
+        if (parley_renumber_packet(&leg->rn, h->seq, h->ts, &sout.seq,
+                                   &sout.ts)
+            != PARLEY_RENUMBER_FORWARD)
+        {
+            return;
+        }
+
+    } else {
         sp.layer = parley_retransmit_meta_layer(meta);
         sp.seq = h->seq;
         sp.ts = h->ts;
@@ -884,7 +901,7 @@ ngx_http_parley_reconcile(ngx_http_parley_pc_t *pc)
 {
     uint32_t                    i;
     uint64_t                    room_uid;
-    ngx_uint_t                  k, changed;
+    ngx_uint_t                  k, changed, full;
     parley_track_t             *rec;
     parley_tracks_t            *tracks;
     parley_sdp_kind_t           kind;
@@ -895,6 +912,7 @@ ngx_http_parley_reconcile(ngx_http_parley_pc_t *pc)
     tracks = ngx_http_parley_media.tracks;
     room_uid = s->room->node.key;
     changed = 0;
+    full = 0;
 
     parley_tracks_lock(tracks, ngx_http_parley_worker.pid);
 
@@ -933,18 +951,22 @@ ngx_http_parley_reconcile(ngx_http_parley_pc_t *pc)
         leg = ngx_http_parley_leg_free(pc, kind);
 
         if (leg == NULL) {
-            ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
-                          "parley: a subscriber receives %d tracks at "
-                          "most; one more is not offered",
-                          NGX_HTTP_PARLEY_LEGS);
+            full = 1;
             break;
         }
 
-        ngx_http_parley_leg_start_locked(leg, i, rec);
-        changed = 1;
+        if (ngx_http_parley_leg_start_locked(leg, i, rec) == NGX_OK) {
+            changed = 1;
+        }
     }
 
     parley_tracks_unlock(tracks, ngx_http_parley_worker.pid);
+
+    if (full) {
+        ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                      "parley: a subscriber receives %d tracks at most; "
+                      "one more is not offered", NGX_HTTP_PARLEY_LEGS);
+    }
 
     return changed;
 }
@@ -980,16 +1002,21 @@ ngx_http_parley_leg_free(ngx_http_parley_pc_t *pc, parley_sdp_kind_t kind)
 }
 
 
-static void
+static ngx_int_t
 ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
     parley_track_t *rec)
 {
-    ngx_queue_t              *q;
-    parley_tracks_t          *tracks;
-    ngx_http_parley_local_t  *lt;
+    ngx_queue_t                *q;
+    parley_tracks_t            *tracks;
+    ngx_http_parley_local_t    *lt;
+    ngx_http_parley_numbers_t   numbers;
 
     tracks = ngx_http_parley_media.tracks;
     lt = &ngx_http_parley_media.local[index];
+
+    if (ngx_http_parley_leg_numbers(leg->pc, &numbers) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     if (lt->uid != rec->uid) {
 
@@ -1025,20 +1052,23 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
     leg->uid = rec->uid;
     leg->publisher = rec->publisher;
     leg->track_kind = rec->kind;
-    leg->ssrc = rec->ssrc;
-    leg->rtx_ssrc = rec->rtx_ssrc;
+    leg->ssrc = numbers.ssrc;
+    leg->rtx_ssrc = numbers.rtx_ssrc;
+    leg->rtx_seq = numbers.rtx_seq;
     leg->fresh = 1;
     leg->simulcast = (rec->layers > 1);
 
+    /*
+     * One clean stream of the leg's own numbers (RFC 3550 5.1), whatever
+     * SSRCs and sequence numbers the publisher chose: see parley_renumber.h.
+     */
+
     if (leg->simulcast) {
+        (void) parley_simulcast_init(&leg->sw, NULL, numbers.seq,
+                                     numbers.ts);
 
-        /* one clean stream of the leg's own numbers (RFC 3550 5.1) */
-
-        leg->ssrc = ngx_http_parley_random32();
-        leg->rtx_ssrc = ngx_http_parley_random32();
-        (void) parley_simulcast_init(&leg->sw, NULL,
-                                     (uint16_t) ngx_http_parley_random32(),
-                                     ngx_http_parley_random32());
+    } else {
+        parley_renumber_init(&leg->rn, numbers.seq, numbers.ts);
     }
 
     if (leg->kind == PARLEY_SDP_VIDEO && leg->limiter == NULL) {
@@ -1055,6 +1085,52 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
     ngx_http_parley_leg_report_start(leg);
 
     ngx_queue_insert_tail(&lt->legs, &leg->queue);
+
+    return NGX_OK;
+}
+
+
+/*
+ * A leg's SSRCs differ from 0 and from those of the connection's other
+ * legs (RFC 3550 8.1), and its first numbers are random (RFC 3550 5.1).
+ */
+
+static ngx_int_t
+ngx_http_parley_leg_numbers(ngx_http_parley_pc_t *pc,
+    ngx_http_parley_numbers_t *numbers)
+{
+    ngx_uint_t              k, tries;
+    ngx_http_parley_leg_t  *other;
+
+    for (tries = 0; tries < 8; tries++) {
+        if (ngx_http_parley_random(numbers, sizeof(*numbers)) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (numbers->ssrc == 0 || numbers->rtx_ssrc == 0
+            || numbers->ssrc == numbers->rtx_ssrc)
+        {
+            continue;
+        }
+
+        for (k = 0; k < pc->nlegs; k++) {
+            other = &pc->legs[k];
+
+            if (other->ssrc == numbers->ssrc
+                || other->ssrc == numbers->rtx_ssrc
+                || other->rtx_ssrc == numbers->ssrc
+                || other->rtx_ssrc == numbers->rtx_ssrc)
+            {
+                break;
+            }
+        }
+
+        if (k == pc->nlegs) {
+            return NGX_OK;
+        }
+    }
+
+    return NGX_ERROR;
 }
 
 

@@ -386,8 +386,9 @@ parley_srtp_check_master(parley_srtp_profile_t profile,
 /*
  * One wildcard policy for every SSRC of the direction. SRTCP is always
  * protected with the same transform as SRTP (RFC 5764 4.1.2, RFC 7714
- * 14.2). allow_repeat_tx only changes srtp_protect(): a receiver still
- * rejects a duplicate (RFC 3711 3.3.2).
+ * 14.2). An index is protected once (allow_repeat_tx off): protecting it
+ * again, even with the same bytes, is refused, so that no caller can
+ * reuse a keystream or a GCM nonce on another plaintext (RFC 3711 9.1).
  */
 static void
 parley_srtp_set_policy(srtp_policy_t *policy, parley_srtp_profile_t profile,
@@ -406,7 +407,7 @@ parley_srtp_set_policy(srtp_policy_t *policy, parley_srtp_profile_t profile,
 
     if (direction == PARLEY_SRTP_OUTBOUND) {
         policy->ssrc.type = ssrc_any_outbound;
-        policy->allow_repeat_tx = 1;
+        policy->allow_repeat_tx = 0;
 
     } else {
         policy->ssrc.type = ssrc_any_inbound;

@@ -154,10 +154,10 @@ void parley_srtp_destroy(parley_srtp_session_t *s);
  * grows *len by the trailer; unprotect shrinks *len. On an error the
  * buffer's contents are unspecified and the packet is to be dropped.
  *
- * An outbound session protects the same RTP index again without error, for
- * NACK answers (libsrtp2's allow_repeat_tx); the caller must then protect
- * the very same bytes, or the keystream is reused on another plaintext
- * (RFC 3711 9.1).
+ * An outbound session protects each RTP index once: a second protect of
+ * it fails with PARLEY_SRTP_ERR_REPLAY (a keystream or a GCM nonce used
+ * twice would leak both plaintexts, RFC 3711 9.1). Retransmissions go on
+ * an RTX stream with numbers of its own (RFC 4588).
  */
 parley_srtp_rc_t parley_srtp_protect_rtp(parley_srtp_session_t *s,
     uint8_t *buf, size_t *len, size_t cap);

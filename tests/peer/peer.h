@@ -102,6 +102,7 @@ extern unsigned  peer_corrupt_every;
 extern unsigned  peer_drop_every;
 /* --skip-every N: a publisher leaves every Nth video packet unsent */
 extern unsigned  peer_skip_every;
+extern uint32_t  peer_fixed_ssrc;      /* --ssrc; 0: random */
 
 
 /* One expected SSRC and what arrived of it. */

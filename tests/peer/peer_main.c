@@ -117,6 +117,8 @@ usage(void)
 "  --min-recovered PCT fail if fewer of the dropped came back (0)\n"
 "  --skip-every N      a publisher leaves every Nth video packet unsent\n"
 "                      until the server NACKs it, then sends it as RTX\n"
+"  --ssrc N            a publisher sends audio, video and RTX under SSRCs\n"
+"                      N, N+1 and N+2 instead of random ones\n"
 "  -v                  log connection events; -vv also signaling\n"
 "Prints one JSON summary line; exits 1 when a check fails, 2 on bad use.\n",
         stderr);
@@ -197,6 +199,7 @@ peer_options(peer_main_t *m, int argc, char **argv)
         { "drop-every", required_argument, NULL, 'D' },
         { "min-recovered", required_argument, NULL, 'R' },
         { "skip-every", required_argument, NULL, 'K' },
+        { "ssrc", required_argument, NULL, 'Z' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -309,6 +312,12 @@ peer_options(peer_main_t *m, int argc, char **argv)
                 return -1;
             }
             peer_skip_every = (unsigned) v;
+            break;
+        case 'Z':
+            if (peer_number("--ssrc", optarg, 1, 4294967290.0, &v) != 0) {
+                return -1;
+            }
+            peer_fixed_ssrc = (uint32_t) v;
             break;
         case 'B':
             if (peer_number("--batch-ms", optarg, 0, 50, &v) != 0) {

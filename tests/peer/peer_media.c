@@ -48,6 +48,7 @@
 unsigned  peer_corrupt_every;
 unsigned  peer_drop_every;
 unsigned  peer_skip_every;
+uint32_t  peer_fixed_ssrc;
 
 
 static uint32_t
@@ -82,6 +83,12 @@ peer_sender_init(peer_sender_t *s, peer_conn_t *c)
     s->audio_ssrc = r[0] | 1;
     s->video_ssrc = r[1] | 1;
     s->rtx_ssrc = r[2] | 1;
+
+    if (peer_fixed_ssrc != 0) {
+        s->audio_ssrc = peer_fixed_ssrc;
+        s->video_ssrc = peer_fixed_ssrc + 1;
+        s->rtx_ssrc = peer_fixed_ssrc + 2;
+    }
     s->audio_seq = (uint16_t) r[3];
     s->video_seq = (uint16_t) (r[3] >> 16);
     s->audio_pt = 111;

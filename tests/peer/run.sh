@@ -285,6 +285,37 @@ case_nack_publisher() {
     fi
 }
 
+# Two publishers of one room send under the same SSRCs, as a member that
+# copied another's from its subscribe-offer would: the subscriber on the
+# other worker must get four tracks, each whole and under SSRCs of its own
+# (with the publishers' SSRCs on the legs, two streams shared one SRTP
+# stream: the second track fell silent and sequences mixed).
+case_same_ssrc() {
+    local name=$1 dir=$ngx_tmp/$1 room w pub pub2
+    mkdir -p "$dir"
+
+    start_publisher "$name" "$dir" --duration 12 --ssrc 4242 || return
+
+    "$peer" --url "$url" --room "$room" --worker "$w" --publish \
+        --duration 10 --ssrc 4242 >"$dir/pub2.json" 2>"$dir/pub2.err" &
+    pub2=$!
+    pids="$pids $pub2"
+
+    if "$peer" --url "$url" --room "$room" --worker $((1 - w)) --subscribe \
+        --duration 4 --warmup 2 --min-packets 900 --max-loss 1 \
+        >"$dir/sub.json" 2>"$dir/sub.err"
+    then
+        echo "ok - $name: two publishers under one SSRC, each track whole:" \
+             "$(json_field "$dir/sub.json" received) packets, loss" \
+             "$(json_field "$dir/sub.json" loss_pct) %"
+    else
+        fail "$name: subscriber: $(cat "$dir/sub.err")"
+    fi
+
+    wait "$pub2" || fail "$name: second publisher: $(cat "$dir/pub2.err")"
+    wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
+}
+
 parley_nginx_start "$port" "$ice_ports" 2
 
 case_publish_subscribe same-worker same
@@ -297,6 +328,7 @@ if [ "$cross" = 1 ]; then
     case_renegotiation renegotiation
     case_nack_subscriber nack-subscriber
     case_nack_publisher nack-publisher
+    case_same_ssrc same-ssrc
 else
     echo "ok - cross-worker cases skipped (PARLEY_PEER_CROSS_WORKER=0)"
 fi
