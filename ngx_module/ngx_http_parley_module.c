@@ -5,6 +5,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <ngx_sha1.h>
 
 #include <sys/eventfd.h>
 #include <openssl/rand.h>
@@ -244,6 +245,31 @@ ngx_http_parley_random(void *buf, size_t n)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * What the log says of a conversation: "r:" and 12 hex digits of the
+ * SHA-1 of its id. The id is the join link's only secret and must not be
+ * read from a log; the tag still lets an operator follow one conversation
+ * through it (and tools/room-tag computes the tag of an id).
+ */
+
+char *
+ngx_http_parley_room_tag(const char *id, u_char *tag)
+{
+    u_char      hash[20];
+    ngx_sha1_t  sha1;
+
+    ngx_sha1_init(&sha1);
+    ngx_sha1_update(&sha1, id, ngx_strlen(id));
+    ngx_sha1_final(hash, &sha1);
+
+    tag[0] = 'r';
+    tag[1] = ':';
+    *ngx_hex_dump(tag + 2, hash, 6) = '\0';
+
+    return (char *) tag;
 }
 
 

@@ -142,7 +142,9 @@ extern int                        ngx_http_parley_wake_fds[PARLEY_MAX_INBOXES];
 
 
 /* ngx_http_parley_module.c */
+#define NGX_HTTP_PARLEY_TAG_LEN  sizeof("r:0123456789ab")
 ngx_int_t ngx_http_parley_random(void *buf, size_t n);
+char *ngx_http_parley_room_tag(const char *id, u_char *tag);
 
 /* ngx_http_parley_ws.c */
 ngx_int_t ngx_http_parley_ws_handler(ngx_http_request_t *r);

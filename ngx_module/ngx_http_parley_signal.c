@@ -12,7 +12,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <sys/random.h>
 #include <jansson.h>
 
 #include "ngx_http_parley_module.h"
@@ -84,7 +83,7 @@ static ngx_int_t ngx_http_parley_get_member(ngx_http_parley_req_t *req,
     parley_member_t *member);
 static ngx_int_t ngx_http_parley_email_valid(const char *email);
 static ngx_int_t ngx_http_parley_room_id_valid(const char *id);
-static void ngx_http_parley_room_id_generate(char *id);
+static ngx_int_t ngx_http_parley_room_id_generate(char *id);
 static ngx_int_t ngx_http_parley_rc_error(ngx_http_parley_req_t *req,
     parley_rc_t rc);
 static json_t *ngx_http_parley_participant_json(parley_participant_t *p);
@@ -244,6 +243,7 @@ static ngx_int_t
 ngx_http_parley_msg_create(ngx_http_parley_req_t *req)
 {
     char                        id[NGX_HTTP_PARLEY_ROOM_ID_LEN + 1];
+    u_char                      tag[NGX_HTTP_PARLEY_TAG_LEN];
     uint32_t                    room, p;
     ngx_uint_t                  tries;
     parley_rc_t                 rc;
@@ -266,36 +266,46 @@ ngx_http_parley_msg_create(ngx_http_parley_req_t *req)
 
     member.role = PARLEY_ROLE_ORGANISER;
 
-    parley_dir_lock(dir, ngx_http_parley_worker.pid);
+    /* 80 random bits: a second try is for the theory */
 
-    tries = 0;
+    for (tries = 0; tries < 4; tries++) {
 
-    do {
-        ngx_http_parley_room_id_generate(id);
+        if (ngx_http_parley_room_id_generate(id) != NGX_OK) {
+            return ngx_http_parley_error(s, req->ref, "internal", NULL,
+                                         "internal error");
+        }
+
+        parley_dir_lock(dir, ngx_http_parley_worker.pid);
+
         rc = parley_dir_room_create_locked(dir, id, ngx_time(), &room);
-    } while (rc == PARLEY_ERR_ROOM_EXISTS && ++tries < 8);
-
-    if (rc == PARLEY_OK) {
-        rc = parley_dir_join_locked(dir, room, &member, &p);
 
         if (rc == PARLEY_OK) {
-            parley_dir_room(dir, room)->organiser =
-                                        parley_dir_participant(dir, p)->id;
-            ngx_http_parley_entry_locked(dir, room, p, &entry);
+            rc = parley_dir_join_locked(dir, room, &member, &p);
 
-        } else {
-            parley_dir_room_close_locked(dir, room, NULL, NULL);
+            if (rc == PARLEY_OK) {
+                ngx_http_parley_entry_locked(dir, room, p, &entry);
+
+            } else {
+                parley_dir_room_close_locked(dir, room, NULL, NULL);
+            }
+        }
+
+        parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+
+        if (rc != PARLEY_ERR_ROOM_EXISTS) {
+            break;
         }
     }
-
-    parley_dir_unlock(dir, ngx_http_parley_worker.pid);
 
     if (rc != PARLEY_OK) {
         return ngx_http_parley_rc_error(req, rc);
     }
 
+    /* the id is the link's only secret: the log gets a digest of it */
+
     ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
-                  "parley: conversation \"%s\" created", id);
+                  "parley: conversation %s created",
+                  ngx_http_parley_room_tag(id, tag));
 
     ngx_http_parley_count(rooms_created);
     ngx_http_parley_count(joins);
@@ -433,6 +443,7 @@ ngx_http_parley_msg_leave(ngx_http_parley_req_t *req)
 static ngx_int_t
 ngx_http_parley_msg_close(ngx_http_parley_req_t *req)
 {
+    u_char                      tag[NGX_HTTP_PARLEY_TAG_LEN];
     json_t                     *msg;
     uint32_t                    room;
     parley_dir_t               *dir;
@@ -476,8 +487,8 @@ ngx_http_parley_msg_close(ngx_http_parley_req_t *req)
     parley_dir_unlock(dir, ngx_http_parley_worker.pid);
 
     ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
-                  "parley: conversation \"%s\" closed by its organiser",
-                  s->room->id);
+                  "parley: conversation %s closed by its organiser",
+                  ngx_http_parley_room_tag(s->room->id, tag));
 
     /* the sender is answered now, with its ref, and not again by the event */
 
@@ -1379,7 +1390,7 @@ ngx_http_parley_room_id_valid(const char *id)
  * 1): 80 random bits, unguessable, and easy to read aloud or retype.
  */
 
-static void
+static ngx_int_t
 ngx_http_parley_room_id_generate(char *id)
 {
     ngx_uint_t  i;
@@ -1387,13 +1398,8 @@ ngx_http_parley_room_id_generate(char *id)
 
     static const char  alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
 
-    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t) sizeof(rnd)) {
-        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, ngx_errno,
-                      "parley: getrandom() failed");
-
-        for (i = 0; i < sizeof(rnd); i++) {
-            rnd[i] = (u_char) ngx_random();
-        }
+    if (ngx_http_parley_random(rnd, sizeof(rnd)) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     for (i = 0; i < NGX_HTTP_PARLEY_ROOM_ID_LEN; i++) {
@@ -1401,6 +1407,8 @@ ngx_http_parley_room_id_generate(char *id)
     }
 
     id[i] = '\0';
+
+    return NGX_OK;
 }
 
 

@@ -800,8 +800,15 @@ ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
     }
 
     pc->subscriber = 1;
-    ngx_http_parley_random_chars(pc->ufrag, PARLEY_PEER_UFRAG_LEN);
-    ngx_http_parley_random_chars(pc->pwd, PARLEY_PEER_PWD_LEN);
+
+    if (ngx_http_parley_random_chars(pc->ufrag, PARLEY_PEER_UFRAG_LEN)
+        != NGX_OK
+        || ngx_http_parley_random_chars(pc->pwd, PARLEY_PEER_PWD_LEN)
+           != NGX_OK)
+    {
+        ngx_http_parley_pc_free(pc);
+        return NGX_ERROR;
+    }
 
     s->subscriber = pc;
 
@@ -834,8 +841,15 @@ ngx_http_parley_subscribe_restart(ngx_http_parley_pc_t *pc,
         return NGX_DECLINED;
     }
 
-    ngx_http_parley_random_chars(pc->ufrag, PARLEY_PEER_UFRAG_LEN);
-    ngx_http_parley_random_chars(pc->pwd, PARLEY_PEER_PWD_LEN);
+    if (ngx_http_parley_random_chars(pc->ufrag, PARLEY_PEER_UFRAG_LEN)
+        != NGX_OK
+        || ngx_http_parley_random_chars(pc->pwd, PARLEY_PEER_PWD_LEN)
+           != NGX_OK)
+    {
+        *error = "internal";
+        return NGX_ERROR;
+    }
+
     pc->restart = 1;
 
     if (pc->offer_pending) {
