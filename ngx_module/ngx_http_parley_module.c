@@ -37,6 +37,8 @@ static char *ngx_http_parley_ice_address(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_parley_allowed_origins(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_parley_message_rate(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_parley_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static char *ngx_http_parley_tracks_zone(ngx_conf_t *cf,
@@ -172,6 +174,13 @@ static ngx_command_t  ngx_http_parley_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_parley_loc_conf_t, idle_timeout),
+      NULL },
+
+    { ngx_string("parley_message_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_parley_message_rate,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("parley_allowed_origins"),
@@ -655,6 +664,8 @@ ngx_http_parley_create_loc_conf(ngx_conf_t *cf)
     plcf->send_buffer = NGX_CONF_UNSET_SIZE;
     plcf->ping_interval = NGX_CONF_UNSET_MSEC;
     plcf->idle_timeout = NGX_CONF_UNSET_MSEC;
+    plcf->message_rate = NGX_CONF_UNSET_UINT;
+    plcf->message_burst = NGX_CONF_UNSET_UINT;
     plcf->allowed_origins = NGX_CONF_UNSET_PTR;
 
     return plcf;
@@ -680,6 +691,13 @@ ngx_http_parley_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               75000);
     ngx_conf_merge_ptr_value(conf->allowed_origins, prev->allowed_origins,
                              NULL);
+
+    if (conf->message_rate == NGX_CONF_UNSET_UINT) {
+        conf->message_rate = (prev->message_rate == NGX_CONF_UNSET_UINT)
+                             ? 50 : prev->message_rate;
+        conf->message_burst = (prev->message_burst == NGX_CONF_UNSET_UINT)
+                              ? 200 : prev->message_burst;
+    }
 
     if (conf->max_message_size < 256) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -921,6 +939,68 @@ ngx_http_parley_ice_address(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     pmcf->ice_announce = announce;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * parley_message_rate 50 [burst=200] | off: the messages a session may
+ * send a second, on average, and in a burst.
+ */
+
+static char *
+ngx_http_parley_message_rate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_parley_loc_conf_t  *plcf = conf;
+
+    ngx_int_t   rate, burst;
+    ngx_str_t  *value;
+
+    if (plcf->message_rate != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        plcf->message_rate = 0;
+        plcf->message_burst = 0;
+        return NGX_CONF_OK;
+    }
+
+    rate = ngx_atoi(value[1].data, value[1].len);
+
+    if (rate < 1 || rate > 100000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid rate \"%V\": messages a second, 1 to "
+                           "100000, or \"off\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    burst = 4 * rate;
+
+    if (cf->args->nelts == 3) {
+        if (value[2].len <= 6
+            || ngx_strncmp(value[2].data, "burst=", 6) != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        burst = ngx_atoi(value[2].data + 6, value[2].len - 6);
+
+        if (burst < 1 || burst > 1000000) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid burst \"%V\": 1 to 1000000",
+                               &value[2]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    plcf->message_rate = rate;
+    plcf->message_burst = burst;
 
     return NGX_CONF_OK;
 }

@@ -60,6 +60,8 @@ typedef struct {
     size_t                       send_buffer;
     ngx_msec_t                   ping_interval;
     ngx_msec_t                   idle_timeout;
+    ngx_uint_t                   message_rate;      /* a second; 0: off */
+    ngx_uint_t                   message_burst;
     ngx_array_t                 *allowed_origins;   /* of ngx_str_t */
 } ngx_http_parley_loc_conf_t;
 
@@ -96,6 +98,15 @@ typedef struct {
     ngx_event_t                  linger;            /* close deadline */
     ngx_msec_t                   last_seen;
 
+    /* a token bucket of messages, in thousandths of one */
+    ngx_int_t                    rate_tokens;
+    ngx_msec_t                   rate_time;
+    ngx_uint_t                   rate_refused;      /* in a row */
+
+    /* what one read event took, against the read budget */
+    ngx_uint_t                   read_messages;
+    size_t                       read_bytes;
+
     u_char                      *preread;           /* bytes read with */
     u_char                      *preread_end;       /* the HTTP header */
     u_char                      *handshake;         /* 101 response left */
@@ -105,6 +116,7 @@ typedef struct {
     unsigned                     closed:1;
     unsigned                     recv_failed:1;
     unsigned                     close_logged:1;
+    unsigned                     read_paused:1;     /* budget spent */
 } ngx_http_parley_session_t;
 
 
@@ -157,6 +169,7 @@ void ngx_http_parley_signal_open(ngx_http_parley_session_t *s);
 void ngx_http_parley_signal_text(ngx_http_parley_session_t *s,
     const u_char *text, size_t len);
 void ngx_http_parley_signal_binary(ngx_http_parley_session_t *s);
+void ngx_http_parley_signal_rate_limited(ngx_http_parley_session_t *s);
 void ngx_http_parley_signal_closed(ngx_http_parley_session_t *s);
 void ngx_http_parley_signal_event(const parley_event_t *ev);
 void ngx_http_parley_signal_resync(void);

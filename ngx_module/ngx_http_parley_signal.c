@@ -226,6 +226,22 @@ ngx_http_parley_signal_binary(ngx_http_parley_session_t *s)
 }
 
 
+/*
+ * The session sends more than parley_message_rate: the first message
+ * refused is answered, the rest are dropped unread until it slows down.
+ */
+
+void
+ngx_http_parley_signal_rate_limited(ngx_http_parley_session_t *s)
+{
+    (void) ngx_http_parley_error(s, NULL, "rate_limited", NULL,
+                                 "more than %ui messages a second: "
+                                 "messages are refused until the client "
+                                 "slows down",
+                                 s->conf->message_rate);
+}
+
+
 /* The connection is gone: the participant, if any, left unannounced. */
 
 void

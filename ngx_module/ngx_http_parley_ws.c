@@ -19,6 +19,14 @@
 #define NGX_HTTP_PARLEY_WS_GUID  "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define NGX_HTTP_PARLEY_LINGER   5000
 
+/*
+ * What one read event may take from a client before the others get their
+ * turn: the rest waits for the next loop iteration (ngx_posted_next_events),
+ * so that a client that writes as fast as it can does not hold the loop.
+ */
+#define NGX_HTTP_PARLEY_READ_MESSAGES  16
+#define NGX_HTTP_PARLEY_READ_BYTES     65536
+
 #define NGX_HTTP_PARLEY_UPGRADE_REQUIRED  426
 
 
@@ -53,6 +61,7 @@ static void ngx_http_parley_ws_frame_cb(wslay_event_context_ptr ctx,
     const struct wslay_event_on_frame_recv_start_arg *arg, void *data);
 static void ngx_http_parley_ws_msg_cb(wslay_event_context_ptr ctx,
     const struct wslay_event_on_msg_recv_arg *arg, void *data);
+static ngx_int_t ngx_http_parley_ws_admit(ngx_http_parley_session_t *s);
 static void ngx_http_parley_ws_log_close(ngx_http_parley_session_t *s);
 static const char *ngx_http_parley_ws_close_reason(ngx_uint_t code);
 
@@ -414,6 +423,8 @@ ngx_http_parley_ws_start(ngx_http_request_t *r,
     s->conf = plcf;
     s->participant = PARLEY_NONE;
     s->last_seen = ngx_current_msec;
+    s->rate_time = ngx_current_msec;
+    s->rate_tokens = (ngx_int_t) plcf->message_burst * 1000;
     ngx_queue_init(&s->room_queue);
 
     /* RFC 6455 4.2.2: the accept value is base64(SHA-1(key + GUID)) */
@@ -545,6 +556,9 @@ ngx_http_parley_ws_read_handler(ngx_event_t *rev)
         return;
     }
 
+    s->read_messages = 0;
+    s->read_bytes = 0;
+
     if (wslay_event_recv(s->ws) != 0) {
 
         if (!s->recv_failed) {
@@ -554,6 +568,12 @@ ngx_http_parley_ws_read_handler(ngx_event_t *rev)
         ngx_http_parley_ws_finalize(s);
         ngx_http_run_posted_requests(c);
         return;
+    }
+
+    if (s->read_paused) {
+        s->read_paused = 0;
+        ngx_http_parley_count(reads_paused);
+        ngx_post_event(rev, &ngx_posted_next_events);
     }
 
     if (ngx_http_parley_ws_flush(s) != NGX_OK) {
@@ -709,15 +729,9 @@ ngx_http_parley_ws_send_text(ngx_http_parley_session_t *s, const char *text,
         return NGX_ERROR;
     }
 
-    /*
-     * With the socket full (write not ready), what queues up is what the
-     * client has not read; with it writable, a burst only waits for the
-     * flush at the end of this loop iteration, which checks again.
-     */
+    /* checked at every message: a queue never grows past the limit */
 
-    if (!s->connection->write->ready
-        && ngx_http_parley_ws_too_slow(s) != NGX_OK)
-    {
+    if (ngx_http_parley_ws_too_slow(s) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -767,11 +781,16 @@ ngx_http_parley_ws_ping_handler(ngx_event_t *ev)
         return;
     }
 
+    if (s->closing) {
+        /* the linger timer ends it now */
+        return;
+    }
+
     msg.opcode = WSLAY_PING;
     msg.msg = NULL;
     msg.msg_length = 0;
 
-    if (!s->closing && wslay_event_queue_msg(s->ws, &msg) == 0) {
+    if (wslay_event_queue_msg(s->ws, &msg) == 0) {
         ngx_post_event(s->connection->write, &ngx_posted_events);
     }
 
@@ -839,10 +858,19 @@ ngx_http_parley_ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf,
 
     c = s->connection;
 
+    if (s->read_messages >= NGX_HTTP_PARLEY_READ_MESSAGES
+        || s->read_bytes >= NGX_HTTP_PARLEY_READ_BYTES)
+    {
+        s->read_paused = 1;
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+
     if (s->preread < s->preread_end) {
         n = ngx_min((size_t) (s->preread_end - s->preread), len);
         ngx_memcpy(buf, s->preread, n);
         s->preread += n;
+        s->read_bytes += n;
         return n;
     }
 
@@ -860,6 +888,7 @@ ngx_http_parley_ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf,
     }
 
     s->last_seen = ngx_current_msec;
+    s->read_bytes += n;
 
     return n;
 }
@@ -921,6 +950,63 @@ ngx_http_parley_ws_frame_cb(wslay_event_context_ptr ctx,
 }
 
 
+/*
+ * parley_message_rate: a token bucket of messages per session. A message
+ * past it is refused unread (one "rate_limited" error tells the client,
+ * not one per message); a client that goes on for a whole burst more is
+ * closed with 1008.
+ */
+
+static ngx_int_t
+ngx_http_parley_ws_admit(ngx_http_parley_session_t *s)
+{
+    ngx_int_t    cap;
+    ngx_msec_t   elapsed;
+
+    if (s->conf->message_rate == 0) {
+        return NGX_OK;
+    }
+
+    cap = (ngx_int_t) s->conf->message_burst * 1000;
+    elapsed = ngx_current_msec - s->rate_time;
+    s->rate_time = ngx_current_msec;
+
+    /* a long silence fills the bucket whatever the limits: no overflow */
+    if (elapsed > 10000000) {
+        elapsed = 10000000;
+    }
+
+    s->rate_tokens += (ngx_int_t) (elapsed * s->conf->message_rate);
+
+    if (s->rate_tokens > cap) {
+        s->rate_tokens = cap;
+    }
+
+    if (s->rate_tokens >= 1000) {
+        s->rate_tokens -= 1000;
+        s->rate_refused = 0;
+        return NGX_OK;
+    }
+
+    s->rate_refused++;
+    ngx_http_parley_count(messages_limited);
+
+    if (s->rate_refused == 1) {
+        ngx_http_parley_signal_rate_limited(s);
+    }
+
+    if (s->rate_refused > s->conf->message_burst) {
+        ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                      "parley: client goes on past parley_message_rate "
+                      "(%ui refused in a row), closing", s->rate_refused);
+        ngx_http_parley_count(flood_closes);
+        ngx_http_parley_ws_close(s, WSLAY_CODE_POLICY_VIOLATION);
+    }
+
+    return NGX_DECLINED;
+}
+
+
 static void
 ngx_http_parley_ws_log_close(ngx_http_parley_session_t *s)
 {
@@ -958,7 +1044,7 @@ ngx_http_parley_ws_close_reason(ngx_uint_t code)
     case WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA:
         return "a text message is not valid UTF-8";
     case WSLAY_CODE_POLICY_VIOLATION:
-        return "the client is too slow or silent";
+        return "the client is too slow, silent, or sends too much";
     case WSLAY_CODE_MESSAGE_TOO_BIG:
         return "a message is larger than parley_max_message_size";
     case WSLAY_CODE_INTERNAL_SERVER_ERROR:
@@ -975,6 +1061,8 @@ ngx_http_parley_ws_msg_cb(wslay_event_context_ptr ctx,
 {
     ngx_http_parley_session_t *s = data;
 
+    s->read_messages++;
+
     if (s->closing) {
         return;
     }
@@ -982,12 +1070,18 @@ ngx_http_parley_ws_msg_cb(wslay_event_context_ptr ctx,
     switch (arg->opcode) {
 
     case WSLAY_TEXT_FRAME:
-        /* libwslay has checked that it is UTF-8, or closed with 1007 */
-        ngx_http_parley_signal_text(s, arg->msg, arg->msg_length);
+        if (ngx_http_parley_ws_admit(s) == NGX_OK) {
+            /* libwslay has checked that it is UTF-8, or closed with 1007 */
+            ngx_http_parley_signal_text(s, arg->msg, arg->msg_length);
+        }
+
         return;
 
     case WSLAY_BINARY_FRAME:
-        ngx_http_parley_signal_binary(s);
+        if (ngx_http_parley_ws_admit(s) == NGX_OK) {
+            ngx_http_parley_signal_binary(s);
+        }
+
         return;
 
     case WSLAY_CONNECTION_CLOSE:

@@ -26,6 +26,10 @@
                        "(codes 1002, 1007, 1009)")                            \
     X(slow_closes, "sessions closed because the client read too slowly")      \
     X(idle_closes, "sessions closed because the client fell silent")          \
+    X(messages_limited, "client messages refused: more than "                \
+                        "parley_message_rate")                               \
+    X(flood_closes, "sessions closed for going on past parley_message_rate") \
+    X(reads_paused, "read events cut short by the per-event read budget")    \
     X(rooms_created, "conversations created")                                 \
     X(joins, "participants who joined a conversation")                        \
     X(events_sent, "events pushed to worker inboxes")                         \

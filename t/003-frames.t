@@ -43,6 +43,7 @@ sub back_pressure {
             parley_signaling;
             parley_max_message_size 256;
             parley_send_buffer 1k;
+            parley_message_rate off;
         }
 EOF
     # {"type":"ping"} with a 64-byte ref, so that every pong is 87 bytes

@@ -492,9 +492,9 @@ carol< {"type":"error","code":"room_not_found","field":"room"}
 bob> {"type":"create","name":"Bob"}
 bob< {"type":"created","room":"$room2","you":{"role":"organiser"}}
 --- error_log eval
-qr/parley: conversation "\w+" closed by its organiser/
---- no_error_log
-[error]
+qr/parley: conversation r:[0-9a-f]{12} closed by its organiser/
+--- no_error_log eval
+[qr/\[error\]/, qr/conversation "/]
 
 
 
