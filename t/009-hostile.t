@@ -123,7 +123,9 @@ sub flooder {
 
 {
     my $before = status();
-    my $pid = flooder('/unlimited', '{"type":"candidate","candidate":""}', 3);
+    my $candidate = '{"type":"candidate","candidate":"candidate:'
+                    . ('x' x 1000) . '"}';
+    my @pids = map { flooder('/unlimited', $candidate, 3) } 1 .. 3;
     my $pinger = client();
     sleep 0.3;
     my ($n, $late, $worst) = (0, 0, 0);
@@ -138,7 +140,7 @@ sub flooder {
         $n++;
         sleep 0.1;
     }
-    waitpid $pid, 0;
+    waitpid $_, 0 for @pids;
     my $after = status();
     cmp_ok($n, '>=', 5, "flood: the pinger pinged $n times meanwhile");
     is($late, 0, sprintf('flood: every pong came within 1 s (worst %.3f s)', $worst));
