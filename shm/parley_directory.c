@@ -3,7 +3,8 @@
  *
  * Rooms and participants are preallocated arrays threaded by free lists, so
  * nothing is allocated while the server runs. A room's participants form a
- * singly linked list in join order.
+ * singly linked list in join order; rooms hang in hash chains by id; away
+ * participants on a list of their own.
  */
 
 #include <string.h>
@@ -17,7 +18,14 @@
 
 static size_t parley_dir_align(size_t n);
 static size_t parley_dir_rooms_offset(void);
+static uint32_t parley_dir_buckets(uint32_t max_rooms);
+static size_t parley_dir_hash_offset(uint32_t max_rooms);
 static size_t parley_dir_pool_offset(uint32_t max_rooms);
+static uint32_t *parley_dir_hash(parley_dir_t *dir);
+static uint32_t parley_dir_bucket(parley_dir_t *dir, const char *id,
+    size_t len);
+static void parley_dir_hash_unlink(parley_dir_t *dir, uint32_t room);
+static void parley_dir_away_unlink(parley_dir_t *dir, uint32_t p);
 static int parley_dir_limits_valid(const parley_dir_limits_t *limits);
 static void parley_dir_init_lists(parley_dir_t *dir);
 static parley_dir_inbox_t *parley_dir_slots(parley_dir_t *dir);
@@ -32,6 +40,9 @@ static void parley_dir_unlink(parley_dir_t *dir, parley_room_t *r,
     uint32_t p);
 static uint32_t parley_dir_reap_slot(parley_dir_t *dir, uint16_t slot,
     uint32_t dead, uint32_t self,
+    void (*gone)(parley_dir_t *dir, uint32_t p, void *data), void *data);
+static uint32_t parley_dir_empty_slot_locked(parley_dir_t *dir,
+    uint16_t slot,
     void (*gone)(parley_dir_t *dir, uint32_t p, void *data), void *data);
 static void parley_copy_str(char *dst, size_t cap, const char *src);
 
@@ -95,6 +106,8 @@ parley_dir_init(void *mem, size_t size, const parley_dir_limits_t *limits)
     dir->max_participants = (uint32_t) n;
     dir->next_uid = 1;
     dir->size = size;
+    dir->buckets = parley_dir_buckets(limits->max_rooms);
+    dir->away_first = PARLEY_NONE;
     parley_lock_init(&dir->lock);
 
     parley_dir_init_lists(dir);
@@ -134,6 +147,13 @@ parley_dir_attach(void *mem, size_t size, const parley_dir_limits_t *limits)
     }
 
     return PARLEY_OK;
+}
+
+
+void
+parley_dir_seed(parley_dir_t *dir, const uint8_t key[16])
+{
+    memcpy(dir->hash_key, key, sizeof(dir->hash_key));
 }
 
 
@@ -220,7 +240,7 @@ parley_dir_room_create_locked(parley_dir_t *dir, const char *id,
     uint64_t now, uint32_t *room)
 {
     size_t          len;
-    uint32_t        r;
+    uint32_t        r, b;
     parley_room_t  *rm;
 
     if (id == NULL) {
@@ -255,6 +275,10 @@ parley_dir_room_create_locked(parley_dir_t *dir, const char *id,
     memcpy(rm->id, id, len);
     rm->id[len] = '\0';
 
+    b = parley_dir_bucket(dir, id, len);
+    rm->hash_next = parley_dir_hash(dir)[b];
+    parley_dir_hash(dir)[b] = r;
+
     dir->rooms_in_use++;
 
     *room = r;
@@ -267,6 +291,7 @@ parley_rc_t
 parley_dir_room_find_locked(parley_dir_t *dir, const char *id,
     uint32_t *room)
 {
+    size_t          len;
     uint32_t        r;
     parley_room_t  *rooms;
 
@@ -274,10 +299,19 @@ parley_dir_room_find_locked(parley_dir_t *dir, const char *id,
         return PARLEY_ERR_INVAL;
     }
 
+    len = strnlen(id, PARLEY_ROOM_ID_MAX + 1);
+
+    if (len > PARLEY_ROOM_ID_MAX) {
+        return PARLEY_ERR_ROOM_NOT_FOUND;
+    }
+
     rooms = parley_dir_rooms(dir);
 
-    for (r = 0; r < dir->limits.max_rooms; r++) {
-        if (rooms[r].uid != 0 && strcmp(rooms[r].id, id) == 0) {
+    for (r = parley_dir_hash(dir)[parley_dir_bucket(dir, id, len)];
+         r != PARLEY_NONE;
+         r = rooms[r].hash_next)
+    {
+        if (strcmp(rooms[r].id, id) == 0) {
             *room = r;
             return PARLEY_OK;
         }
@@ -322,6 +356,11 @@ parley_dir_room_close_locked(parley_dir_t *dir, uint32_t room,
 
     for (p = parley_dir_rooms(dir)[room].first; p != PARLEY_NONE; p = next) {
         next = pool[p].next;
+
+        if (parley_dir_is_away(&pool[p])) {
+            parley_dir_away_unlink(dir, p);
+        }
+
         parley_dir_participant_free(dir, p);
     }
 
@@ -368,6 +407,9 @@ parley_dir_join_locked(parley_dir_t *dir, uint32_t room,
     pt->id = dir->next_uid++;
     pt->room = room;
     pt->next = PARLEY_NONE;
+    pt->attach = 1;
+    pt->away_next = PARLEY_NONE;
+    pt->away_until = 0;
     pt->inbox = member->inbox;
     pt->role = member->role;
     pt->guest = member->guest;
@@ -405,6 +447,10 @@ parley_dir_leave_locked(parley_dir_t *dir, uint32_t participant)
     room = pt->room;
     r = &parley_dir_rooms(dir)[room];
 
+    if (parley_dir_is_away(pt)) {
+        parley_dir_away_unlink(dir, participant);
+    }
+
     parley_dir_unlink(dir, r, participant);
     r->count--;
 
@@ -428,6 +474,122 @@ parley_dir_participant(parley_dir_t *dir, uint32_t p)
     }
 
     return &parley_dir_pool(dir)[p];
+}
+
+
+parley_rc_t
+parley_dir_participant_find_locked(parley_dir_t *dir, uint32_t room,
+    uint64_t id, uint32_t *participant)
+{
+    uint32_t  p;
+
+    for (p = parley_dir_room_first(dir, room);
+         p != PARLEY_NONE;
+         p = parley_dir_room_next(dir, p))
+    {
+        if (parley_dir_pool(dir)[p].id == id) {
+            *participant = p;
+            return PARLEY_OK;
+        }
+    }
+
+    return PARLEY_ERR_NOT_FOUND;
+}
+
+
+int
+parley_dir_is_away(const parley_participant_t *p)
+{
+    return p->id != 0 && p->inbox == PARLEY_DIR_NO_INBOX;
+}
+
+
+void
+parley_dir_away_locked(parley_dir_t *dir, uint32_t participant,
+    uint64_t until)
+{
+    parley_participant_t  *pt;
+
+    pt = parley_dir_participant(dir, participant);
+
+    if (pt == NULL || pt->id == 0) {
+        return;
+    }
+
+    pt->away_until = until;
+
+    if (parley_dir_is_away(pt)) {
+        return;
+    }
+
+    pt->inbox = PARLEY_DIR_NO_INBOX;
+    pt->away_next = dir->away_first;
+    dir->away_first = participant;
+    dir->away++;
+}
+
+
+parley_rc_t
+parley_dir_attach_locked(parley_dir_t *dir, uint32_t participant,
+    uint16_t inbox)
+{
+    parley_participant_t  *pt;
+
+    pt = parley_dir_participant(dir, participant);
+
+    if (pt == NULL || pt->id == 0 || inbox >= PARLEY_MAX_INBOXES) {
+        return PARLEY_ERR_INVAL;
+    }
+
+    if (parley_dir_is_away(pt)) {
+        parley_dir_away_unlink(dir, participant);
+    }
+
+    pt->inbox = inbox;
+    pt->away_until = 0;
+    pt->attach++;
+
+    return PARLEY_OK;
+}
+
+
+uint32_t
+parley_dir_away_expired_locked(parley_dir_t *dir, uint64_t now)
+{
+    uint32_t               p;
+    parley_participant_t  *pool;
+
+    pool = parley_dir_pool(dir);
+
+    for (p = dir->away_first; p != PARLEY_NONE; p = pool[p].away_next) {
+        if (pool[p].away_until <= now) {
+            return p;
+        }
+    }
+
+    return PARLEY_NONE;
+}
+
+
+void
+parley_dir_room_slots_locked(parley_dir_t *dir, uint32_t room,
+    uint16_t except, uint64_t mask[PARLEY_MAX_INBOXES / 64])
+{
+    uint32_t  p;
+    uint16_t  inbox;
+
+    memset(mask, 0, PARLEY_MAX_INBOXES / 64 * sizeof(uint64_t));
+
+    for (p = parley_dir_room_first(dir, room);
+         p != PARLEY_NONE;
+         p = parley_dir_room_next(dir, p))
+    {
+        inbox = parley_dir_pool(dir)[p].inbox;
+
+        if (inbox < PARLEY_MAX_INBOXES && inbox != except) {
+            mask[inbox / 64] |= (uint64_t) 1 << (inbox % 64);
+        }
+    }
 }
 
 
@@ -488,12 +650,10 @@ parley_dir_reap_slot(parley_dir_t *dir, uint16_t slot, uint32_t dead,
     uint32_t self,
     void (*gone)(parley_dir_t *dir, uint32_t p, void *data), void *data)
 {
-    uint32_t               i, p, removed;
+    uint32_t               i, removed;
     parley_dir_inbox_t    *slots;
-    parley_participant_t  *pool;
 
     slots = parley_dir_slots(dir);
-    pool = parley_dir_pool(dir);
 
     /*
      * The dead process may have held the directory lock, which we are about
@@ -513,7 +673,59 @@ parley_dir_reap_slot(parley_dir_t *dir, uint16_t slot, uint32_t dead,
         return 0;
     }
 
-    removed = 0;
+    removed = parley_dir_empty_slot_locked(dir, slot, gone, data);
+
+    __atomic_store_n(&slots[slot].pid, 0, __ATOMIC_RELEASE);
+
+    parley_dir_unlock(dir, self);
+
+    return removed;
+}
+
+
+uint32_t
+parley_dir_release_slot(parley_dir_t *dir, uint16_t slot, uint32_t self,
+    void (*gone)(parley_dir_t *dir, uint32_t p, void *data), void *data)
+{
+    uint32_t             n;
+    parley_dir_inbox_t  *slots;
+
+    slots = parley_dir_slots(dir);
+
+    if (slot >= PARLEY_MAX_INBOXES || self == 0) {
+        return 0;
+    }
+
+    parley_dir_lock(dir, self);
+
+    if (slots[slot].pid != self) {
+        parley_dir_unlock(dir, self);
+        return 0;
+    }
+
+    n = parley_dir_empty_slot_locked(dir, slot, gone, data);
+
+    __atomic_store_n(&slots[slot].pid, 0, __ATOMIC_RELEASE);
+
+    parley_dir_unlock(dir, self);
+
+    return n;
+}
+
+
+/*
+ * Every participant attached to the slot goes to gone(), which may set it
+ * away (it then stays) or remove it; what is still attached is removed.
+ */
+static uint32_t
+parley_dir_empty_slot_locked(parley_dir_t *dir, uint16_t slot,
+    void (*gone)(parley_dir_t *dir, uint32_t p, void *data), void *data)
+{
+    uint32_t               p, n;
+    parley_participant_t  *pool;
+
+    pool = parley_dir_pool(dir);
+    n = 0;
 
     for (p = 0; p < dir->max_participants; p++) {
         if (pool[p].id == 0 || pool[p].inbox != slot) {
@@ -524,16 +736,14 @@ parley_dir_reap_slot(parley_dir_t *dir, uint16_t slot, uint32_t dead,
             gone(dir, p, data);
         }
 
-        /* a no-op if gone() already removed it, closing its room say */
-        parley_dir_leave_locked(dir, p);
-        removed++;
+        if (pool[p].id != 0 && pool[p].inbox == slot) {
+            parley_dir_leave_locked(dir, p);
+        }
+
+        n++;
     }
 
-    __atomic_store_n(&slots[slot].pid, 0, __ATOMIC_RELEASE);
-
-    parley_dir_unlock(dir, self);
-
-    return removed;
+    return n;
 }
 
 
@@ -552,11 +762,156 @@ parley_dir_rooms_offset(void)
 }
 
 
+/* A chain per room or so: the least power of two at least max_rooms. */
+static uint32_t
+parley_dir_buckets(uint32_t max_rooms)
+{
+    uint32_t  n;
+
+    for (n = 64; n < max_rooms; n <<= 1) {
+        /* void */
+    }
+
+    return n;
+}
+
+
 static size_t
-parley_dir_pool_offset(uint32_t max_rooms)
+parley_dir_hash_offset(uint32_t max_rooms)
 {
     return parley_dir_align(parley_dir_rooms_offset()
                             + (size_t) max_rooms * sizeof(parley_room_t));
+}
+
+
+static size_t
+parley_dir_pool_offset(uint32_t max_rooms)
+{
+    return parley_dir_align(parley_dir_hash_offset(max_rooms)
+                            + (size_t) parley_dir_buckets(max_rooms)
+                              * sizeof(uint32_t));
+}
+
+
+static uint32_t *
+parley_dir_hash(parley_dir_t *dir)
+{
+    return (uint32_t *)
+               ((char *) dir + parley_dir_hash_offset(dir->limits.max_rooms));
+}
+
+
+#define PARLEY_ROTL(x, b)  (uint64_t) (((x) << (b)) | ((x) >> (64 - (b))))
+
+#define PARLEY_SIPROUND                                                       \
+    do {                                                                      \
+        v0 += v1; v1 = PARLEY_ROTL(v1, 13); v1 ^= v0;                         \
+        v0 = PARLEY_ROTL(v0, 32);                                             \
+        v2 += v3; v3 = PARLEY_ROTL(v3, 16); v3 ^= v2;                         \
+        v0 += v3; v3 = PARLEY_ROTL(v3, 21); v3 ^= v0;                         \
+        v2 += v1; v1 = PARLEY_ROTL(v1, 17); v1 ^= v2;                         \
+        v2 = PARLEY_ROTL(v2, 32);                                             \
+    } while (0)
+
+
+/*
+ * SipHash-2-4 (Aumasson and Bernstein, 2012): a keyed hash, so that the
+ * chains' lengths cannot be chosen by whoever picks the ids.
+ */
+uint64_t
+parley_siphash(const uint64_t key[2], const uint8_t *in, size_t len)
+{
+    int       i;
+    size_t    n;
+    uint64_t  v0, v1, v2, v3, m, b;
+
+    v0 = key[0] ^ 0x736f6d6570736575ULL;
+    v1 = key[1] ^ 0x646f72616e646f6dULL;
+    v2 = key[0] ^ 0x6c7967656e657261ULL;
+    v3 = key[1] ^ 0x7465646279746573ULL;
+
+    for (n = 0; n + 8 <= len; n += 8) {
+        m = 0;
+
+        for (i = 7; i >= 0; i--) {
+            m = (m << 8) | in[n + i];
+        }
+
+        v3 ^= m;
+        PARLEY_SIPROUND;
+        PARLEY_SIPROUND;
+        v0 ^= m;
+    }
+
+    b = (uint64_t) len << 56;
+
+    for (i = (int) (len - n) - 1; i >= 0; i--) {
+        b |= (uint64_t) in[n + i] << (8 * i);
+    }
+
+    v3 ^= b;
+    PARLEY_SIPROUND;
+    PARLEY_SIPROUND;
+    v0 ^= b;
+
+    v2 ^= 0xff;
+    PARLEY_SIPROUND;
+    PARLEY_SIPROUND;
+    PARLEY_SIPROUND;
+    PARLEY_SIPROUND;
+
+    return v0 ^ v1 ^ v2 ^ v3;
+}
+
+
+static uint32_t
+parley_dir_bucket(parley_dir_t *dir, const char *id, size_t len)
+{
+    return (uint32_t) (parley_siphash(dir->hash_key, (const uint8_t *) id,
+                                      len)
+                       & (dir->buckets - 1));
+}
+
+
+static void
+parley_dir_hash_unlink(parley_dir_t *dir, uint32_t room)
+{
+    uint32_t       *link;
+    parley_room_t  *rooms;
+
+    rooms = parley_dir_rooms(dir);
+    link = &parley_dir_hash(dir)[parley_dir_bucket(dir, rooms[room].id,
+                                                   strlen(rooms[room].id))];
+
+    while (*link != PARLEY_NONE) {
+        if (*link == room) {
+            *link = rooms[room].hash_next;
+            return;
+        }
+
+        link = &rooms[*link].hash_next;
+    }
+}
+
+
+static void
+parley_dir_away_unlink(parley_dir_t *dir, uint32_t p)
+{
+    uint32_t              *link;
+    parley_participant_t  *pool;
+
+    pool = parley_dir_pool(dir);
+
+    for (link = &dir->away_first; *link != PARLEY_NONE;
+         link = &pool[*link].away_next)
+    {
+        if (*link == p) {
+            *link = pool[p].away_next;
+            pool[p].away_next = PARLEY_NONE;
+            dir->away--;
+            return;
+        }
+    }
 }
 
 
@@ -571,10 +926,13 @@ parley_dir_limits_valid(const parley_dir_limits_t *limits)
     }
 
     /* leave headroom so that the offsets plus one record never wrap */
-    room_bytes_max = SIZE_MAX / 2 - parley_dir_rooms_offset();
+    room_bytes_max = SIZE_MAX / 4 - parley_dir_rooms_offset();
 
-    return limits->max_rooms < PARLEY_NONE
-           && limits->max_rooms <= room_bytes_max / sizeof(parley_room_t);
+    /* the hash needs a power of two at least max_rooms that fits 32 bits */
+    return limits->max_rooms <= 0x80000000u
+           && limits->max_rooms <= room_bytes_max
+                                   / (sizeof(parley_room_t)
+                                      + 2 * sizeof(uint32_t));
 }
 
 
@@ -599,16 +957,22 @@ parley_dir_init_lists(parley_dir_t *dir)
 
     for (i = 0; i < n; i++) {
         rooms[i].first = PARLEY_NONE;
+        rooms[i].hash_next = PARLEY_NONE;
         rooms[i].next_free = (i + 1 < n) ? i + 1 : PARLEY_NONE;
     }
 
     dir->free_room = 0;
+
+    for (i = 0; i < dir->buckets; i++) {
+        parley_dir_hash(dir)[i] = PARLEY_NONE;
+    }
 
     pool = parley_dir_pool(dir);
     n = dir->max_participants;
 
     for (i = 0; i < n; i++) {
         pool[i].room = PARLEY_NONE;
+        pool[i].away_next = PARLEY_NONE;
         pool[i].next = (i + 1 < n) ? i + 1 : PARLEY_NONE;
     }
 
@@ -654,7 +1018,10 @@ parley_dir_room_free(parley_dir_t *dir, uint32_t room)
 
     r = &parley_dir_rooms(dir)[room];
 
+    parley_dir_hash_unlink(dir, room);
+
     r->uid = 0;
+    r->hash_next = PARLEY_NONE;
     r->organiser = 0;
     r->first = PARLEY_NONE;
     r->count = 0;
@@ -677,6 +1044,7 @@ parley_dir_participant_free(parley_dir_t *dir, uint32_t p)
     pt->room = PARLEY_NONE;
     pt->name[0] = '\0';
     pt->email[0] = '\0';
+    memset(pt->secret, 0, sizeof(pt->secret));
     pt->next = dir->free_participant;
 
     dir->free_participant = p;

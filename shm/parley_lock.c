@@ -2,7 +2,10 @@
  * A pid-valued spinlock in shared memory.
  */
 
+#include <errno.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/types.h>
 
 #include "parley_lock.h"
 
@@ -13,6 +16,16 @@
  * holder was most likely preempted, and yielding lets it run.
  */
 #define PARLEY_LOCK_SPINS  256
+
+/*
+ * Yields between two looks at whether the holder still exists: a holder
+ * that runs frees the lock long before; one that was killed inside its
+ * critical section never will.
+ */
+#define PARLEY_LOCK_CHECK  64
+
+
+static void parley_lock_check_holder(parley_lock_t *lock);
 
 
 static inline void
@@ -34,9 +47,9 @@ parley_lock_init(parley_lock_t *lock)
 void
 parley_lock(parley_lock_t *lock, uint32_t self)
 {
-    unsigned  n;
+    unsigned  n, yields;
 
-    for ( ;; ) {
+    for (yields = 1; /* void */; yields++) {
 
         for (n = 0; n < PARLEY_LOCK_SPINS; n++) {
 
@@ -51,6 +64,28 @@ parley_lock(parley_lock_t *lock, uint32_t self)
         }
 
         sched_yield();
+
+        if (yields % PARLEY_LOCK_CHECK == 0) {
+            parley_lock_check_holder(lock);
+        }
+    }
+}
+
+
+/*
+ * ESRCH: no such process, it died holding the lock. A holder under
+ * another user (EPERM) is alive. What it left half done is the price of
+ * going on; the critical sections are kept short to make that rare.
+ */
+static void
+parley_lock_check_holder(parley_lock_t *lock)
+{
+    uint32_t  holder;
+
+    holder = __atomic_load_n(&lock->holder, __ATOMIC_RELAXED);
+
+    if (holder != 0 && kill((pid_t) holder, 0) == -1 && errno == ESRCH) {
+        (void) parley_lock_force_unlock(lock, holder);
     }
 }
 

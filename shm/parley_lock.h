@@ -1,8 +1,11 @@
 /*
  * A spinlock in shared memory whose value is the holder's pid, so that a
- * lock left held by a process that died (kill -9) can be recovered by
- * whoever cleans up after it. Critical sections are short (no system calls
- * inside, no allocation): spinning, then yielding, is cheaper than a futex.
+ * lock left held by a process that died (kill -9) can be recovered: by
+ * whoever cleans up after it (parley_lock_force_unlock), and by a waiter,
+ * which looks whether the holder still exists each PARLEY_LOCK_CHECK
+ * yields and frees the lock of one that does not. Critical sections are
+ * short (no allocation, rarely a system call): spinning, then yielding,
+ * is cheaper than a futex.
  */
 
 #ifndef _PARLEY_LOCK_H_INCLUDED_

@@ -193,7 +193,44 @@ dir_consistent(parley_dir_t *dir)
         }
     }
 
-    return n + dir->participants_in_use == dir->max_participants;
+    if (n + dir->participants_in_use != dir->max_participants) {
+        return 0;
+    }
+
+    /* every room is found by its id, and only rooms are */
+
+    for (r = 0; r < dir->limits.max_rooms; r++) {
+        rm = parley_dir_room(dir, r);
+
+        if (rm->uid != 0
+            && (parley_dir_room_find_locked(dir, rm->id, &p) != PARLEY_OK
+                || p != r))
+        {
+            return 0;
+        }
+    }
+
+    /* the away list holds exactly the away participants */
+
+    n = 0;
+
+    for (p = dir->away_first; p != PARLEY_NONE;
+         p = parley_dir_participant(dir, p)->away_next)
+    {
+        if (!parley_dir_is_away(parley_dir_participant(dir, p))
+            || ++n > dir->max_participants)
+        {
+            return 0;
+        }
+    }
+
+    members = 0;
+
+    for (p = 0; p < dir->max_participants; p++) {
+        members += parley_dir_is_away(parley_dir_participant(dir, p));
+    }
+
+    return n == dir->away && members == dir->away;
 }
 
 
@@ -1262,6 +1299,291 @@ test_reap_killed_process(void **state)
 }
 
 
+/* SipHash-2-4's reference vectors: key 00..0f, messages 00..(n-1) */
+static void
+test_siphash(void **state)
+{
+    size_t    i;
+    uint8_t   key[16], msg[64];
+    uint64_t  k[2];
+
+    (void) state;
+
+    for (i = 0; i < 16; i++) {
+        key[i] = (uint8_t) i;
+    }
+
+    for (i = 0; i < 64; i++) {
+        msg[i] = (uint8_t) i;
+    }
+
+    memcpy(k, key, sizeof(k));
+
+    assert_true(parley_siphash(k, msg, 0) == 0x726fdb47dd0e0e31ULL);
+    assert_true(parley_siphash(k, msg, 1) == 0x74f839c593dc67fdULL);
+    assert_true(parley_siphash(k, msg, 7) == 0xab0200f58b01d137ULL);
+    assert_true(parley_siphash(k, msg, 8) == 0x93f5f5799a932462ULL);
+    assert_true(parley_siphash(k, msg, 15) == 0xa129ca6149be45e5ULL);
+    assert_true(parley_siphash(k, msg, 63) == 0x958a324ceb064572ULL);
+}
+
+
+/* Rooms by id through the hash, at every fill, with rooms coming and going */
+static void
+test_room_hash(void **state)
+{
+    char                 id[32];
+    size_t               size;
+    uint8_t              key[16];
+    uint32_t             i, r, room[1000];
+    parley_dir_t        *dir;
+    parley_dir_limits_t  limits = { 1000, 2 };
+
+    (void) state;
+
+    dir = dir_new(&limits, 10, &size);
+
+    for (i = 0; i < 16; i++) {
+        key[i] = (uint8_t) (0xa5 ^ i);
+    }
+
+    parley_dir_seed(dir, key);
+    assert_true(dir->buckets >= 1000);
+
+    for (i = 0; i < 1000; i++) {
+        snprintf(id, sizeof(id), "room-%u", i);
+        room[i] = room_new(dir, id);
+    }
+
+    assert_int_equal(parley_dir_room_create_locked(dir, "room-7", NOW, &r),
+                     PARLEY_ERR_ROOM_EXISTS);
+    assert_int_equal(parley_dir_room_create_locked(dir, "room-x", NOW, &r),
+                     PARLEY_ERR_TOO_MANY_ROOMS);
+
+    for (i = 0; i < 1000; i++) {
+        snprintf(id, sizeof(id), "room-%u", i);
+        assert_int_equal(parley_dir_room_find_locked(dir, id, &r), PARLEY_OK);
+        assert_int_equal(r, room[i]);
+    }
+
+    for (i = 0; i < 1000; i += 2) {
+        parley_dir_room_close_locked(dir, room[i], NULL, NULL);
+    }
+
+    assert_true(dir_consistent(dir));
+
+    for (i = 0; i < 1000; i++) {
+        snprintf(id, sizeof(id), "room-%u", i);
+        assert_int_equal(parley_dir_room_find_locked(dir, id, &r),
+                         (i % 2) ? PARLEY_OK : PARLEY_ERR_ROOM_NOT_FOUND);
+    }
+
+    /* an id too long, and one never made */
+    memset(id, 'a', sizeof(id));
+    id[sizeof(id) - 1] = '\0';
+    assert_int_equal(parley_dir_room_find_locked(dir, id, &r),
+                     PARLEY_ERR_ROOM_NOT_FOUND);
+
+    for (i = 0; i < 1000; i += 2) {
+        snprintf(id, sizeof(id), "again-%u", i);
+        (void) room_new(dir, id);
+    }
+
+    assert_true(dir_consistent(dir));
+
+    munmap(dir, size);
+}
+
+
+/* Away, back, expiry: a participant keeps its place while away */
+static void
+test_away(void **state)
+{
+    size_t          size;
+    uint16_t        a, b;
+    uint32_t        r, p, q, found, attach;
+    uint64_t        mask[PARLEY_MAX_INBOXES / 64];
+    parley_dir_t   *dir;
+
+    (void) state;
+
+    dir = dir_new(&small_limits, 12, &size);
+
+    assert_int_equal(parley_dir_inbox_claim(dir, 501, &a), PARLEY_OK);
+    assert_int_equal(parley_dir_inbox_claim(dir, 502, &b), PARLEY_OK);
+
+    r = room_new(dir, "room");
+    p = join_ok(dir, r, "p", a);
+    q = join_ok(dir, r, "q", b);
+
+    assert_int_equal(parley_dir_participant_find_locked(dir, r,
+                         parley_dir_participant(dir, q)->id, &found),
+                     PARLEY_OK);
+    assert_int_equal(found, q);
+    assert_int_equal(parley_dir_participant_find_locked(dir, r, 99999,
+                                                        &found),
+                     PARLEY_ERR_NOT_FOUND);
+
+    attach = parley_dir_participant(dir, p)->attach;
+    parley_dir_away_locked(dir, p, 100);
+
+    assert_true(parley_dir_is_away(parley_dir_participant(dir, p)));
+    assert_int_equal(dir->away, 1);
+    assert_int_equal(parley_dir_room(dir, r)->count, 2);
+    assert_true(dir_consistent(dir));
+
+    /* an away participant's worker is told nothing */
+    parley_dir_room_slots_locked(dir, r, PARLEY_DIR_NO_INBOX, mask);
+    assert_true(mask[b / 64] & ((uint64_t) 1 << (b % 64)));
+    assert_false(mask[a / 64] & ((uint64_t) 1 << (a % 64)));
+    parley_dir_room_slots_locked(dir, r, b, mask);
+    assert_false(mask[b / 64] & ((uint64_t) 1 << (b % 64)));
+
+    assert_int_equal(parley_dir_away_expired_locked(dir, 99), PARLEY_NONE);
+    assert_int_equal(parley_dir_away_expired_locked(dir, 100), p);
+
+    /* back, on another worker: attached there, a new attach count */
+    assert_int_equal(parley_dir_attach_locked(dir, p, b), PARLEY_OK);
+    assert_false(parley_dir_is_away(parley_dir_participant(dir, p)));
+    assert_int_equal(parley_dir_participant(dir, p)->inbox, b);
+    assert_int_equal(parley_dir_participant(dir, p)->attach, attach + 1);
+    assert_int_equal(parley_dir_away_expired_locked(dir, 1000), PARLEY_NONE);
+    assert_int_equal(dir->away, 0);
+
+    /* taken over while attached: the count moves on again */
+    assert_int_equal(parley_dir_attach_locked(dir, p, a), PARLEY_OK);
+    assert_int_equal(parley_dir_participant(dir, p)->attach, attach + 2);
+    assert_int_equal(parley_dir_attach_locked(dir, p, PARLEY_MAX_INBOXES),
+                     PARLEY_ERR_INVAL);
+    assert_true(dir_consistent(dir));
+
+    /* away ones leave and close with their room like the others */
+    parley_dir_away_locked(dir, p, 100);
+    parley_dir_away_locked(dir, q, 200);
+    assert_int_equal(dir->away, 2);
+    parley_dir_leave_locked(dir, p);
+    assert_int_equal(dir->away, 1);
+    assert_true(dir_consistent(dir));
+
+    p = join_ok(dir, r, "p again", a);
+    parley_dir_away_locked(dir, p, 50);
+    parley_dir_room_close_locked(dir, r, NULL, NULL);
+    assert_int_equal(dir->away, 0);
+    assert_int_equal(dir->away_first, PARLEY_NONE);
+    assert_true(dir_consistent(dir));
+
+    munmap(dir, size);
+}
+
+
+/* A reaper that sets the dead worker's participants away keeps them */
+static void
+set_away(parley_dir_t *dir, uint32_t p, void *data)
+{
+    (void) data;
+
+    parley_dir_away_locked(dir, p, 1000);
+}
+
+
+static void
+test_reap_sets_away(void **state)
+{
+    size_t         size;
+    uint16_t       dead, live;
+    uint32_t       r, p, q;
+    parley_dir_t  *dir;
+
+    (void) state;
+
+    dir = dir_new(&small_limits, 12, &size);
+
+    assert_int_equal(parley_dir_inbox_claim(dir, 501, &dead), PARLEY_OK);
+    assert_int_equal(parley_dir_inbox_claim(dir, 502, &live), PARLEY_OK);
+
+    r = room_new(dir, "room");
+    p = join_ok(dir, r, "dead", dead);
+    q = join_ok(dir, r, "live", live);
+
+    fake_alive_pid = 502;
+
+    assert_int_equal(parley_dir_reap(dir, SELF, fake_alive, set_away, NULL),
+                     1);
+    assert_int_equal(parley_dir_inbox(dir, dead)->pid, 0);
+    assert_true(parley_dir_is_away(parley_dir_participant(dir, p)));
+    assert_false(parley_dir_is_away(parley_dir_participant(dir, q)));
+    assert_int_equal(parley_dir_room(dir, r)->count, 2);
+    assert_true(dir_consistent(dir));
+
+    /* the slot's next owner does not inherit it */
+    assert_int_equal(parley_dir_inbox_claim(dir, 503, &dead), PARLEY_OK);
+    assert_int_equal(parley_dir_reap(dir, SELF, fake_alive, set_away, NULL),
+                     0);
+    assert_int_equal(parley_dir_participant(dir, p)->inbox,
+                     PARLEY_DIR_NO_INBOX);
+
+    munmap(dir, size);
+}
+
+
+/*
+ * A worker that exits empties its own slot under the directory lock taken
+ * as itself: a real lock that excludes the others.
+ */
+static uint32_t  release_holder;
+
+
+static void
+note_holder(parley_dir_t *dir, uint32_t p, void *data)
+{
+    (void) p;
+    (void) data;
+
+    release_holder = dir->lock.holder;
+}
+
+
+static void
+test_release_slot(void **state)
+{
+    size_t         size;
+    uint16_t       mine, other;
+    uint32_t       r, p;
+    parley_dir_t  *dir;
+
+    (void) state;
+
+    dir = dir_new(&small_limits, 12, &size);
+
+    assert_int_equal(parley_dir_inbox_claim(dir, SELF, &mine), PARLEY_OK);
+    assert_int_equal(parley_dir_inbox_claim(dir, 502, &other), PARLEY_OK);
+
+    r = room_new(dir, "room");
+    join_ok(dir, r, "mine", mine);
+    p = join_ok(dir, r, "other", other);
+
+    /* only the holder releases its slot */
+    assert_int_equal(parley_dir_release_slot(dir, mine, 502, note_holder,
+                                             NULL),
+                     0);
+    assert_int_equal(parley_dir_inbox(dir, mine)->pid, SELF);
+
+    release_holder = 0;
+    assert_int_equal(parley_dir_release_slot(dir, mine, SELF, note_holder,
+                                             NULL),
+                     1);
+    assert_int_equal(release_holder, SELF);
+    assert_int_equal(dir->lock.holder, 0);
+    assert_int_equal(parley_dir_inbox(dir, mine)->pid, 0);
+    assert_int_equal(parley_dir_inbox(dir, other)->pid, 502);
+    assert_int_equal(parley_dir_room(dir, r)->count, 1);
+    assert_int_equal(parley_dir_room_first(dir, r), p);
+    assert_true(dir_consistent(dir));
+
+    munmap(dir, size);
+}
+
+
 int
 main(void)
 {
@@ -1282,6 +1604,11 @@ main(void)
         cmocka_unit_test(test_reap_slot_reclaimed_meanwhile),
         cmocka_unit_test(test_hammer_processes),
         cmocka_unit_test(test_reap_killed_process),
+        cmocka_unit_test(test_siphash),
+        cmocka_unit_test(test_room_hash),
+        cmocka_unit_test(test_away),
+        cmocka_unit_test(test_reap_sets_away),
+        cmocka_unit_test(test_release_slot),
     };
 
     /* a lock that is never freed fails the run instead of hanging it */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -143,10 +144,54 @@ test_lock_excludes_processes(void **state)
 }
 
 
+/*
+ * A process killed inside its critical section: the next one to want the
+ * lock notices that the holder no longer exists and takes it, without
+ * anyone else's help.
+ */
+static void
+test_dead_holder(void **state)
+{
+    int             status;
+    pid_t           pid;
+    parley_lock_t  *lock;
+
+    (void) state;
+
+    lock = mmap(NULL, sizeof(parley_lock_t), PROT_READ | PROT_WRITE,
+                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(lock != MAP_FAILED);
+    parley_lock_init(lock);
+
+    pid = fork();
+    assert_true(pid >= 0);
+
+    if (pid == 0) {
+        parley_lock(lock, (uint32_t) getpid());
+        kill(getpid(), SIGKILL);
+        _exit(1);
+    }
+
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(lock->holder, (uint32_t) pid);
+
+    alarm(TIMEOUT_S);
+    parley_lock(lock, (uint32_t) getpid());
+    alarm(0);
+
+    assert_int_equal(lock->holder, (uint32_t) getpid());
+    parley_unlock(lock, (uint32_t) getpid());
+
+    munmap(lock, sizeof(parley_lock_t));
+}
+
+
 int
 main(void)
 {
     const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(test_dead_holder),
         cmocka_unit_test(test_lock_basic),
         cmocka_unit_test(test_force_unlock),
         cmocka_unit_test(test_lock_excludes_processes),
