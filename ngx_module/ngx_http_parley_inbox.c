@@ -10,7 +10,9 @@
  *
  * The same file reaps what dead workers left in the directory: a worker
  * killed with SIGKILL never leaves its rooms, so every worker checks the
- * other slots' owners once a second, and a respawned worker at once.
+ * other slots' owners once a second, and a respawned worker at once. Their
+ * participants are set away (parley_resume_timeout), to come back by
+ * themselves, and whoever's time to resume has passed is removed.
  */
 
 #include <ngx_config.h>
@@ -37,7 +39,6 @@ static void ngx_http_parley_inbox_read_handler(ngx_event_t *rev);
 static void ngx_http_parley_inbox_wake_handler(ngx_event_t *ev);
 static void ngx_http_parley_inbox_reap_handler(ngx_event_t *ev);
 static int ngx_http_parley_pid_alive(uint32_t pid);
-static int ngx_http_parley_pid_not_self(uint32_t pid);
 static void ngx_http_parley_reap_gone(parley_dir_t *dir, uint32_t p,
     void *data);
 static void ngx_http_parley_reap_close_rooms(ngx_http_parley_reap_t *reap);
@@ -120,7 +121,8 @@ ngx_http_parley_inbox_start(ngx_cycle_t *cycle)
 
 /*
  * The worker exits: whatever participants it still holds (after a fast
- * shutdown, or worker_shutdown_timeout) leave, and its slot is freed.
+ * shutdown, or worker_shutdown_timeout) are set away, to resume on another
+ * worker, and its slot is freed, under the directory lock taken as itself.
  */
 
 void
@@ -136,13 +138,13 @@ ngx_http_parley_inbox_stop(ngx_cycle_t *cycle)
     }
 
     ngx_memzero(&reap, sizeof(ngx_http_parley_reap_t));
-    reap.reason = PARLEY_REASON_DISCONNECTED;
+    reap.reason = PARLEY_REASON_SHUTDOWN;
+
+    (void) parley_dir_release_slot(w->dir, w->inbox, w->pid,
+                                   ngx_http_parley_reap_gone, &reap);
+    ngx_http_parley_reap_close_rooms(&reap);
 
     w->counters = NULL;
-
-    (void) parley_dir_reap(w->dir, 0, ngx_http_parley_pid_not_self,
-                           ngx_http_parley_reap_gone, &reap);
-    ngx_http_parley_reap_close_rooms(&reap);
 
     ngx_http_parley_inbox_wake_handler(&w->wake);
 
@@ -292,6 +294,7 @@ ngx_http_parley_inbox_reap_handler(ngx_event_t *ev)
     w = ev->data;
 
     ngx_http_parley_inbox_reap();
+    ngx_http_parley_signal_expire();
 
     if (w->inbox_conn) {
         ngx_http_parley_inbox_read_handler(w->inbox_conn->read);
@@ -361,6 +364,11 @@ ngx_http_parley_reap_tracks(void)
             continue;
         }
 
+        /* it may have died holding the table's lock */
+        if (pid != 0) {
+            (void) parley_lock_force_unlock(&w->tracks->lock, pid);
+        }
+
         parley_tracks_lock(w->tracks, w->pid);
         n += parley_tracks_release_slot_locked(w->tracks, slot);
         parley_tracks_unlock(w->tracks, w->pid);
@@ -385,17 +393,11 @@ ngx_http_parley_pid_alive(uint32_t pid)
 }
 
 
-static int
-ngx_http_parley_pid_not_self(uint32_t pid)
-{
-    return pid != ngx_http_parley_worker.pid;
-}
-
-
 /*
  * Called under the directory lock for each participant of a dead (or
- * exiting) worker, before it is removed: the room's other workers are told.
- * An organiser's room is closed once the reaping is over.
+ * exiting) worker: it is set away, to resume elsewhere, and the room's
+ * other workers are told. Without parley_resume_timeout it is removed after
+ * this, as before: an organiser's room is closed once the reaping is over.
  */
 
 static void
@@ -409,6 +411,11 @@ ngx_http_parley_reap_gone(parley_dir_t *dir, uint32_t p, void *data)
     parley_event_t         ev;
     parley_participant_t  *part;
     uint64_t               mask[PARLEY_MAX_INBOXES / 64];
+
+    if (ngx_http_parley_worker.conf->resume_timeout) {
+        ngx_http_parley_signal_away_locked(dir, p, reap->reason);
+        return;
+    }
 
     part = parley_dir_participant(dir, p);
     room = parley_dir_room(dir, part->room);
@@ -442,7 +449,7 @@ ngx_http_parley_reap_gone(parley_dir_t *dir, uint32_t p, void *data)
     {
         inbox = parley_dir_participant(dir, q)->inbox;
 
-        if (inbox != part->inbox) {
+        if (inbox != part->inbox && inbox < PARLEY_MAX_INBOXES) {
             mask[inbox / 64] |= (uint64_t) 1 << (inbox % 64);
         }
     }

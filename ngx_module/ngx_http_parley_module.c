@@ -127,6 +127,13 @@ static ngx_command_t  ngx_http_parley_commands[] = {
       0,
       NULL },
 
+    { ngx_string("parley_resume_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_parley_main_conf_t, resume_timeout),
+      NULL },
+
     { ngx_string("parley_signaling"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_parley_signaling,
@@ -258,6 +265,22 @@ ngx_http_parley_random(void *buf, size_t n)
 
 
 /*
+ * Milliseconds of the system's monotonic clock: the same in every process,
+ * so that a deadline one worker writes in the directory another can read.
+ */
+
+uint64_t
+ngx_http_parley_clock_ms(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+
+/*
  * What the log says of a conversation: "r:" and 12 hex digits of the
  * SHA-1 of its id. The id is the join link's only secret and must not be
  * read from a log; the tag still lets an operator follow one conversation
@@ -381,6 +404,7 @@ ngx_http_parley_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
     size_t                        lo, hi, mid, size;
     void                         *mem;
+    u_char                        key[16];
     parley_rc_t                   rc;
     ngx_slab_pool_t              *shpool;
     parley_dir_limits_t           limits;
@@ -447,7 +471,9 @@ ngx_http_parley_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     size = parley_dir_size(&limits, lo);
     mem = (lo > 0) ? ngx_slab_alloc(shpool, size) : NULL;
 
-    if (mem == NULL || parley_dir_init(mem, size, &limits) != PARLEY_OK) {
+    if (mem == NULL || parley_dir_init(mem, size, &limits) != PARLEY_OK
+        || ngx_http_parley_random(key, sizeof(key)) != NGX_OK)
+    {
         ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
                       "parley_zone \"%V\" is too small for "
                       "parley_max_rooms %ui: it needs at least %uz bytes",
@@ -456,6 +482,9 @@ ngx_http_parley_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                       + sizeof(ngx_slab_pool_t));
         return NGX_ERROR;
     }
+
+    /* the id hash's key: nobody outside can choose colliding ids */
+    parley_dir_seed(mem, key);
 
     shpool->data = mem;
     shm_zone->data = mem;
@@ -491,6 +520,7 @@ ngx_http_parley_create_main_conf(ngx_conf_t *cf)
     pmcf->max_tracks = NGX_CONF_UNSET_UINT;
     pmcf->track_packets = NGX_CONF_UNSET_UINT;
     pmcf->codecs = NGX_CONF_UNSET_UINT;
+    pmcf->resume_timeout = NGX_CONF_UNSET_MSEC;
 
     return pmcf;
 }
@@ -508,6 +538,7 @@ ngx_http_parley_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(pmcf->max_tracks, 128);
     ngx_conf_init_uint_value(pmcf->track_packets, 256);
     ngx_conf_init_uint_value(pmcf->codecs, (ngx_uint_t) -1);
+    ngx_conf_init_msec_value(pmcf->resume_timeout, 20000);
 
     if (pmcf->shm_zone && pmcf->ice_address.len) {
         return ngx_http_parley_tracks_zone(cf, pmcf);

@@ -38,6 +38,7 @@ typedef struct {
     ngx_shm_zone_t              *tracks_zone;       /* with media only */
     ngx_uint_t                   max_tracks;
     ngx_uint_t                   track_packets;
+    ngx_msec_t                   resume_timeout;    /* 0: no resuming */
 } ngx_http_parley_main_conf_t;
 
 
@@ -93,9 +94,12 @@ typedef struct {
     ngx_http_parley_pc_t        *subscriber;
     uint32_t                     participant;       /* directory index */
     uint64_t                     participant_id;
+    uint32_t                     attach;            /* the participant's
+                                                       attach count here */
 
     ngx_event_t                  ping;              /* keepalive / idle */
     ngx_event_t                  linger;            /* close deadline */
+    ngx_event_t                  move;              /* the worker exits */
     ngx_msec_t                   last_seen;
 
     /* a token bucket of messages, in thousandths of one */
@@ -117,6 +121,7 @@ typedef struct {
     unsigned                     recv_failed:1;
     unsigned                     close_logged:1;
     unsigned                     read_paused:1;     /* budget spent */
+    unsigned                     moving:1;          /* sent away: 1001 */
 } ngx_http_parley_session_t;
 
 
@@ -157,6 +162,7 @@ extern int                        ngx_http_parley_wake_fds[PARLEY_MAX_INBOXES];
 #define NGX_HTTP_PARLEY_TAG_LEN  sizeof("r:0123456789ab")
 ngx_int_t ngx_http_parley_random(void *buf, size_t n);
 char *ngx_http_parley_room_tag(const char *id, u_char *tag);
+uint64_t ngx_http_parley_clock_ms(void);
 
 /* ngx_http_parley_ws.c */
 ngx_int_t ngx_http_parley_ws_handler(ngx_http_request_t *r);
@@ -173,6 +179,9 @@ void ngx_http_parley_signal_rate_limited(ngx_http_parley_session_t *s);
 void ngx_http_parley_signal_closed(ngx_http_parley_session_t *s);
 void ngx_http_parley_signal_event(const parley_event_t *ev);
 void ngx_http_parley_signal_resync(void);
+void ngx_http_parley_signal_away_locked(parley_dir_t *dir, uint32_t p,
+    parley_reason_t reason);
+void ngx_http_parley_signal_expire(void);
 void ngx_http_parley_signal_tracks_changed(ngx_http_parley_session_t *s);
 void ngx_http_parley_signal_speaker(ngx_http_parley_room_t *room,
     ngx_http_parley_session_t *only, uint64_t speaker);

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "ngx_http_parley_module.h"
 
@@ -21,6 +22,12 @@
 #define NGX_HTTP_PARLEY_ROOM_ID_LEN  16
 #define NGX_HTTP_PARLEY_SDP_LIMIT    65536
 #define NGX_HTTP_PARLEY_SCREENS      4       /* screen mids in a publish */
+
+/* base64url of PARLEY_RESUME_SECRET_LEN bytes, without padding */
+#define NGX_HTTP_PARLEY_SECRET_TEXT  22
+
+/* the close code of a session whose participant resumed elsewhere */
+#define NGX_HTTP_PARLEY_REPLACED     4001
 
 
 typedef struct {
@@ -50,7 +57,9 @@ typedef struct {
     uint32_t                     room;
     uint32_t                     participant;
     uint64_t                     participant_id;
+    uint32_t                     attach;
     uint32_t                     roster;            /* entries copied */
+    u_char                       secret[PARLEY_RESUME_SECRET_LEN];
     char                         id[PARLEY_ROOM_ID_MAX + 1];
 } ngx_http_parley_entry_t;
 
@@ -67,6 +76,16 @@ static ngx_int_t ngx_http_parley_msg_subscribe(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_subscribe_answer(
     ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_layer(ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_msg_resume(ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_resume_locked(parley_dir_t *dir,
+    ngx_http_parley_session_t *s, const char *id, uint64_t who,
+    const u_char *secret, ngx_http_parley_entry_t *entry);
+static ngx_int_t ngx_http_parley_get_participant(ngx_http_parley_req_t *req,
+    uint64_t *id);
+static void ngx_http_parley_depart_locked(parley_dir_t *dir, uint32_t p,
+    parley_reason_t reason);
+static void ngx_http_parley_kick(ngx_http_parley_room_t *room,
+    const parley_event_t *ev);
 static ngx_int_t ngx_http_parley_media_ready(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_screen_mids(ngx_http_parley_req_t *req,
     ngx_array_t *screen);
@@ -94,6 +113,8 @@ static ngx_int_t ngx_http_parley_entered(ngx_http_parley_req_t *req,
     const char *type, ngx_http_parley_entry_t *entry);
 static void ngx_http_parley_entry_locked(parley_dir_t *dir, uint32_t room,
     uint32_t p, ngx_http_parley_entry_t *entry);
+static void ngx_http_parley_event_locked(parley_dir_t *dir, uint32_t p,
+    parley_event_code_t code, parley_reason_t reason, parley_event_t *ev);
 static void ngx_http_parley_slots_locked(parley_dir_t *dir, uint32_t room,
     ngx_http_parley_slots_t *slots);
 static void ngx_http_parley_announce(ngx_http_parley_slots_t *slots,
@@ -121,6 +142,7 @@ static ngx_http_parley_msg_type_t  ngx_http_parley_msg_types[] = {
     { "subscribe", ngx_http_parley_msg_subscribe },
     { "subscribe-answer", ngx_http_parley_msg_subscribe_answer },
     { "layer", ngx_http_parley_msg_layer },
+    { "resume", ngx_http_parley_msg_resume },
     { NULL, NULL }
 };
 
@@ -242,7 +264,10 @@ ngx_http_parley_signal_rate_limited(ngx_http_parley_session_t *s)
 }
 
 
-/* The connection is gone: the participant, if any, left unannounced. */
+/*
+ * The connection is gone: the participant, if any, is away (it may come
+ * back) or gone, and the others are told.
+ */
 
 void
 ngx_http_parley_signal_closed(ngx_http_parley_session_t *s)
@@ -250,7 +275,8 @@ ngx_http_parley_signal_closed(ngx_http_parley_session_t *s)
     ngx_http_parley_media_session_closed(s);
 
     if (s->room) {
-        ngx_http_parley_depart(s, PARLEY_REASON_DISCONNECTED);
+        ngx_http_parley_depart(s, s->moving ? PARLEY_REASON_SHUTDOWN
+                                            : PARLEY_REASON_DISCONNECTED);
     }
 }
 
@@ -282,6 +308,12 @@ ngx_http_parley_msg_create(ngx_http_parley_req_t *req)
 
     member.role = PARLEY_ROLE_ORGANISER;
 
+    if (ngx_http_parley_random(entry.secret, sizeof(entry.secret)) != NGX_OK)
+    {
+        return ngx_http_parley_error(s, req->ref, "internal", NULL,
+                                     "internal error");
+    }
+
     /* 80 random bits: a second try is for the theory */
 
     for (tries = 0; tries < 4; tries++) {
@@ -299,6 +331,8 @@ ngx_http_parley_msg_create(ngx_http_parley_req_t *req)
             rc = parley_dir_join_locked(dir, room, &member, &p);
 
             if (rc == PARLEY_OK) {
+                ngx_memcpy(parley_dir_participant(dir, p)->secret,
+                           entry.secret, sizeof(entry.secret));
                 ngx_http_parley_entry_locked(dir, room, p, &entry);
 
             } else {
@@ -369,6 +403,12 @@ ngx_http_parley_msg_join(ngx_http_parley_req_t *req)
 
     member.role = PARLEY_ROLE_PARTICIPANT;
 
+    if (ngx_http_parley_random(entry.secret, sizeof(entry.secret)) != NGX_OK)
+    {
+        return ngx_http_parley_error(s, req->ref, "internal", NULL,
+                                     "internal error");
+    }
+
     parley_dir_lock(dir, ngx_http_parley_worker.pid);
 
     rc = parley_dir_room_find_locked(dir, id, &room);
@@ -378,15 +418,11 @@ ngx_http_parley_msg_join(ngx_http_parley_req_t *req)
     }
 
     if (rc == PARLEY_OK) {
+        ngx_memcpy(parley_dir_participant(dir, p)->secret, entry.secret,
+                   sizeof(entry.secret));
         ngx_http_parley_entry_locked(dir, room, p, &entry);
 
-        ngx_memzero(&ev, sizeof(parley_event_t));
-        ev.code = PARLEY_EV_JOINED;
-        ev.room_uid = entry.room_uid;
-        ev.room = room;
-        ev.participant = p;
-        ev.participant_id = entry.participant_id;
-
+        ngx_http_parley_event_locked(dir, p, PARLEY_EV_JOINED, 0, &ev);
         ngx_http_parley_slots_locked(dir, room, &slots);
         ngx_http_parley_announce(&slots, &ev);
     }
@@ -480,7 +516,9 @@ ngx_http_parley_msg_close(ngx_http_parley_req_t *req)
 
     p = parley_dir_participant(dir, s->participant);
 
-    if (p->id != s->participant_id || p->role != PARLEY_ROLE_ORGANISER) {
+    if (p->id != s->participant_id || p->attach != s->attach
+        || p->role != PARLEY_ROLE_ORGANISER)
+    {
         parley_dir_unlock(dir, ngx_http_parley_worker.pid);
         return ngx_http_parley_error(s, req->ref, "not_organiser", NULL,
                                      "only the organiser may end the "
@@ -902,67 +940,375 @@ ngx_http_parley_msg_candidate(ngx_http_parley_req_t *req)
 
 
 /*
- * Takes the session's participant out of its room, announcing it to the
- * others; when it is the organiser, the conversation ends for everyone.
+ * The session's participant goes: away, when its connection dropped and
+ * it may resume (parley_resume_timeout), or out of its room, announced to
+ * the others. Nothing changes if the participant is no longer this
+ * session's: it resumed elsewhere, or its room was closed.
  */
 
 static void
 ngx_http_parley_depart(ngx_http_parley_session_t *s, parley_reason_t reason)
 {
-    uint32_t                 room;
-    parley_dir_t            *dir;
-    parley_event_t           ev;
-    parley_participant_t    *p;
-    ngx_http_parley_slots_t  slots;
+    uint32_t               p, attach;
+    uint64_t               id;
+    parley_dir_t          *dir;
+    parley_participant_t  *pt;
 
     dir = ngx_http_parley_worker.dir;
-
-    ngx_http_parley_media_session_closed(s);
-
-    ngx_memzero(&ev, sizeof(parley_event_t));
-    ev.participant = s->participant;
-    ev.participant_id = s->participant_id;
-    ev.room_uid = s->room->node.key;
-    ev.room = s->room->index;
+    p = s->participant;
+    id = s->participant_id;
+    attach = s->attach;
 
     ngx_http_parley_room_detach(s);
 
     parley_dir_lock(dir, ngx_http_parley_worker.pid);
 
-    p = parley_dir_participant(dir, ev.participant);
+    pt = parley_dir_participant(dir, p);
 
-    if (p->id != ev.participant_id) {
-        /* already removed: the room was closed or this worker reaped */
-        parley_dir_unlock(dir, ngx_http_parley_worker.pid);
-        return;
-    }
+    if (pt->id == id && pt->attach == attach) {
 
-    room = p->room;
+        if ((reason == PARLEY_REASON_DISCONNECTED
+             || reason == PARLEY_REASON_SHUTDOWN)
+            && ngx_http_parley_worker.conf->resume_timeout)
+        {
+            ngx_http_parley_signal_away_locked(dir, p, reason);
 
-    if (p->role == PARLEY_ROLE_ORGANISER
-        && parley_dir_room(dir, room)->count > 1)
-    {
-        ev.code = PARLEY_EV_CLOSED;
-        ev.reason = PARLEY_REASON_ORGANISER_LEFT;
-
-        parley_dir_leave_locked(dir, ev.participant);
-        ngx_http_parley_slots_locked(dir, room, &slots);
-        ngx_http_parley_announce(&slots, &ev);
-        parley_dir_room_close_locked(dir, room, NULL, NULL);
-
-    } else {
-        ev.code = PARLEY_EV_LEFT;
-        ev.reason = reason;
-
-        parley_dir_leave_locked(dir, ev.participant);
-
-        if (parley_dir_room(dir, room)->uid == ev.room_uid) {
-            ngx_http_parley_slots_locked(dir, room, &slots);
-            ngx_http_parley_announce(&slots, &ev);
+        } else {
+            ngx_http_parley_depart_locked(dir, p, reason);
         }
     }
 
     parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+}
+
+
+/*
+ * The participant leaves its room, and the room's workers are told; when
+ * it is the organiser and others remain, the conversation ends for all.
+ */
+
+static void
+ngx_http_parley_depart_locked(parley_dir_t *dir, uint32_t p,
+    parley_reason_t reason)
+{
+    uint32_t                 room;
+    parley_event_t           ev;
+    parley_participant_t    *pt;
+    ngx_http_parley_slots_t  slots;
+
+    pt = parley_dir_participant(dir, p);
+    room = pt->room;
+
+    if (pt->role == PARLEY_ROLE_ORGANISER
+        && parley_dir_room(dir, room)->count > 1)
+    {
+        ngx_http_parley_event_locked(dir, p, PARLEY_EV_CLOSED,
+                                     PARLEY_REASON_ORGANISER_LEFT, &ev);
+
+        parley_dir_leave_locked(dir, p);
+        ngx_http_parley_slots_locked(dir, room, &slots);
+        ngx_http_parley_announce(&slots, &ev);
+        parley_dir_room_close_locked(dir, room, NULL, NULL);
+        return;
+    }
+
+    ngx_http_parley_event_locked(dir, p, PARLEY_EV_LEFT, reason, &ev);
+
+    parley_dir_leave_locked(dir, p);
+
+    if (parley_dir_room(dir, room)->uid == ev.room_uid) {
+        ngx_http_parley_slots_locked(dir, room, &slots);
+        ngx_http_parley_announce(&slots, &ev);
+    }
+}
+
+
+/*
+ * The participant's connection is gone (it dropped, or its worker died or
+ * shut down): it stays in the room, away, until parley_resume_timeout has
+ * passed, and the others hear that it is away rather than gone.
+ */
+
+void
+ngx_http_parley_signal_away_locked(parley_dir_t *dir, uint32_t p,
+    parley_reason_t reason)
+{
+    parley_event_t           ev;
+    ngx_http_parley_slots_t  slots;
+
+    parley_dir_away_locked(dir, p, ngx_http_parley_clock_ms()
+                                   + ngx_http_parley_worker.conf
+                                     ->resume_timeout);
+
+    ngx_http_parley_event_locked(dir, p, PARLEY_EV_AWAY, reason, &ev);
+    ngx_http_parley_slots_locked(dir, ev.room, &slots);
+    ngx_http_parley_announce(&slots, &ev);
+
+    ngx_http_parley_count(participants_away);
+}
+
+
+/*
+ * From the reaper, once a second: the away participants whose time to
+ * resume has passed leave, as if their connection had just dropped for
+ * good (an organiser's conversation ends then).
+ */
+
+void
+ngx_http_parley_signal_expire(void)
+{
+    uint32_t       p, n;
+    parley_dir_t  *dir;
+
+    dir = ngx_http_parley_worker.dir;
+
+    if (__atomic_load_n(&dir->away, __ATOMIC_RELAXED) == 0) {
+        return;
+    }
+
+    parley_dir_lock(dir, ngx_http_parley_worker.pid);
+
+    /* a bounded share per tick: the lock is held briefly */
+
+    for (n = 0; n < 64; n++) {
+        p = parley_dir_away_expired_locked(dir, ngx_http_parley_clock_ms());
+
+        if (p == PARLEY_NONE) {
+            break;
+        }
+
+        ngx_http_parley_depart_locked(dir, p, PARLEY_REASON_DISCONNECTED);
+    }
+
+    parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+
+    if (n && ngx_http_parley_worker.counters) {
+        ngx_http_parley_worker.counters->away_expired += n;
+    }
+}
+
+
+static void
+ngx_http_parley_event_locked(parley_dir_t *dir, uint32_t p,
+    parley_event_code_t code, parley_reason_t reason, parley_event_t *ev)
+{
+    parley_participant_t  *pt;
+
+    pt = parley_dir_participant(dir, p);
+
+    ngx_memzero(ev, sizeof(parley_event_t));
+    ev->code = code;
+    ev->reason = reason;
+    ev->room_uid = parley_dir_room(dir, pt->room)->uid;
+    ev->room = pt->room;
+    ev->participant = p;
+    ev->participant_id = pt->id;
+    ev->attach = pt->attach;
+}
+
+
+/*
+ * "resume": a participant whose connection dropped comes back to its
+ * place, with the secret its "created", "joined" or last "resumed" gave;
+ * the secret is good once. Answered with "resumed", which carries the next
+ * one. The room's id is checked first: a conversation that ended is
+ * "room_not_found"; anything else that does not match is "resume_refused",
+ * without saying what.
+ */
+
+static ngx_int_t
+ngx_http_parley_msg_resume(ngx_http_parley_req_t *req)
+{
+    uint64_t                    who;
+    ngx_int_t                   rc;
+    ngx_str_t                   text, raw;
+    const char                 *id, *secret;
+    parley_dir_t               *dir;
+    ngx_http_parley_entry_t     entry;
+    ngx_http_parley_session_t  *s;
+    u_char                      given[NGX_HTTP_PARLEY_SECRET_TEXT];
+
+    s = req->session;
+    dir = ngx_http_parley_worker.dir;
+
+    if (s->room) {
+        return ngx_http_parley_error(s, req->ref, "already_in_room", NULL,
+                                     "leave the conversation first");
+    }
+
+    if (ngx_http_parley_get_string(req, "room", 1, PARLEY_ROOM_ID_MAX, &id)
+            != NGX_OK
+        || ngx_http_parley_get_participant(req, &who) != NGX_OK
+        || ngx_http_parley_get_string(req, "secret", 1,
+                                      NGX_HTTP_PARLEY_SECRET_TEXT + 2, &secret)
+           != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    text.data = (u_char *) secret;
+    text.len = ngx_strlen(secret);
+    raw.data = given;
+
+    if (!ngx_http_parley_room_id_valid(id)
+        || text.len != NGX_HTTP_PARLEY_SECRET_TEXT
+        || ngx_decode_base64url(&raw, &text) != NGX_OK
+        || raw.len != PARLEY_RESUME_SECRET_LEN
+        || ngx_http_parley_worker.conf->resume_timeout == 0)
+    {
+        ngx_http_parley_count(resumes_refused);
+        return ngx_http_parley_error(s, req->ref, "resume_refused", NULL,
+                                     "this participant cannot resume");
+    }
+
+    if (ngx_http_parley_random(entry.secret, sizeof(entry.secret)) != NGX_OK)
+    {
+        return ngx_http_parley_error(s, req->ref, "internal", NULL,
+                                     "internal error");
+    }
+
+    parley_dir_lock(dir, ngx_http_parley_worker.pid);
+    rc = ngx_http_parley_resume_locked(dir, s, id, who, given, &entry);
+    parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+
+    if (rc == NGX_DECLINED) {
+        ngx_http_parley_count(resumes_refused);
+        return ngx_http_parley_error(s, req->ref, "room_not_found", "room",
+                                     "no conversation with that id");
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_parley_count(resumes_refused);
+        return ngx_http_parley_error(s, req->ref, "resume_refused", NULL,
+                                     "this participant cannot resume");
+    }
+
+    ngx_http_parley_count(resumes);
+
+    return ngx_http_parley_entered(req, "resumed", &entry);
+}
+
+
+/*
+ * The participant is attached to this worker again, with a new attach
+ * count and the new secret in entry->secret. A session that still holds it
+ * (the server had not noticed the drop yet) is told to end; the others
+ * hear it is back if it was away.
+ */
+
+static ngx_int_t
+ngx_http_parley_resume_locked(parley_dir_t *dir,
+    ngx_http_parley_session_t *s, const char *id, uint64_t who,
+    const u_char *secret, ngx_http_parley_entry_t *entry)
+{
+    uint16_t                 old;
+    uint32_t                 room, p;
+    ngx_uint_t               was_away;
+    parley_event_t           ev;
+    parley_participant_t    *pt;
+    ngx_http_parley_slots_t  slots;
+
+    if (parley_dir_room_find_locked(dir, id, &room) != PARLEY_OK) {
+        return NGX_DECLINED;
+    }
+
+    if (parley_dir_participant_find_locked(dir, room, who, &p) != PARLEY_OK) {
+        return NGX_ERROR;
+    }
+
+    pt = parley_dir_participant(dir, p);
+
+    if (CRYPTO_memcmp(pt->secret, secret, PARLEY_RESUME_SECRET_LEN) != 0) {
+        return NGX_ERROR;
+    }
+
+    was_away = parley_dir_is_away(pt);
+    old = pt->inbox;
+
+    if (parley_dir_attach_locked(dir, p, ngx_http_parley_worker.inbox)
+        != PARLEY_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(pt->secret, entry->secret, PARLEY_RESUME_SECRET_LEN);
+    ngx_http_parley_entry_locked(dir, room, p, entry);
+
+    if (!was_away) {
+        ngx_http_parley_event_locked(dir, p, PARLEY_EV_KICK, 0, &ev);
+        ngx_http_parley_inbox_send(old, &ev);
+        return NGX_OK;
+    }
+
+    ngx_http_parley_event_locked(dir, p, PARLEY_EV_BACK, 0, &ev);
+    ngx_http_parley_slots_locked(dir, room, &slots);
+    ngx_http_parley_announce(&slots, &ev);
+
+    return NGX_OK;
+}
+
+
+/* "participant": a participant's id, a string of decimal digits. */
+
+static ngx_int_t
+ngx_http_parley_get_participant(ngx_http_parley_req_t *req, uint64_t *id)
+{
+    off_t        n;
+    const char  *text;
+
+    if (ngx_http_parley_get_string(req, "participant", 1, NGX_INT64_LEN,
+                                   &text)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    n = ngx_atoof((u_char *) text, ngx_strlen(text));
+
+    if (n <= 0) {
+        (void) ngx_http_parley_error(req->session, req->ref, "invalid_value",
+                                     "participant", "\"participant\" is a "
+                                     "participant's id");
+        return NGX_ERROR;
+    }
+
+    *id = (uint64_t) n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The participant resumed on another session: the session that held it
+ * here ends (4001), without a word to the directory, which is no longer
+ * its to change.
+ */
+
+static void
+ngx_http_parley_kick(ngx_http_parley_room_t *room, const parley_event_t *ev)
+{
+    ngx_queue_t                *q;
+    ngx_http_parley_session_t  *s;
+
+    for (q = ngx_queue_head(&room->sessions);
+         q != ngx_queue_sentinel(&room->sessions);
+         q = ngx_queue_next(q))
+    {
+        s = ngx_queue_data(q, ngx_http_parley_session_t, room_queue);
+
+        if (s->participant_id == ev->participant_id
+            && s->attach != ev->attach)
+        {
+            ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                          "parley: participant %uL resumed on another "
+                          "connection, closing this one",
+                          s->participant_id);
+
+            ngx_http_parley_room_detach(s);
+            ngx_http_parley_ws_close(s, NGX_HTTP_PARLEY_REPLACED);
+            return;
+        }
+    }
 }
 
 
@@ -1043,6 +1389,46 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
         ngx_http_parley_media_tracks_changed(room);
         return;
 
+    case PARLEY_EV_AWAY:
+
+        *ngx_sprintf(id, "%uL", ev->participant_id) = '\0';
+
+        msg = json_pack("{s:s, s:s, s:s, s:s}", "type", "participant-away",
+                        "room", room->id, "id", (char *) id,
+                        "reason", ngx_http_parley_reason_name(ev->reason));
+
+        ngx_http_parley_room_broadcast(room, msg, ev->participant_id,
+                                       UINT64_MAX);
+
+        /* its tracks went with its connection, or with its worker */
+        ngx_http_parley_media_tracks_changed(room);
+        return;
+
+    case PARLEY_EV_BACK:
+
+        parley_dir_lock(dir, ngx_http_parley_worker.pid);
+
+        p = parley_dir_participant(dir, ev->participant);
+        who = (p->id == ev->participant_id)
+              ? ngx_http_parley_participant_json(p) : NULL;
+
+        parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+
+        if (who == NULL) {
+            return;
+        }
+
+        msg = json_pack("{s:s, s:s, s:o}", "type", "participant-back",
+                        "room", room->id, "participant", who);
+
+        ngx_http_parley_room_broadcast(room, msg, ev->participant_id,
+                                       UINT64_MAX);
+        return;
+
+    case PARLEY_EV_KICK:
+        ngx_http_parley_kick(room, ev);
+        return;
+
     case PARLEY_EV_CLOSED:
 
         msg = json_pack("{s:s, s:s, s:s}", "type", "closed",
@@ -1118,6 +1504,9 @@ ngx_http_parley_signal_resync(void)
 
         (void) ngx_http_parley_send(s, msg);
     }
+
+    /* track changes were lost with the rest: every subscriber catches up */
+    ngx_http_parley_media_tracks_changed(NULL);
 }
 
 
@@ -1133,6 +1522,7 @@ ngx_http_parley_entry_locked(parley_dir_t *dir, uint32_t room, uint32_t p,
     entry->room = room;
     entry->participant = p;
     entry->participant_id = parley_dir_participant(dir, p)->id;
+    entry->attach = parley_dir_participant(dir, p)->attach;
     entry->roster = ngx_http_parley_roster_copy_locked(dir, room);
     ngx_cpystrn((u_char *) entry->id, (u_char *) r->id, sizeof(entry->id));
 }
@@ -1144,6 +1534,8 @@ ngx_http_parley_entered(ngx_http_parley_req_t *req, const char *type,
 {
     json_t                     *msg;
     uint32_t                    i;
+    ngx_str_t                   raw, text;
+    u_char                      secret[NGX_HTTP_PARLEY_SECRET_TEXT + 4];
     parley_participant_t       *me, *roster;
     ngx_http_parley_session_t  *s;
 
@@ -1165,14 +1557,24 @@ ngx_http_parley_entered(ngx_http_parley_req_t *req, const char *type,
 
     s->participant = entry->participant;
     s->participant_id = entry->participant_id;
+    s->attach = entry->attach;
 
     ngx_http_parley_room_attach(s, entry);
 
-    msg = json_pack("{s:s, s:s, s:o, s:o}", "type", type,
+    /* the secret that lets this participant, and only it, come back */
+
+    raw.data = entry->secret;
+    raw.len = sizeof(entry->secret);
+    text.data = secret;
+    ngx_encode_base64url(&text, &raw);
+    secret[text.len] = '\0';
+
+    msg = json_pack("{s:s, s:s, s:o, s:o, s:s}", "type", type,
                     "room", entry->id,
                     "you", ngx_http_parley_participant_json(me),
                     "participants",
-                    ngx_http_parley_roster_json(entry->roster));
+                    ngx_http_parley_roster_json(entry->roster),
+                    "resume", (char *) secret);
 
     return ngx_http_parley_answer(req, msg);
 }
@@ -1475,12 +1877,13 @@ ngx_http_parley_participant_json(parley_participant_t *p)
 
     *ngx_sprintf(id, "%uL", p->id) = '\0';
 
-    return json_pack("{s:s, s:s, s:s, s:b}",
+    return json_pack("{s:s, s:s, s:s, s:b, s:b}",
                      "id", (char *) id,
                      "name", p->name,
                      "role", (p->role == PARLEY_ROLE_ORGANISER)
                              ? "organiser" : "participant",
-                     "guest", p->guest);
+                     "guest", p->guest,
+                     "away", parley_dir_is_away(p));
 }
 
 
@@ -1538,17 +1941,8 @@ static void
 ngx_http_parley_slots_locked(parley_dir_t *dir, uint32_t room,
     ngx_http_parley_slots_t *slots)
 {
-    uint32_t  p, inbox;
-
-    ngx_memzero(slots, sizeof(ngx_http_parley_slots_t));
-
-    for (p = parley_dir_room_first(dir, room);
-         p != PARLEY_NONE;
-         p = parley_dir_room_next(dir, p))
-    {
-        inbox = parley_dir_participant(dir, p)->inbox;
-        slots->mask[inbox / 64] |= (uint64_t) 1 << (inbox % 64);
-    }
+    parley_dir_room_slots_locked(dir, room, PARLEY_DIR_NO_INBOX,
+                                 slots->mask);
 }
 
 
@@ -1699,6 +2093,8 @@ ngx_http_parley_reason_name(uint32_t reason)
         return "organiser_closed";
     case PARLEY_REASON_ORGANISER_LEFT:
         return "organiser_left";
+    case PARLEY_REASON_SHUTDOWN:
+        return "server_restart";
     default:
         return "unknown";
     }

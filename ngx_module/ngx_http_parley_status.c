@@ -33,7 +33,7 @@ ngx_http_parley_status_handler(ngx_http_request_t *r)
 {
     u_char                           *p;
     size_t                            size;
-    uint32_t                          rooms, participants, capacity;
+    uint32_t                          rooms, participants, capacity, away;
     uint32_t                          tracks;
     ngx_int_t                         rc;
     ngx_buf_t                        *b;
@@ -67,6 +67,7 @@ ngx_http_parley_status_handler(ngx_http_request_t *r)
     parley_dir_lock(dir, ngx_http_parley_worker.pid);
     rooms = dir->rooms_in_use;
     participants = dir->participants_in_use;
+    away = dir->away;
     capacity = dir->max_participants;
     parley_dir_unlock(dir, ngx_http_parley_worker.pid);
 
@@ -81,7 +82,7 @@ ngx_http_parley_status_handler(ngx_http_request_t *r)
     }
 
 #define PARLEY_COUNTER_SIZE(name, help)  + 1
-    size = (0 PARLEY_COUNTERS(PARLEY_COUNTER_SIZE) + 7)
+    size = (0 PARLEY_COUNTERS(PARLEY_COUNTER_SIZE) + 8)
            * (n + 2) * NGX_HTTP_PARLEY_STATUS_LINE;
 #undef PARLEY_COUNTER_SIZE
 
@@ -116,6 +117,9 @@ ngx_http_parley_status_handler(ngx_http_request_t *r)
     p = ngx_http_parley_status_gauge(p, "participants",
                                      "participants in conversations now",
                                      participants);
+    p = ngx_http_parley_status_gauge(p, "participants_away",
+                                     "participants whose connection is "
+                                     "gone and who may still resume", away);
     p = ngx_http_parley_status_gauge(p, "participants_capacity",
                                      "participants the zone can hold",
                                      capacity);

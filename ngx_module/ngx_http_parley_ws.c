@@ -27,6 +27,13 @@
 #define NGX_HTTP_PARLEY_READ_MESSAGES  16
 #define NGX_HTTP_PARLEY_READ_BYTES     65536
 
+/*
+ * A worker that shuts down (nginx -s reload, quit) sends its sessions to
+ * the new workers with 1001, spread over this many milliseconds so that
+ * their clients do not all come back at once.
+ */
+#define NGX_HTTP_PARLEY_MOVE_SPREAD    1000
+
 #define NGX_HTTP_PARLEY_UPGRADE_REQUIRED  426
 
 
@@ -48,6 +55,8 @@ static void ngx_http_parley_ws_protocol_error(ngx_http_parley_session_t *s);
 static void ngx_http_parley_ws_write_handler(ngx_event_t *wev);
 static void ngx_http_parley_ws_ping_handler(ngx_event_t *ev);
 static void ngx_http_parley_ws_linger_handler(ngx_event_t *ev);
+static void ngx_http_parley_ws_move(ngx_http_parley_session_t *s);
+static void ngx_http_parley_ws_move_handler(ngx_event_t *ev);
 static ngx_int_t ngx_http_parley_ws_flush(ngx_http_parley_session_t *s);
 static ngx_int_t ngx_http_parley_ws_too_slow(ngx_http_parley_session_t *s);
 static void ngx_http_parley_ws_finalize(ngx_http_parley_session_t *s);
@@ -516,6 +525,13 @@ ngx_http_parley_ws_start(ngx_http_request_t *r,
     s->linger.data = s;
     s->linger.log = c->log;
 
+    s->move.handler = ngx_http_parley_ws_move_handler;
+    s->move.data = s;
+    s->move.log = c->log;
+
+    /* a graceful shutdown reaches the session through its read handler */
+    c->idle = 1;
+
     ngx_queue_insert_tail(&ngx_http_parley_worker.sessions, &s->queue);
     ngx_http_parley_count(sessions_opened);
 
@@ -549,11 +565,23 @@ ngx_http_parley_ws_read_handler(ngx_event_t *rev)
     s = ngx_http_get_module_ctx(r, ngx_http_parley_module);
 
     if (c->close) {
-        /* graceful shutdown with worker_shutdown_timeout, or no memory */
-        ngx_http_parley_ws_close(s, WSLAY_CODE_GOING_AWAY);
-        ngx_http_parley_ws_finalize(s);
-        ngx_http_run_posted_requests(c);
-        return;
+        c->close = 0;
+
+        /*
+         * c->error: worker_shutdown_timeout has come, or nginx has no
+         * memory: now. Otherwise the worker has just begun to shut down
+         * (ngx_close_idle_connections): the session is moved, soon.
+         */
+
+        if (c->error) {
+            s->moving = 1;
+            ngx_http_parley_ws_close(s, WSLAY_CODE_GOING_AWAY);
+            ngx_http_parley_ws_finalize(s);
+            ngx_http_run_posted_requests(c);
+            return;
+        }
+
+        ngx_http_parley_ws_move(s);
     }
 
     s->read_messages = 0;
@@ -798,6 +826,39 @@ ngx_http_parley_ws_ping_handler(ngx_event_t *ev)
 }
 
 
+/*
+ * The worker shuts down: the client is told to go (1001) after a random
+ * part of NGX_HTTP_PARLEY_MOVE_SPREAD, reconnects to a worker that stays,
+ * and resumes its place there (docs/protocol.md, resume).
+ */
+
+static void
+ngx_http_parley_ws_move(ngx_http_parley_session_t *s)
+{
+    if (s->closing || s->move.timer_set) {
+        return;
+    }
+
+    ngx_add_timer(&s->move, (ngx_msec_t) ngx_random()
+                            % NGX_HTTP_PARLEY_MOVE_SPREAD);
+}
+
+
+static void
+ngx_http_parley_ws_move_handler(ngx_event_t *ev)
+{
+    ngx_http_parley_session_t  *s;
+
+    s = ev->data;
+
+    ngx_log_error(NGX_LOG_INFO, s->connection->log, 0,
+                  "parley: the worker shuts down, moving the session");
+
+    s->moving = 1;
+    ngx_http_parley_ws_close(s, WSLAY_CODE_GOING_AWAY);
+}
+
+
 static void
 ngx_http_parley_ws_linger_handler(ngx_event_t *ev)
 {
@@ -835,6 +896,10 @@ ngx_http_parley_ws_finalize(ngx_http_parley_session_t *s)
 
     if (s->linger.timer_set) {
         ngx_del_timer(&s->linger);
+    }
+
+    if (s->move.timer_set) {
+        ngx_del_timer(&s->move);
     }
 
     if (s->ping.posted) {

@@ -35,7 +35,12 @@
     X(events_sent, "events pushed to worker inboxes")                         \
     X(events_handled, "events read from this worker's inbox")                 \
     X(events_dropped, "events lost to a full inbox")                          \
-    X(participants_reaped, "participants removed after their worker died") \
+    X(participants_reaped, "participants of a worker that died, set away "  \
+                           "(or removed without parley_resume_timeout)")    \
+    X(participants_away, "participants set away: their connection dropped")  \
+    X(resumes, "participants who resumed their place")                       \
+    X(resumes_refused, "resume messages refused")                            \
+    X(away_expired, "away participants removed at parley_resume_timeout")    \
     X(udp_in, "UDP datagrams received on the media socket")                  \
     X(udp_out, "UDP datagrams sent from the media socket")                   \
     X(udp_dropped, "UDP datagrams dropped: no peer, unvalidated address, "   \

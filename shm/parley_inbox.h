@@ -24,11 +24,16 @@ typedef enum {
     PARLEY_EV_JOINED = 1,      /* participant joined room */
     PARLEY_EV_LEFT,            /* participant left room (reason set) */
     PARLEY_EV_CLOSED,          /* room closed for everyone (reason set) */
-    PARLEY_EV_KICK,            /* owner must disconnect participant */
+    PARLEY_EV_KICK,            /* the session of participant_id whose attach
+                                  count is not "attach" must end: the
+                                  participant resumed elsewhere */
     PARLEY_EV_TRACKS,          /* the room's tracks changed (room_uid 0:
                                   any room) */
-    PARLEY_EV_KEYFRAME         /* owner of track (index "participant",
+    PARLEY_EV_KEYFRAME,        /* owner of track (index "participant",
                                   uid "track_uid") must ask for one */
+    PARLEY_EV_AWAY,            /* participant's connection is gone; it may
+                                  resume until its deadline */
+    PARLEY_EV_BACK             /* participant resumed */
 } parley_event_code_t;
 
 
@@ -38,7 +43,8 @@ typedef enum {
     PARLEY_REASON_WORKER_DIED,
     PARLEY_REASON_KICKED,
     PARLEY_REASON_ORGANISER_CLOSED,
-    PARLEY_REASON_ORGANISER_LEFT
+    PARLEY_REASON_ORGANISER_LEFT,
+    PARLEY_REASON_SHUTDOWN         /* the worker moved its sessions away */
 } parley_reason_t;
 
 
@@ -52,7 +58,9 @@ typedef struct {
     uint32_t        role;
     uint32_t        layer;         /* PARLEY_EV_KEYFRAME */
     uint64_t        track_uid;     /* PARLEY_EV_KEYFRAME */
-    uint64_t        reserved2[2];
+    uint32_t        attach;        /* PARLEY_EV_KICK */
+    uint32_t        reserved1;
+    uint64_t        reserved2;
 } parley_event_t;                  /* 64 bytes */
 
 

@@ -289,9 +289,10 @@ carol<quiet 100
 
 
 
-=== TEST 10: a participant that drops the connection: participant-left, reason disconnected
+=== TEST 10: a participant that drops the connection: participant-left, reason disconnected (without resuming)
 --- http_config
     parley_zone parley 4m;
+    parley_resume_timeout 0;
 --- config
     location /ws { parley_signaling; }
 --- ws_exchange
@@ -317,9 +318,10 @@ alice< {"type":"roster","room":"$room","participants":[{"id":"$alice"},{"id":"$c
 
 
 
-=== TEST 11: a participant that closes the WebSocket: participant-left, reason disconnected
+=== TEST 11: a participant that closes the WebSocket: participant-left, reason disconnected (without resuming)
 --- http_config
     parley_zone parley 4m;
+    parley_resume_timeout 0;
 --- config
     location /ws { parley_signaling; }
 --- ws_exchange
@@ -382,9 +384,10 @@ alice< {"type":"error","code":"room_not_found","field":"room"}
 
 
 
-=== TEST 13: the organiser disconnects with others present: closed organiser_left
+=== TEST 13: the organiser disconnects with others present: closed organiser_left (without resuming)
 --- http_config
     parley_zone parley 4m;
+    parley_resume_timeout 0;
 --- config
     location /ws { parley_signaling; }
 --- ws_exchange
@@ -429,9 +432,10 @@ alice< {"type":"created","room":"$room2"}
 
 
 
-=== TEST 15: the organiser alone disconnects: the room is gone
+=== TEST 15: the organiser alone disconnects: the room is gone (without resuming)
 --- http_config
     parley_zone parley 4m;
+    parley_resume_timeout 0;
 --- config
     location /ws { parley_signaling; }
 --- ws_exchange

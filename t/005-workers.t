@@ -26,6 +26,7 @@ use JSON::PP ();
 
 my $HttpConfig = <<'EOF';
     parley_zone parley 8m;
+    parley_resume_timeout 0;
 EOF
 
 my $Config = <<'EOF';

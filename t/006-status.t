@@ -16,6 +16,7 @@ use IO::Socket::INET;
 my $S = Test::Nginx::Socket::Server->start(
     workers     => 2,
     http_config => "    parley_zone parley 4m;\n"
+                   . "    parley_resume_timeout 0;\n"
                  . "    parley_max_rooms 7;\n",
     config      => "    location /ws { parley_signaling; }\n"
                  . "    location = /status { parley_status; }\n");

@@ -42,6 +42,8 @@ sub start {
     stop_timeout => 60,
     http_config => <<'EOF',
     parley_zone parley 8m;
+    parley_max_participants 500;
+    parley_resume_timeout 1s;
     parley_ice_address 127.0.0.1;
     parley_ice_ports 41700-41827;
     parley_max_tracks 16;

@@ -1,0 +1,413 @@
+# Participants come back by themselves (docs/protocol.md, resume): a
+# dropped connection, a worker killed or shut down by a reload, is a short
+# absence ("participant-away", "participant-back"), not a leave and a join;
+# a resume secret works once, only for its participant, only in time.
+#
+#   TEST_NGINX_LOAD_MODULES=build/ngx_http_parley_module.so prove -It/lib t/010-resume.t
+
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(time sleep);
+use Socket qw(IPPROTO_TCP TCP_NODELAY);
+use Test::Nginx::Socket::Server;
+use Test::Nginx::WebSocket;
+use Test::Nginx::HTTP;
+
+my $Grace = 3;      # parley_resume_timeout, seconds
+
+my $S = Test::Nginx::Socket::Server->start(
+    workers => 2,
+    start_timeout => 30,
+    http_config => <<"EOF",
+    parley_zone parley 8m;
+    parley_resume_timeout ${Grace}s;
+    parley_ice_address 127.0.0.1;
+    parley_ice_ports 41950-41977;
+EOF
+    config => <<'EOF');
+    listen 127.0.0.1:$TEST_NGINX_PORT reuseport;
+    location /ws { parley_signaling; }
+    location = /status { parley_status; }
+EOF
+
+# A connection, on worker $w if given (reconnecting until reuseport puts it
+# there); { ws, worker, name }.
+sub client {
+    my ($name, $w) = @_;
+    for (1 .. 200) {
+        my $ws = Test::Nginx::WebSocket->connect(port => $S->port, timeout => 5);
+        die 'connect: ' . ($ws->error // 'failed') . "\n" unless $ws->is_open;
+        setsockopt($ws->socket, IPPROTO_TCP, TCP_NODELAY, 1);
+        my $hello = $ws->recv_json;
+        die "no hello\n" unless $hello && $hello->{type} eq 'hello';
+        return { ws => $ws, worker => $hello->{worker}, name => $name }
+            if !defined $w || $hello->{worker} == $w;
+        $ws->disconnect;
+    }
+    die "no connection lands on worker $w\n";
+}
+
+# The next message of one of the types (an error too), the others skipped.
+sub next_of {
+    my ($c, $timeout, @types) = @_;
+    my %want = map { $_ => 1 } @types, 'error';
+    return $c->{ws}->wait_for(sub { $want{ $_[0]{type} // '' } },
+                              timeout => $timeout);
+}
+
+sub enter {
+    my ($c, $type, %m) = @_;
+    $c->{ws}->send_json({ type => $type, name => $c->{name}, %m });
+    my $m = next_of($c, 5, 'created', 'joined');
+    die "$c->{name}: no $type: " . ($m ? $m->{code} : 'nothing') . "\n"
+        unless $m && $m->{type} ne 'error';
+    $c->{id} = $m->{you}{id};
+    $c->{room} = $m->{room};
+    $c->{secret} = $m->{resume};
+    return $m;
+}
+
+# Reconnects $c (on worker $w if given) and resumes; the answer.
+sub resume {
+    my ($c, $w, %over) = @_;
+    my $n = client($c->{name}, $w);
+    $c->{ws} = $n->{ws};
+    $c->{worker} = $n->{worker};
+    $c->{ws}->send_json({ type => 'resume', room => $c->{room},
+                          participant => $c->{id}, secret => $c->{secret},
+                          %over });
+    my $m = next_of($c, 5, 'resumed');
+    $c->{secret} = $m->{resume} if $m && $m->{type} eq 'resumed';
+    return $m;
+}
+
+sub status {
+    my $r = Test::Nginx::HTTP::request(port => $S->port,
+        raw => "GET /status HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    my %v;
+    for (split /\n/, $r->{body} // '') {
+        $v{$1} += $2 if /^(parley_\w+)(?:\{[^}]*\})? (\d+)$/;
+    }
+    return \%v;
+}
+
+sub ids { join ',', map { $_->{id} . ($_->{away} ? '~' : '') } @{ $_[0] } }
+
+
+# --- a dropped connection resumes its place, on either worker ---------------
+
+for my $w (0, 1) {
+    my $alice = client('Alice', 0);
+    my $bob = client('Bob', 1 - $w);
+    enter($alice, 'create');
+    my $joined = enter($bob, 'join', room => $alice->{room});
+    next_of($alice, 3, 'participant-joined');
+    my $before = ids($joined->{participants});
+
+    $bob->{ws}->disconnect;
+    my $m = next_of($alice, 5, 'participant-away', 'participant-left');
+    is($m && $m->{type}, 'participant-away',
+       "worker $w: a dropped connection is away, not gone");
+    is($m && $m->{id}, $bob->{id}, "worker $w: ... the right one");
+    is($m && $m->{reason}, 'disconnected', "worker $w: ... reason disconnected");
+
+    my $old = $bob->{secret};
+    $m = resume($bob, $w);
+    is($m && $m->{type}, 'resumed', "worker $w: the participant resumes");
+    is($m && $m->{you}{id}, $bob->{id}, "worker $w: same id");
+    is($m && $m->{you}{role}, 'participant', "worker $w: same role");
+    is($m && ids($m->{participants}), $before, "worker $w: same place in the roster");
+    isnt($bob->{secret}, $old, "worker $w: a new secret");
+
+    $m = next_of($alice, 5, 'participant-back', 'participant-left');
+    is($m && $m->{type}, 'participant-back', "worker $w: the others see it back");
+    is($m && $m->{participant}{id}, $bob->{id}, "worker $w: ... the right one");
+
+    # the old secret was good once
+    my $eve = client('Eve');
+    $eve->{ws}->send_json({ type => 'resume', room => $alice->{room},
+                            participant => $bob->{id}, secret => $old });
+    $m = next_of($eve, 3, 'resumed');
+    is($m && $m->{code}, 'resume_refused', "worker $w: a used secret is refused");
+
+    $alice->{ws}->send_json({ type => 'roster' });
+    $m = next_of($alice, 3, 'roster');
+    is($m && ids($m->{participants}), $before, "worker $w: nobody away any more");
+
+    $alice->{ws}->close(1000);
+    $bob->{ws}->close(1000);
+    $eve->{ws}->close(1000);
+}
+
+
+# --- a secret is only its participant's, and a room's ------------------------
+
+{
+    my $alice = client('Alice');
+    my $bob = client('Bob');
+    enter($alice, 'create');
+    enter($bob, 'join', room => $alice->{room});
+    $bob->{ws}->disconnect;
+    next_of($alice, 5, 'participant-away');
+
+    my $mallory = client('Mallory');
+    my @tries = (
+        [ "another participant's id", participant => $alice->{id} ],
+        [ 'a made-up secret', secret => 'AAAAAAAAAAAAAAAAAAAAAA' ],
+        [ 'a secret of the wrong length', secret => 'AAAA' ],
+        [ 'an unknown participant', participant => '999999' ],
+    );
+    for my $t (@tries) {
+        my ($what, %over) = @$t;
+        $mallory->{ws}->send_json({ type => 'resume', room => $alice->{room},
+                                    participant => $bob->{id},
+                                    secret => $bob->{secret}, %over });
+        my $m = next_of($mallory, 3, 'resumed');
+        is($m && $m->{code}, 'resume_refused', "refused: $what");
+    }
+    $mallory->{ws}->send_json({ type => 'resume', room => 'nosuchroom',
+                                participant => $bob->{id},
+                                secret => $bob->{secret} });
+    my $m = next_of($mallory, 3, 'resumed');
+    is($m && $m->{code}, 'room_not_found', 'refused: another room');
+    $mallory->{ws}->send_json({ type => 'resume', room => $alice->{room},
+                                participant => 'x17', secret => $bob->{secret} });
+    $m = next_of($mallory, 3, 'resumed');
+    is($m && $m->{code}, 'invalid_value', 'refused: a participant that is no id');
+
+    # the refusals took nothing: the real one still comes back
+    $m = resume($bob);
+    is($m && $m->{type}, 'resumed', 'after all that, the participant resumes');
+    unlike($S->error_log, qr/\Q$bob->{secret}\E/, 'no resume secret in the log');
+
+    # in a room: no resume
+    $bob->{ws}->send_json({ type => 'resume', room => $alice->{room},
+                            participant => $bob->{id}, secret => $bob->{secret} });
+    $m = next_of($bob, 3, 'resumed');
+    is($m && $m->{code}, 'already_in_room', 'a participant in a room cannot resume');
+
+    $_->{ws}->close(1000) for $alice, $bob, $mallory;
+}
+
+
+# --- a resume takes over a connection the server still holds ------------------
+
+{
+    my $alice = client('Alice', 0);
+    my $bob = client('Bob', 1);
+    enter($alice, 'create');
+    enter($bob, 'join', room => $alice->{room});
+    next_of($alice, 3, 'participant-joined');
+
+    my $stale = $bob->{ws};
+    my $m = resume($bob, 0);
+    is($m && $m->{type}, 'resumed', 'take-over: resumed while the old connection lives');
+    my $f = $stale->recv_message(timeout => 5);
+    $f = $stale->recv_message(timeout => 5) while $f && $f->{type} eq 'text';
+    is($f && $f->{type}, 'close', 'take-over: the old connection is closed');
+    is($f && $f->{code}, 4001, 'take-over: ... with 4001');
+    $m = $alice->{ws}->recv_json(timeout => 0.5);
+    ok(!$m || $m->{type} !~ /^participant-(left|away)/,
+       'take-over: the others see no departure')
+        or diag(JSON::PP->new->encode($m));
+
+    $bob->{ws}->send_json({ type => 'roster' });
+    $m = next_of($bob, 3, 'roster');
+    is($m && ids($m->{participants}), "$alice->{id},$bob->{id}",
+       'take-over: the new connection is in the room');
+
+    $_->{ws}->close(1000) for $alice, $bob;
+}
+
+
+# --- the organiser: the room waits for them, and ends when they do not come --
+
+{
+    my $alice = client('Alice');
+    my $bob = client('Bob');
+    enter($alice, 'create');
+    enter($bob, 'join', room => $alice->{room});
+    next_of($alice, 3, 'participant-joined');
+
+    $alice->{ws}->disconnect;
+    my $m = next_of($bob, 5, 'participant-away', 'closed');
+    is($m && $m->{type}, 'participant-away', 'organiser drop: the room stays open');
+
+    $m = resume($alice);
+    is($m && $m->{you}{role}, 'organiser', 'organiser drop: back as the organiser');
+    $m = next_of($bob, 5, 'participant-back', 'closed');
+    is($m && $m->{type}, 'participant-back', 'organiser drop: the others see them back');
+
+    $alice->{ws}->disconnect;
+    my $t0 = time;
+    $m = next_of($bob, 5, 'participant-away', 'closed');
+    is($m && $m->{type}, 'participant-away', 'organiser drop again: away');
+    $m = next_of($bob, $Grace + 5, 'closed');
+    is($m && $m->{type}, 'closed', 'organiser gone for good: the room closes for all');
+    is($m && $m->{reason}, 'organiser_left', '... reason organiser_left');
+    cmp_ok(time - $t0, '>=', $Grace - 0.5, '... once the grace period ran out');
+
+    $m = resume($alice);
+    is($m && $m->{code}, 'room_not_found', 'organiser gone for good: too late to resume');
+    $_->{ws}->close(1000) for $alice, $bob;
+}
+
+
+# --- an away participant who never comes back leaves ----------------------------
+
+{
+    my $alice = client('Alice');
+    my $bob = client('Bob');
+    enter($alice, 'create');
+    enter($bob, 'join', room => $alice->{room});
+    next_of($alice, 3, 'participant-joined');
+    my $before = status();
+
+    $bob->{ws}->disconnect;
+    next_of($alice, 5, 'participant-away');
+    my $m = next_of($alice, $Grace + 5, 'participant-left');
+    is($m && $m->{type}, 'participant-left', 'expiry: an away participant leaves in the end');
+    is($m && $m->{reason}, 'disconnected', '... reason disconnected');
+    my $after = status();
+    is(($after->{parley_away_expired_total} // 0) - ($before->{parley_away_expired_total} // 0),
+       1, '... counted in parley_away_expired_total');
+    is($after->{parley_participants_away}, 0, 'nobody is away any more');
+
+    $m = resume($bob);
+    is($m && $m->{code}, 'resume_refused', 'expiry: too late to resume');
+    $_->{ws}->close(1000) for $alice, $bob;
+}
+
+
+# --- a worker killed: its participants are away, and resume on the other ---
+
+{
+    my $alice = client('Alice', 0);
+    my $bob = client('Bob', 1);
+    my $carol = client('Carol', 1);
+    enter($alice, 'create');
+    enter($bob, 'join', room => $alice->{room});
+    enter($carol, 'join', room => $alice->{room});
+    next_of($alice, 3, 'participant-joined');
+    next_of($alice, 3, 'participant-joined');
+
+    # the worker of bob and carol, not alice's
+    my $w1 = owner_of($bob);
+    ok($w1, 'worker death: found the worker of bob and carol');
+    ok(scalar $S->kill_worker($w1, 'KILL'), 'worker death: killed and respawned');
+
+    my %away;
+    for (1 .. 2) {
+        my $m = next_of($alice, 5, 'participant-away', 'participant-left', 'closed');
+        $away{ $m->{id} } = $m->{reason} if $m && $m->{type} eq 'participant-away';
+    }
+    is_deeply(\%away, { $bob->{id} => 'worker_died', $carol->{id} => 'worker_died' },
+              'worker death: both are away, reason worker_died');
+
+    for my $c ($bob, $carol) {
+        my $m = resume($c);
+        is($m && $m->{type}, 'resumed', "worker death: $c->{name} resumes");
+    }
+    my %back;
+    for (1 .. 2) {
+        my $m = next_of($alice, 5, 'participant-back');
+        $back{ $m->{participant}{id} } = 1 if $m && $m->{type} eq 'participant-back';
+    }
+    is(join(',', sort keys %back), join(',', sort $bob->{id}, $carol->{id}),
+       'worker death: alice sees both back');
+    $_->{ws}->close(1000) for $alice, $bob, $carol;
+}
+
+# The worker pid that holds $c's connection.
+sub owner_of {
+    my ($c) = @_;
+    my $sock = $c->{ws}->socket or return undef;
+    my $local = sprintf '0100007F:%04X', $S->port;
+    my $remote = sprintf '0100007F:%04X', $sock->sockport;
+    open my $tcp, '<', '/proc/net/tcp' or return undef;
+    my $inode;
+    while (my $line = <$tcp>) {
+        my @f = split ' ', $line;
+        if (@f > 9 && $f[1] eq $local && $f[2] eq $remote) { $inode = $f[9]; last }
+    }
+    return undef unless $inode;
+    for my $pid ($S->worker_pids) {
+        opendir my $dh, "/proc/$pid/fd" or next;
+        for (readdir $dh) {
+            return $pid if (readlink("/proc/$pid/fd/$_") // '') eq "socket:[$inode]";
+        }
+    }
+    return undef;
+}
+
+
+# --- reloads: the old workers send everyone on, and go --------------------------
+#
+# After each reload the old workers close their sessions with 1001 within
+# a second or so; the clients reconnect to the new workers and resume. No
+# one ever leaves, and once the old workers are gone their inbox slots and
+# UDP ports are free again.
+
+sub media_ports {
+    my %p;
+    open my $fh, '<', '/proc/net/udp' or return 0;
+    while (<$fh>) {
+        my @f = split;
+        next unless @f > 2 && $f[1] =~ /^0100007F:([0-9A-F]{4})$/;
+        my $port = hex $1;
+        $p{$port} = 1 if $port >= 41950 && $port <= 41977;
+    }
+    return scalar keys %p;
+}
+
+{
+    my $reloads = $ENV{PARLEY_RELOADS} // 50;
+    my @c = map { client($_) } qw(Alice Bob Carol);
+    enter($c[0], 'create');
+    enter($_, 'join', room => $c[0]{room}) for @c[1, 2];
+
+    my ($moved, $resumed, $left) = (0, 0, 0);
+    for my $round (1 .. $reloads) {
+        my @new = $S->reload;
+        unless (@new) { fail("reload $round"); last }
+        for my $c (@c) {
+            # the 1001 comes; whatever came before it is skipped
+            my $f;
+            do { $f = $c->{ws}->recv_message(timeout => 5) }
+                while $f && $f->{type} eq 'text'
+                      && ($left += ($f->{payload} =~ /participant-left|"closed"/ ? 1 : 0), 1);
+            $moved++ if $f && $f->{type} eq 'close' && $f->{code} == 1001;
+            my $m = resume($c);
+            $resumed++ if $m && $m->{type} eq 'resumed';
+        }
+    }
+    is($moved, 3 * $reloads, "reloads: every session was moved with 1001 ($reloads reloads)");
+    is($resumed, 3 * $reloads, 'reloads: ... and resumed');
+    is($left, 0, 'reloads: nobody ever left or saw the room close');
+
+    $c[0]{ws}->send_json({ type => 'roster' });
+    my $m = next_of($c[0], 3, 'roster');
+    is($m && ids($m->{participants}), join(',', map { $_->{id} } @c),
+       'reloads: the three are in the room, none away');
+
+    my ($workers, $ports);
+    for (1 .. 100) {
+        ($workers, $ports) = (status()->{parley_workers}, media_ports());
+        last if $workers == 2 && $ports == 2 && !$S->old_worker_pids;
+        sleep 0.1;
+    }
+    is($workers, 2, 'reloads: two inbox slots held, the old workers\' are free');
+    is($ports, 2, 'reloads: two media ports bound, the old workers\' are closed');
+    is(scalar $S->old_worker_pids, 0, 'reloads: no old worker is left');
+    $_->{ws}->close(1000) for @c;
+}
+
+
+ok($S->stop, 'nginx stops gracefully');
+# the worker killed on purpose is the master's one alert
+my @bad = grep { /\[(alert|emerg|crit)\]/ && !/exited on signal 9/ }
+          split /\n/, $S->error_log;
+ok(!@bad, 'no [alert], [emerg] or [crit] in error.log') or diag(join "\n", @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
+
+done_testing();
