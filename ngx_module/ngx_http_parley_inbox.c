@@ -99,6 +99,7 @@ ngx_http_parley_inbox_start(ngx_cycle_t *cycle)
 
     w->inbox_conn = c;
     w->counters = &parley_dir_inbox(w->dir, w->inbox)->counters;
+    parley_dir_inbox(w->dir, w->inbox)->worker = (uint32_t) ngx_worker;
 
     ngx_add_timer(&w->reaper, NGX_HTTP_PARLEY_REAP_INTERVAL);
 

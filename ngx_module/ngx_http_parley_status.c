@@ -18,6 +18,7 @@
 typedef struct {
     uint32_t                pid;
     uint16_t                slot;
+    uint32_t                worker;
     parley_counters_t       counters;
 } ngx_http_parley_status_worker_t;
 
@@ -98,8 +99,9 @@ ngx_http_parley_status_handler(ngx_http_request_t *r)
                        "# TYPE parley_" #name "_total counter\n");            \
     for (i = 0; i < n; i++) {                                                 \
         p = ngx_sprintf(p, "parley_" #name "_total{pid=\"%uD\",inbox="     \
-                        "\"%ud\"} %uL\n", w[i].pid,                           \
-                        (ngx_uint_t) w[i].slot, w[i].counters.name);          \
+                        "\"%ud\",worker=\"%uD\"} %uL\n", w[i].pid,          \
+                        (ngx_uint_t) w[i].slot, w[i].worker,                  \
+                        w[i].counters.name);                                  \
     }
 
     PARLEY_COUNTERS(PARLEY_COUNTER_PRINT)
@@ -182,6 +184,7 @@ ngx_http_parley_status_snapshot(ngx_http_parley_status_worker_t *workers)
 
         workers[n].pid = pid;
         workers[n].slot = slot;
+        workers[n].worker = ib->worker;
         ngx_memcpy(&workers[n].counters, &ib->counters,
                    sizeof(parley_counters_t));
         n++;

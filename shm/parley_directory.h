@@ -60,6 +60,8 @@ typedef struct {
 typedef struct {
     uint32_t   pid;                  /* owner, 0 when free */
     uint32_t   generation;           /* bumped at every claim */
+    uint32_t   worker;               /* the owner's own number, for show */
+    uint32_t   reserved;
     parley_inbox_t  inbox;
     parley_counters_t  counters;     /* the owner's; zeroed at every claim */
 } parley_dir_inbox_t;

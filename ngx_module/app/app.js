@@ -3,7 +3,7 @@
 // reaches the page through textContent.
 
 import { startMedia, stopMedia, onMediaMessage, forget, setMuted,
-         toggleScreen, nameChanged } from './media.js';
+         toggleScreen, nameChanged, reconnectMedia } from './media.js';
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -32,6 +32,11 @@ const FRIENDLY = {
   internal: 'The server ran into a problem. Please try again.',
 };
 
+// After a dropped connection: the waits before each new try, then the
+// last one over and over until the server says it is too late.
+const RETRY_MS = [0, 250, 500, 1000, 2000, 4000];
+const RETRY_FOR_MS = 60_000;
+
 const CLOSED_REASONS = {
   organiser_closed: 'The organiser ended the conversation.',
   organiser_left: 'The organiser left, so the conversation ended.',
@@ -43,6 +48,8 @@ let pending = null;   // a create/join waiting for the greeting
 let me = null;        // our participant object while in a conversation
 let room = null;      // the conversation id while in one
 let leaving = false;  // we sent "leave" and wait for "left"
+let secret = null;    // the resume secret of our place (docs/protocol.md)
+let retry = null;     // while reconnecting: { tries, since, timer }
 const people = new Map(); // id -> participant, in the server's order
 
 function signalingUrl() {
@@ -53,9 +60,10 @@ function signalingUrl() {
 }
 
 function setState(state) {
+  const inRoom = state === 'in-room' || state === 'reconnecting';
   document.body.dataset.state = state;
-  ui.startView.hidden = state === 'in-room' || state === 'closed';
-  ui.roomView.hidden = state !== 'in-room';
+  ui.startView.hidden = inRoom || state === 'closed';
+  ui.roomView.hidden = !inRoom;
   ui.closedView.hidden = state !== 'closed';
   ui.start.disabled = state === 'connecting';
   ui.start.setAttribute('aria-busy', String(state === 'connecting'));
@@ -104,15 +112,32 @@ function onMessage(data) {
   switch (msg.type) {
     case 'hello':
       greeted = true;
+      document.body.dataset.worker = String(msg.worker);
       if (msg.protocol !== PROTOCOL) {
         showError(`The server speaks protocol ${msg.protocol}, this page speaks ${PROTOCOL}.`);
       }
-      if (pending) { send(pending); pending = null; }
+      if (retry) send({ type: 'resume', room, participant: me.id, secret });
+      else if (pending) { send(pending); pending = null; }
       break;
     case 'created':
     case 'joined':
       enterRoom(msg);
       break;
+    case 'resumed':
+      onResumed(msg);
+      break;
+    case 'participant-away':
+    case 'participant-back': {
+      const id = msg.type === 'participant-away' ? msg.id : msg.participant && msg.participant.id;
+      const who = people.get(id);
+      if (room && who) {
+        if (msg.participant) Object.assign(who, msg.participant);
+        who.away = msg.type === 'participant-away';
+        renderRoster();
+        setStatus(who.away ? `${who.name} is reconnecting…` : `${who.name} is back.`);
+      }
+      break;
+    }
     case 'roster':
       if (room) setPeople(msg.participants);
       break;
@@ -153,6 +178,7 @@ function onMessage(data) {
 function enterRoom(msg) {
   room = msg.room;
   me = msg.you;
+  secret = msg.resume || null;
   leaving = false;
   showError('');
   const link = `${location.origin}${location.pathname}?room=${encodeURIComponent(room)}`;
@@ -175,11 +201,54 @@ function enterRoom(msg) {
 
 function exitRoom() {
   stopMedia();
+  stopRetry();
   room = null;
   me = null;
+  secret = null;
   leaving = false;
   people.clear();
   renderRoster();
+}
+
+// Back in our place after a reconnection: the same id and role, a new
+// secret, the roster as it is now, and media on new connections.
+function onResumed(msg) {
+  stopRetry();
+  me = msg.you;
+  secret = msg.resume || null;
+  setPeople(msg.participants);
+  showError('');
+  setState('in-room');
+  setStatus('Reconnected.');
+  reconnectMedia();
+}
+
+function stopRetry() {
+  if (retry && retry.timer) clearTimeout(retry.timer);
+  retry = null;
+}
+
+// The connection dropped while in a conversation: try again, with a
+// growing wait, to resume our place; the server keeps it a while.
+function reconnect() {
+  if (!retry) retry = { tries: 0, since: Date.now(), timer: null };
+  if (Date.now() - retry.since > RETRY_FOR_MS) {
+    giveUp('Could not reconnect to the server: you are no longer in the conversation.');
+    return;
+  }
+  const wait = RETRY_MS[Math.min(retry.tries, RETRY_MS.length - 1)];
+  retry.tries++;
+  setState('reconnecting');
+  setStatus('Reconnecting…');
+  retry.timer = setTimeout(() => { retry.timer = null; connect(); }, wait);
+}
+
+function giveUp(text) {
+  exitRoom();
+  disconnect();
+  setState('disconnected');
+  setStatus('Disconnected.');
+  showError(text);
 }
 
 function setPeople(list) {
@@ -208,6 +277,10 @@ function renderRoster() {
     }
     li.append(' ', tag('span', `role role-${p.role}`, p.role));
     if (p.guest) li.append(' ', tag('span', 'role role-guest', 'guest'));
+    if (p.away) {
+      li.dataset.away = 'true';
+      li.append(' ', tag('span', 'away', 'reconnecting…'));
+    }
     items.push(li);
   }
   ui.roster.replaceChildren(...items);
@@ -228,6 +301,12 @@ function onClosed(msg) {
 }
 
 function onError(msg) {
+  if (retry && (msg.code === 'resume_refused' || msg.code === 'room_not_found')) {
+    giveUp(msg.code === 'room_not_found'
+      ? 'The conversation ended while you were away.'
+      : 'You were away too long: you are no longer in the conversation.');
+    return;
+  }
   const text = FRIENDLY[msg.code] || msg.message || `Error: ${msg.code || 'unknown'}`;
   showError(text);
   if (document.body.dataset.state === 'connecting') {
@@ -242,10 +321,16 @@ function onDrop(ev) {
   ws = null;
   greeted = false;
   pending = null;
+  // a drop, a server restart (1001) or a worker that died: come back
+  if (wasIn && !leaving && secret && ev.code !== 4001) {
+    reconnect();
+    return;
+  }
   exitRoom();
   setState('disconnected');
   setStatus('Disconnected.');
-  if (wasIn) showError('Lost the connection to the server: you are no longer in the conversation.');
+  if (ev.code === 4001) showError('You continued this conversation in another window.');
+  else if (wasIn) showError('Lost the connection to the server: you are no longer in the conversation.');
   else if (!wasGreeted) showError('Could not reach the server. Please try again.');
   else if (ev.code !== 1000) showError(`The server closed the connection (code ${ev.code}).`);
 }

@@ -47,6 +47,42 @@ export function stopMedia() {
   ctx = null;
 }
 
+// Back after a dropped connection (docs/protocol.md, resume): the server
+// ended our peer connections with it, so new ones carry the same camera,
+// microphone and screen, and everyone else's tracks; the tiles stay where
+// they are, frozen, until the new tracks take them over.
+export function reconnectMedia() {
+  if (!ctx) return;
+  for (const pc of [ctx.pub, ctx.sub]) if (pc) pc.close();
+  ctx.pub = null;
+  ctx.sub = null;
+  ctx.publishing = null;
+  ctx.answers = Promise.resolve();
+  sections.clear();
+  for (const tile of tiles.values()) delete tile.dataset.layer;
+  republish().catch((e) => ctx.status(`Sending failed: ${e.message}`));
+  ctx.send({ type: 'subscribe' });
+}
+
+async function republish() {
+  if (!ctx.local) {
+    await publish();
+    return;
+  }
+  const pc = new RTCPeerConnection();
+  ctx.pub = pc;
+  for (const track of ctx.local.getTracks()) {
+    const init = { direction: 'sendonly', streams: [ctx.local] };
+    if (track.kind === 'video') init.sendEncodings = ENCODINGS;
+    pc.addTransceiver(track, init);
+  }
+  if (ctx.screen) {
+    ctx.screenTransceiver = pc.addTransceiver(ctx.screen.getVideoTracks()[0],
+                                              { direction: 'sendonly' });
+  }
+  await offerPublish();
+}
+
 // A message for the media side: true when it was one.
 export function onMediaMessage(msg) {
   if (!ctx) return false;
@@ -262,11 +298,10 @@ export async function toggleScreen() {
   }
   ctx.screen = await navigator.mediaDevices.getDisplayMedia({ video: true });
   const track = ctx.screen.getVideoTracks()[0];
-  const tr = ctx.pub.addTransceiver(track, { direction: 'sendonly' });
-  ctx.screenTransceiver = tr;
+  ctx.screenTransceiver = ctx.pub.addTransceiver(track, { direction: 'sendonly' });
   // the browser's "stop sharing" ends the track
   track.addEventListener('ended', () => {
-    if (ctx && ctx.screenTransceiver === tr) toggleScreen();
+    if (ctx && ctx.screen && ctx.screen.getVideoTracks()[0] === track) toggleScreen();
   });
   await offerPublish();
   return true;
