@@ -89,6 +89,8 @@ static void parley_peer_free(parley_peer_t *peer);
 static parley_peer_drop_t parley_peer_stun(parley_peer_t *peer,
     const parley_stun_addr_t *from, const parley_stun_msg_t *msg,
     uint64_t now_ms);
+static parley_peer_drop_t parley_peer_stun_unanswered(
+    parley_stun_ice_reason_t reason);
 static parley_peer_drop_t parley_peer_dtls_in(parley_peer_t *peer,
     const parley_stun_addr_t *from, const uint8_t *buf, size_t len);
 static parley_peer_drop_t parley_peer_srtp_in(parley_peer_t *peer,
@@ -603,7 +605,7 @@ parley_peer_stun(parley_peer_t *peer, const parley_stun_addr_t *from,
     }
 
     if (action != PARLEY_STUN_ICE_SUCCESS) {
-        return parley_peer_drop(peer, PARLEY_PEER_DROP_STUN_IGNORED);
+        return parley_peer_drop(peer, parley_peer_stun_unanswered(res.reason));
     }
 
     /*
@@ -627,6 +629,23 @@ parley_peer_stun(parley_peer_t *peer, const parley_stun_addr_t *from,
     }
 
     return parley_peer_drop(peer, PARLEY_PEER_DROP_NONE);
+}
+
+
+/* What failed authentication is told apart from keepalives and noise. */
+static parley_peer_drop_t
+parley_peer_stun_unanswered(parley_stun_ice_reason_t reason)
+{
+    switch (reason) {
+
+    case PARLEY_STUN_ICE_NO_CREDENTIALS:
+    case PARLEY_STUN_ICE_BAD_USERNAME:
+    case PARLEY_STUN_ICE_BAD_INTEGRITY:
+        return PARLEY_PEER_DROP_UNAUTHENTICATED;
+
+    default:
+        return PARLEY_PEER_DROP_STUN_IGNORED;
+    }
 }
 
 

@@ -99,6 +99,7 @@ typedef enum {
     X(MALFORMED,     "too short for its class, or STUN that does not parse") \
     X(STUN_IGNORED,  "STUN silently discarded (see checks by reason)")       \
     X(STUN_REJECTED, "check answered with an error (see checks by reason)")  \
+    X(UNAUTHENTICATED, "check failed authentication: not answered")          \
     X(REFUSED,       "check not answered: address kept for another peer")    \
     X(UNVALIDATED,   "DTLS, RTP or RTCP from an address no check came from") \
     X(DTLS,          "DTLS datagram refused (see the DTLS stats)")           \

@@ -303,6 +303,7 @@ parley_stun_ice_reason_str(parley_stun_ice_reason_t reason)
 }
 
 
+
 /* Parsing */
 
 
@@ -1410,9 +1411,12 @@ parley_stun_ice_lite_check(const parley_stun_ice_t *ice,
     case PARLEY_STUN_ICE_OK:
         return parley_stun_ice_success(ice, req, source, out, cap, res);
 
-    case PARLEY_STUN_ICE_NO_CREDENTIALS:
-    case PARLEY_STUN_ICE_BAD_USERNAME:
-    case PARLEY_STUN_ICE_BAD_INTEGRITY:
+    /*
+     * RFC 8445 7.3 lets an agent drop what fails authentication instead
+     * of answering 400 or 401 (RFC 8489 9.1.3): such a request proves
+     * nothing about its source address, so an answer could be aimed at
+     * a third party by anyone who forges it.
+     */
     case PARLEY_STUN_ICE_UNKNOWN_ATTRIBUTE:
     case PARLEY_STUN_ICE_ROLE_CONFLICT:
         return parley_stun_ice_error(ice, req, reason, out, cap, res);
@@ -1589,43 +1593,25 @@ parley_stun_ice_error(const parley_stun_ice_t *ice,
     const parley_stun_msg_t *req, parley_stun_ice_reason_t reason,
     uint8_t *out, size_t cap, parley_stun_ice_result_t *res)
 {
-    size_t              nunknown;
-    unsigned            code;
-    parley_stun_rc_t    rc;
-    parley_stun_key_t  *key;
+    size_t            nunknown;
+    unsigned          code;
+    parley_stun_rc_t  rc;
 
     /*
-     * RFC 8489 9.1.3: a request that failed authentication is answered
-     * without MESSAGE-INTEGRITY; one that passed it is answered with
-     * MESSAGE-INTEGRITY under the same password.
+     * RFC 8489 9.1.3: a request that passed authentication is answered
+     * with MESSAGE-INTEGRITY under the same password.
      */
-    key = NULL;
-    nunknown = 0;
-
-    switch (reason) {
-
-    case PARLEY_STUN_ICE_NO_CREDENTIALS:
-        code = 400;
-        break;
-
-    case PARLEY_STUN_ICE_UNKNOWN_ATTRIBUTE:
+    if (reason == PARLEY_STUN_ICE_UNKNOWN_ATTRIBUTE) {
         code = 420;
-        key = ice->local_key;
         nunknown = req->unknown_count;
-        break;
 
-    case PARLEY_STUN_ICE_ROLE_CONFLICT:
+    } else {
         code = 487;
-        key = ice->local_key;
-        break;
-
-    default:
-        code = 401;
-        break;
+        nunknown = 0;
     }
 
     rc = parley_stun_binding_error(out, cap, req->tid, code, req->unknown,
-                                   nunknown, key, &res->len);
+                                   nunknown, ice->local_key, &res->len);
     if (rc != PARLEY_STUN_OK) {
         return parley_stun_ice_drop(res, parley_stun_ice_build_failed(rc));
     }

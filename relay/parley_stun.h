@@ -191,7 +191,11 @@ typedef enum {
     PARLEY_STUN_ICE_ERROR              /* send the error response */
 } parley_stun_ice_action_t;
 
-/* Why, for counters. The code in brackets is the error answered. */
+/*
+ * Why, for counters. The code in brackets is the error answered; a check
+ * that fails authentication is not answered at all (see
+ * parley_stun_ice_lite_check()).
+ */
 #define PARLEY_STUN_ICE_REASONS(X)                                           \
     X(OK,                "check answered")                                   \
     X(INDICATION,        "indication (keepalive)")                           \
@@ -199,9 +203,9 @@ typedef enum {
     X(NOT_BINDING,       "method other than Binding")                        \
     X(NO_FINGERPRINT,    "no FINGERPRINT")                                   \
     X(BAD_FINGERPRINT,   "FINGERPRINT does not match")                       \
-    X(NO_CREDENTIALS,    "no USERNAME or MESSAGE-INTEGRITY [400]")           \
-    X(BAD_USERNAME,      "USERNAME is not the local:remote ufrag [401]")     \
-    X(BAD_INTEGRITY,     "MESSAGE-INTEGRITY does not match [401]")           \
+    X(NO_CREDENTIALS,    "no USERNAME or MESSAGE-INTEGRITY")                 \
+    X(BAD_USERNAME,      "USERNAME is not the local:remote ufrag")           \
+    X(BAD_INTEGRITY,     "MESSAGE-INTEGRITY does not match")                 \
     X(UNKNOWN_ATTRIBUTE, "unknown comprehension-required attribute [420]")   \
     X(ROLE_CONFLICT,     "peer is controlled too [487]")                     \
     X(NO_SPACE,          "response buffer too small")                        \
@@ -308,6 +312,12 @@ parley_stun_rc_t parley_stun_binding_indication(uint8_t *buf, size_t cap,
  * The ICE-lite answer to a parsed message received from "source": fills
  * *res, builds the answer (if any) into "out", and returns res->action.
  * "out" should hold PARLEY_STUN_RESPONSE_MAX bytes.
+ *
+ * Only an authenticated check is answered: a success, or an error that
+ * carries MESSAGE-INTEGRITY (420, 487). A check without credentials, with
+ * a USERNAME not ours or a MESSAGE-INTEGRITY that does not match is
+ * dropped with its reason, never answered with 400 or 401: its source
+ * address may be forged, and an answer would reflect traffic at it.
  */
 parley_stun_ice_action_t parley_stun_ice_lite_check(
     const parley_stun_ice_t *ice, const parley_stun_msg_t *req,
