@@ -171,6 +171,10 @@ static const char  *parley_stun_ice_reason_text[] = {
     PARLEY_STUN_ICE_REASONS(PARLEY_STUN_ICE_REASON_TEXT)
 };
 
+static const char  *parley_stun_ice_response_text[] = {
+    PARLEY_STUN_ICE_RESPONSES(PARLEY_STUN_ICE_REASON_TEXT)
+};
+
 
 /*
  * The attributes understood here. Any other type below 0x8000 is
@@ -302,6 +306,16 @@ parley_stun_ice_reason_str(parley_stun_ice_reason_t reason)
     return parley_stun_ice_reason_text[reason];
 }
 
+
+const char *
+parley_stun_ice_response_str(parley_stun_ice_response_t r)
+{
+    if ((size_t) r >= PARLEY_STUN_ICE_NRESPONSES) {
+        return "unknown response";
+    }
+
+    return parley_stun_ice_response_text[r];
+}
 
 
 /* Parsing */
@@ -1648,6 +1662,55 @@ parley_stun_ice_build_failed(parley_stun_rc_t rc)
     default:
         return PARLEY_STUN_ICE_INVAL;
     }
+}
+
+
+/* Responses to our own checks */
+
+
+/*
+ * RFC 8445 7.2.5.1 with 7 (FINGERPRINT in every ICE message) and RFC
+ * 8489 9.1.4: a response is authenticated with the password its request
+ * was signed with. The FINGERPRINT comes first: it costs a CRC, not an
+ * HMAC.
+ */
+parley_stun_ice_response_t
+parley_stun_ice_check_response(const parley_stun_msg_t *msg,
+    parley_stun_key_t *key)
+{
+    if (msg->class != PARLEY_STUN_SUCCESS && msg->class != PARLEY_STUN_ERROR)
+    {
+        return PARLEY_STUN_ICE_RESPONSE_NOT_RESPONSE;
+    }
+
+    if (msg->method != PARLEY_STUN_BINDING) {
+        return PARLEY_STUN_ICE_RESPONSE_NOT_BINDING;
+    }
+
+    switch (parley_stun_verify_fingerprint(msg)) {
+
+    case PARLEY_STUN_OK:
+        break;
+    case PARLEY_STUN_ERR_NO_FINGERPRINT:
+        return PARLEY_STUN_ICE_RESPONSE_NO_FINGERPRINT;
+    default:
+        return PARLEY_STUN_ICE_RESPONSE_BAD_FINGERPRINT;
+    }
+
+    switch (parley_stun_verify_integrity(msg, key)) {
+
+    case PARLEY_STUN_OK:
+        break;
+    case PARLEY_STUN_ERR_NO_INTEGRITY:
+        return PARLEY_STUN_ICE_RESPONSE_NO_INTEGRITY;
+    case PARLEY_STUN_ERR_INTEGRITY_MISMATCH:
+        return PARLEY_STUN_ICE_RESPONSE_BAD_INTEGRITY;
+    default:
+        return PARLEY_STUN_ICE_RESPONSE_CRYPTO;
+    }
+
+    return msg->class == PARLEY_STUN_SUCCESS ? PARLEY_STUN_ICE_RESPONSE_SUCCESS
+                                             : PARLEY_STUN_ICE_RESPONSE_ERROR;
 }
 
 

@@ -220,6 +220,31 @@ typedef enum {
 } parley_stun_ice_reason_t;
 
 
+/*
+ * What a response to one of our own checks is (RFC 8445 7.2.5, RFC 7675
+ * 5.1): only an authenticated success is consent. The caller matches the
+ * transaction id and the source address first.
+ */
+#define PARLEY_STUN_ICE_RESPONSES(X)                                         \
+    X(SUCCESS,         "authenticated success response")                     \
+    X(ERROR,           "authenticated error response")                       \
+    X(NOT_RESPONSE,    "a request or an indication")                         \
+    X(NOT_BINDING,     "method other than Binding")                          \
+    X(NO_FINGERPRINT,  "no FINGERPRINT")                                     \
+    X(BAD_FINGERPRINT, "FINGERPRINT does not match")                         \
+    X(NO_INTEGRITY,    "no MESSAGE-INTEGRITY")                               \
+    X(BAD_INTEGRITY,   "MESSAGE-INTEGRITY does not match")                   \
+    X(CRYPTO,          "HMAC computation failed")
+
+#define PARLEY_STUN_ICE_RESPONSE_ENUM(name, text)                            \
+    PARLEY_STUN_ICE_RESPONSE_##name,
+
+typedef enum {
+    PARLEY_STUN_ICE_RESPONSES(PARLEY_STUN_ICE_RESPONSE_ENUM)
+    PARLEY_STUN_ICE_NRESPONSES
+} parley_stun_ice_response_t;
+
+
 /* One ICE session's credentials, as exchanged in SDP. */
 typedef struct {
     parley_stun_str_t     local_ufrag;
@@ -241,6 +266,7 @@ typedef struct {
 
 const char *parley_stun_rc_str(parley_stun_rc_t rc);
 const char *parley_stun_ice_reason_str(parley_stun_ice_reason_t reason);
+const char *parley_stun_ice_response_str(parley_stun_ice_response_t r);
 
 /*
  * Parses one datagram as one STUN message. On PARLEY_STUN_OK *msg
@@ -323,6 +349,14 @@ parley_stun_ice_action_t parley_stun_ice_lite_check(
     const parley_stun_ice_t *ice, const parley_stun_msg_t *req,
     const parley_stun_addr_t *source, uint8_t *out, size_t cap,
     parley_stun_ice_result_t *res);
+
+/*
+ * Judges a parsed response to a Binding request we sent with "key" (the
+ * peer's password, RFC 8445 7.2.2): a Binding success or error with a
+ * FINGERPRINT and a MESSAGE-INTEGRITY that match. Nothing is answered.
+ */
+parley_stun_ice_response_t parley_stun_ice_check_response(
+    const parley_stun_msg_t *msg, parley_stun_key_t *key);
 
 
 #endif /* _PARLEY_STUN_H_INCLUDED_ */

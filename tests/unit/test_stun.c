@@ -1049,6 +1049,14 @@ test_strings(void **state)
 
     assert_string_equal(parley_stun_ice_reason_str(PARLEY_STUN_ICE_NREASONS),
                         "unknown reason");
+
+    for (i = 0; i < PARLEY_STUN_ICE_NRESPONSES; i++) {
+        assert_true(strlen(parley_stun_ice_response_str(i)) > 0);
+    }
+
+    assert_string_equal(
+        parley_stun_ice_response_str(PARLEY_STUN_ICE_NRESPONSES),
+        "unknown response");
     assert_string_equal(parley_stun_rc_str(PARLEY_STUN_ERR_CRYPTO),
                         "HMAC computation failed");
     assert_string_equal(parley_stun_rc_str((parley_stun_rc_t) 1000),
@@ -1471,6 +1479,112 @@ test_ice_answer_does_not_fit(void **state)
 }
 
 
+/* Responses to our own checks (consent, RFC 7675) */
+
+
+static parley_stun_ice_response_t
+ice_judge(ice_fixture_t *f, const uint8_t *buf, size_t len)
+{
+    parley_stun_msg_t  msg;
+
+    assert_int_equal(parley_stun_parse(&msg, buf, len), PARLEY_STUN_OK);
+
+    return parley_stun_ice_check_response(&msg, &f->local_key);
+}
+
+
+/* A success signed with the password the request used is consent. */
+static void
+test_ice_response_success(void **state)
+{
+    size_t          len;
+    uint8_t         buf[128];
+    ice_fixture_t  *f = *state;
+
+    assert_int_equal(parley_stun_binding_success(buf, sizeof(buf), test_tid,
+                                                 &f->source, &f->local_key,
+                                                 &len),
+                     PARLEY_STUN_OK);
+    assert_int_equal(ice_judge(f, buf, len), PARLEY_STUN_ICE_RESPONSE_SUCCESS);
+
+    /* another password: the answer is not the peer's */
+    assert_int_equal(parley_stun_binding_success(buf, sizeof(buf), test_tid,
+                                                 &f->source, &f->wrong_key,
+                                                 &len),
+                     PARLEY_STUN_OK);
+    assert_int_equal(ice_judge(f, buf, len),
+                     PARLEY_STUN_ICE_RESPONSE_BAD_INTEGRITY);
+
+    /* an authenticated error is told apart, and is no consent */
+    assert_int_equal(parley_stun_binding_error(buf, sizeof(buf), test_tid,
+                                               487, NULL, 0, &f->local_key,
+                                               &len),
+                     PARLEY_STUN_OK);
+    assert_int_equal(ice_judge(f, buf, len), PARLEY_STUN_ICE_RESPONSE_ERROR);
+
+    assert_int_equal(parley_stun_binding_error(buf, sizeof(buf), test_tid,
+                                               401, NULL, 0, NULL, &len),
+                     PARLEY_STUN_OK);
+    assert_int_equal(ice_judge(f, buf, len),
+                     PARLEY_STUN_ICE_RESPONSE_NO_INTEGRITY);
+}
+
+
+/* Forged or mangled answers, each with its own reason. */
+static void
+test_ice_response_refused(void **state)
+{
+    size_t          len;
+    uint8_t         xma[8] = { 0, 1, 0x21, 0x12, 0x21, 0x12, 0xa4, 0x43 };
+    uint8_t         buf[512];
+    tmsg_t          m;
+    ice_fixture_t  *f = *state;
+
+    /* a success without MESSAGE-INTEGRITY */
+    tmsg_start(&m, 0x0101);
+    tmsg_attr(&m, PARLEY_STUN_ATTR_XOR_MAPPED_ADDRESS, xma, sizeof(xma));
+    tmsg_fingerprint(&m);
+    assert_int_equal(ice_judge(f, m.buf, m.len),
+                     PARLEY_STUN_ICE_RESPONSE_NO_INTEGRITY);
+
+    /* signed, but without FINGERPRINT (RFC 8445 7) */
+    tmsg_start(&m, 0x0101);
+    tmsg_attr(&m, PARLEY_STUN_ATTR_XOR_MAPPED_ADDRESS, xma, sizeof(xma));
+    tmsg_hmac(&m, EVP_sha1(), PARLEY_STUN_ATTR_MESSAGE_INTEGRITY, 20,
+              LOCAL_PWD);
+    assert_int_equal(ice_judge(f, m.buf, m.len),
+                     PARLEY_STUN_ICE_RESPONSE_NO_FINGERPRINT);
+
+    tmsg_fingerprint(&m);
+    assert_int_equal(ice_judge(f, m.buf, m.len),
+                     PARLEY_STUN_ICE_RESPONSE_SUCCESS);
+
+    m.buf[m.len - 1] ^= 0x01;
+    assert_int_equal(ice_judge(f, m.buf, m.len),
+                     PARLEY_STUN_ICE_RESPONSE_BAD_FINGERPRINT);
+
+    /* a success of another method (an Allocate's, RFC 8656) */
+    tmsg_start(&m, 0x0103);
+    tmsg_hmac(&m, EVP_sha1(), PARLEY_STUN_ATTR_MESSAGE_INTEGRITY, 20,
+              LOCAL_PWD);
+    tmsg_fingerprint(&m);
+    assert_int_equal(ice_judge(f, m.buf, m.len),
+                     PARLEY_STUN_ICE_RESPONSE_NOT_BINDING);
+
+    /* a request signed with the right password is no answer */
+    assert_int_equal(parley_stun_binding_request(buf, sizeof(buf), &f->check,
+                                                 &len),
+                     PARLEY_STUN_OK);
+    assert_int_equal(ice_judge(f, buf, len),
+                     PARLEY_STUN_ICE_RESPONSE_NOT_RESPONSE);
+
+    /* RFC 5769 2.2: authentic, under its own password only */
+    assert_int_equal(ice_judge(f, rfc5769_response_ipv4,
+                               sizeof(rfc5769_response_ipv4)),
+                     PARLEY_STUN_ICE_RESPONSE_BAD_INTEGRITY);
+}
+
+
 int
 main(void)
 {
@@ -1520,6 +1634,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_ice_not_answered,
                                         ice_setup, ice_teardown),
         cmocka_unit_test_setup_teardown(test_ice_answer_does_not_fit,
+                                        ice_setup, ice_teardown),
+        cmocka_unit_test_setup_teardown(test_ice_response_success,
+                                        ice_setup, ice_teardown),
+        cmocka_unit_test_setup_teardown(test_ice_response_refused,
                                         ice_setup, ice_teardown),
     };
 
