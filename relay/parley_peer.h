@@ -32,11 +32,14 @@
  * its size, retransmitted) at a victim. Without the browser's ice-pwd no
  * check is sent and nothing is ever selected: there is no fallback.
  *
- * A check of the peer's own goes at most once at a time to each of the
- * PARLEY_PEER_MAX_PATHS addresses, to an address only the browser's
- * authenticated checks brought, and not again for
- * PARLEY_PEER_CONSENT_RETRY_MS after one went unanswered: what a forger
- * gets aimed at a victim is a few hundred bytes a second per peer at most.
+ * A check of the peer's own goes only to an address a valid check of the
+ * browser's came from; once an address has consent, only to nominated
+ * ones; at most one at a time to each of the PARLEY_PEER_MAX_PATHS
+ * addresses (a slot our check is out to is not evicted for a newer one);
+ * and not again for PARLEY_PEER_CONSENT_RETRY_MS after one went
+ * unanswered. What a forger can aim at a victim is the answer to its
+ * check and six requests of about 100 bytes over 4.7 s, three such
+ * victims at a time per peer: a few hundred bytes a second per peer.
  *
  * No I/O, no clock, no allocation per packet. The caller owns the socket
  * and the timer: received datagrams come in through parley_peer_receive()
