@@ -520,7 +520,8 @@ ngx_http_parley_media_publish(ngx_http_parley_session_t *s,
 
         s->publisher = pc;
 
-    } else if (ngx_http_parley_pc_restart(pc, first->ice_ufrag, NULL)
+    } else if (ngx_http_parley_pc_restart(pc, first->ice_ufrag,
+                                          first->ice_pwd, NULL)
                != NGX_OK)
     {
         ngx_free(offer);
@@ -586,8 +587,11 @@ ngx_http_parley_pc_start(ngx_http_parley_pc_t *pc, parley_peer_conf_t *conf,
     parley_endpoint_rc_t        eprc;
     parley_dtls_fingerprint_t   fp;
 
+    /* the ice-pwd keys the peer's own checks: no media without it */
     conf->ice.remote_ufrag.data = (const uint8_t *) first->ice_ufrag;
     conf->ice.remote_ufrag.len = ngx_strlen(first->ice_ufrag);
+    conf->ice.remote_pwd.data = (const uint8_t *) first->ice_pwd;
+    conf->ice.remote_pwd.len = ngx_strlen(first->ice_pwd);
 
     /* RFC 8842 5: the browser's a=setup decides who is the DTLS client */
     conf->dtls_role = (first->setup == PARLEY_SDP_SETUP_PASSIVE)
@@ -672,13 +676,14 @@ ngx_http_parley_pc_create(ngx_http_parley_session_t *s,
 /*
  * RFC 8445 9, RFC 8839 4.4.1.1.1: a remote description with a new ufrag
  * restarts ICE: new local credentials ("local_pwd" given: those, else
- * fresh ones) and the new remote ufrag; DTLS and SRTP carry on, media
- * keeps the old path until the browser nominates a new one.
+ * fresh ones) and the new remote ufrag and password; DTLS and SRTP carry
+ * on, media keeps the old path until the browser nominates a new one and
+ * it answers the peer's check.
  */
 
 ngx_int_t
 ngx_http_parley_pc_restart(ngx_http_parley_pc_t *pc, const char *ufrag,
-    const u_char *local_pwd)
+    const char *pwd, const u_char *local_pwd)
 {
     parley_peer_ice_t  ice;
 
@@ -691,6 +696,8 @@ ngx_http_parley_pc_restart(ngx_http_parley_pc_t *pc, const char *ufrag,
     ngx_memzero(&ice, sizeof(parley_peer_ice_t));
     ice.remote_ufrag.data = (const uint8_t *) ufrag;
     ice.remote_ufrag.len = ngx_strlen(ufrag);
+    ice.remote_pwd.data = (const uint8_t *) pwd;
+    ice.remote_pwd.len = ngx_strlen(pwd);
 
     if (local_pwd) {
         ice.local_ufrag.data = pc->ufrag;

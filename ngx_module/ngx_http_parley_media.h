@@ -212,7 +212,7 @@ ngx_int_t ngx_http_parley_pc_local(ngx_http_parley_pc_t *pc,
     u_char *pwd);
 void ngx_http_parley_pc_arm(ngx_http_parley_pc_t *pc);
 ngx_int_t ngx_http_parley_pc_restart(ngx_http_parley_pc_t *pc,
-    const char *ufrag, const u_char *local_pwd);
+    const char *ufrag, const char *pwd, const u_char *local_pwd);
 void ngx_http_parley_pc_destroy(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_pc_free(ngx_http_parley_pc_t *pc);
 parley_forward_ext_kind_t ngx_http_parley_ext_kind(const char *uri);

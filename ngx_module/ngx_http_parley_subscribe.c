@@ -1453,7 +1453,8 @@ ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
     if (pc->restart && ngx_strcmp(pc->remote_ufrag, first->ice_ufrag) != 0) {
         pc->restart = 0;
 
-        if (ngx_http_parley_pc_restart(pc, first->ice_ufrag, pc->pwd)
+        if (ngx_http_parley_pc_restart(pc, first->ice_ufrag, first->ice_pwd,
+                                       pc->pwd)
             != NGX_OK)
         {
             ngx_free(answer);

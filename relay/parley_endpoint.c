@@ -322,8 +322,11 @@ parley_endpoint_receive(parley_endpoint_t *ep, const struct sockaddr *from,
 
 /*
  * RFC 8445 7.3: a check's USERNAME starts with the receiver's ufrag and a
- * colon. STUN without USERNAME (a keepalive indication, RFC 8445 11, or a
- * response) can only be the peer's whose address it comes from.
+ * colon. Other STUN (a keepalive indication, RFC 8445 11, or the answer to
+ * a peer's own check) can only be the peer's whose address it comes from:
+ * that is where the peer sent its check. An answer may carry USERNAME too
+ * (libnice copies the request's), but that one starts with the browser's
+ * ufrag, not ours.
  */
 static parley_peer_t *
 parley_endpoint_stun_peer(parley_endpoint_t *ep,
@@ -335,7 +338,9 @@ parley_endpoint_stun_peer(parley_endpoint_t *ep,
     uint64_t        hash;
     const uint8_t  *ufrag, *colon;
 
-    if (msg->attrs & PARLEY_STUN_HAS_USERNAME) {
+    if ((msg->attrs & PARLEY_STUN_HAS_USERNAME)
+        && msg->class == PARLEY_STUN_REQUEST)
+    {
         *drop = PARLEY_ENDPOINT_DROP_UNKNOWN_UFRAG;
 
         ufrag = msg->username.data;

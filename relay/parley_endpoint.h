@@ -4,10 +4,10 @@
  *
  * A STUN check names its peer: its USERNAME is "local ufrag:remote ufrag"
  * (RFC 8445 7.3), and the local ufrag is unique in the endpoint. Nothing
- * else does, so DTLS, SRTP and SRTCP are routed by source address: the
- * addresses that successful, authenticated checks came from (peer-reflexive
- * candidates, RFC 8445 7.3.1.3), which the peers report as they learn and
- * forget them. A datagram from any other address is dropped and counted
+ * else does, so DTLS, SRTP, SRTCP and the answers to a peer's own checks
+ * (RFC 7675) are routed by source address: the addresses that successful,
+ * authenticated checks came from (peer-reflexive candidates, RFC 8445
+ * 7.3.1.3), which the peers report as they learn and forget them. A datagram from any other address is dropped and counted
  * here: RFC 7675 4 lets nothing but checks through before an address has
  * proven it wants the traffic.
  *

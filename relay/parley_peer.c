@@ -8,7 +8,10 @@
  *
  * The validated addresses ("paths") are a small array: a browser brings
  * one or two (IPv4 and IPv6, host and reflexive), and PARLEY_PEER_MAX_PATHS
- * bounds what a client can make the endpoint remember.
+ * bounds what a client can make the endpoint remember. Each path carries
+ * at most one consent check of ours (RFC 7675) at a time, so the
+ * transactions a peer keeps are bounded the same way, and need nothing
+ * allocated.
  */
 
 #include <stdlib.h>
@@ -27,8 +30,17 @@ typedef struct {
     uint64_t                  last_check_ms;
     uint32_t                  priority;    /* of its latest nomination */
     unsigned                  generation;  /* the ICE session of that */
+
+    /* our consent check to this address */
+    uint8_t                   tid[PARLEY_STUN_TID_SIZE];
+    unsigned                  sends;       /* of the transaction so far */
+    uint64_t                  next_ms;     /* resend, or give up, then */
+    uint64_t                  retry_ms;    /* no new one before */
+
     unsigned                  in_use:1;
     unsigned                  nominated:1;
+    unsigned                  consent:1;   /* it answered our check */
+    unsigned                  checking:1;  /* our check is out */
 } parley_peer_path_t;
 
 
@@ -39,6 +51,8 @@ typedef struct {
     size_t                    pwd_len;
     char                      remote_ufrag[PARLEY_PEER_UFRAG_MAX + 1];
     size_t                    remote_ufrag_len;
+    char                      remote_pwd[PARLEY_PEER_PWD_MAX + 1];
+    size_t                    remote_pwd_len;
 } parley_peer_credentials_t;
 
 
@@ -52,16 +66,24 @@ struct parley_peer_s {
 
     parley_peer_credentials_t      creds;
     parley_stun_key_t              local_key;   /* from creds.pwd */
+    parley_stun_key_t              remote_key;  /* creds.remote_pwd's */
     parley_stun_ice_t              ice;         /* points into creds */
     unsigned                       generation;  /* ICE restarts so far */
+    uint64_t                       tie_breaker; /* RFC 8445 7.1.3 */
 
     parley_peer_path_t             paths[PARLEY_PEER_MAX_PATHS];
     int                            selected;    /* index, -1: none */
-    int                            dtls_from;   /* last DTLS source, -1 */
+    int                            dtls_from;   /* last DTLS source with
+                                                   consent, -1 */
     uint64_t                       alive_ms;    /* last check or (re)start */
     uint64_t                       nominated_ms;
     unsigned                       nominated_once:1;
     unsigned                       secure:1;
+
+    /* the first DTLS datagram, until an address has consent */
+    parley_stun_addr_t             held_from;
+    size_t                         held_len;
+    uint8_t                        held[PARLEY_PEER_DTLS_HOLD_MAX];
 
     parley_dtls_t                 *dtls;
     parley_srtp_session_t          srtp_in;
@@ -80,8 +102,15 @@ static parley_peer_rc_t parley_peer_credentials_make(
 static parley_peer_rc_t parley_peer_credential(char *dst, size_t *dst_len,
     const parley_stun_str_t *given, size_t min, size_t max, size_t gen_len);
 static int parley_peer_ice_chars(const uint8_t *s, size_t len);
+static parley_peer_rc_t parley_peer_remote_credentials(
+    parley_peer_credentials_t *c, const parley_stun_str_t *ufrag,
+    const parley_stun_str_t *pwd);
+static parley_peer_rc_t parley_peer_keys_make(
+    const parley_peer_credentials_t *c, parley_stun_key_t *key,
+    parley_stun_key_t *remote_key);
 static void parley_peer_credentials_commit(parley_peer_t *peer,
-    const parley_peer_credentials_t *c, parley_stun_key_t *key);
+    const parley_peer_credentials_t *c, parley_stun_key_t *key,
+    parley_stun_key_t *remote_key);
 static parley_peer_rc_t parley_peer_dtls_create(parley_peer_t *peer,
     parley_dtls_identity_t *identity, const parley_peer_conf_t *conf);
 static void parley_peer_free(parley_peer_t *peer);
@@ -89,8 +118,14 @@ static void parley_peer_free(parley_peer_t *peer);
 static parley_peer_drop_t parley_peer_stun(parley_peer_t *peer,
     const parley_stun_addr_t *from, const parley_stun_msg_t *msg,
     uint64_t now_ms);
+static parley_peer_drop_t parley_peer_stun_unanswered(
+    parley_stun_ice_reason_t reason);
 static parley_peer_drop_t parley_peer_dtls_in(parley_peer_t *peer,
     const parley_stun_addr_t *from, const uint8_t *buf, size_t len);
+static parley_peer_drop_t parley_peer_dtls_hold(parley_peer_t *peer,
+    const parley_stun_addr_t *from, const uint8_t *buf, size_t len);
+static void parley_peer_dtls_release(parley_peer_t *peer);
+static int parley_peer_dtls_target(const parley_peer_t *peer);
 static parley_peer_drop_t parley_peer_srtp_in(parley_peer_t *peer,
     const parley_stun_addr_t *from, uint8_t *buf, size_t len, int rtcp);
 static parley_peer_drop_t parley_peer_srtp_drop(parley_srtp_rc_t rc);
@@ -101,12 +136,24 @@ static int parley_peer_path_find(const parley_peer_t *peer,
     const parley_stun_addr_t *addr);
 static int parley_peer_path_validate(parley_peer_t *peer,
     const parley_stun_addr_t *from, uint64_t now_ms);
-static int parley_peer_path_slot(parley_peer_t *peer);
+static int parley_peer_path_slot(const parley_peer_t *peer);
 static void parley_peer_path_forget(parley_peer_t *peer, int i);
 static void parley_peer_forget_all(parley_peer_t *peer);
 static int parley_peer_path_best(const parley_peer_t *peer, int except);
 static void parley_peer_nominate(parley_peer_t *peer, int i,
     uint32_t priority, uint64_t now_ms);
+static void parley_peer_select(parley_peer_t *peer);
+
+static void parley_peer_consent_want(parley_peer_t *peer, int i,
+    uint64_t now_ms);
+static int parley_peer_has_consent(const parley_peer_t *peer);
+static void parley_peer_consent_send(parley_peer_t *peer, int i,
+    uint64_t now_ms);
+static void parley_peer_consent_expire(parley_peer_t *peer, uint64_t now_ms);
+static parley_peer_drop_t parley_peer_consent_response(parley_peer_t *peer,
+    const parley_stun_addr_t *from, const parley_stun_msg_t *msg,
+    uint64_t now_ms);
+static void parley_peer_consent_end(parley_peer_path_t *p, uint64_t now_ms);
 static void parley_peer_expire(parley_peer_t *peer, uint64_t now_ms);
 static uint64_t parley_peer_min(uint64_t a, uint64_t b);
 
@@ -132,6 +179,21 @@ static void parley_peer_on_dtls_error(void *data, parley_dtls_rc_t reason);
 static void parley_peer_on_dtls_closed(void *data);
 static parley_srtp_rc_t parley_peer_srtp_create(parley_peer_t *peer,
     const parley_dtls_srtp_keys_t *keys);
+
+
+/*
+ * RFC 8445 5.1.2.1 and 7.1.1: the PRIORITY of our checks, the one a
+ * peer-reflexive candidate of ours would have (type preference 110, one
+ * local candidate, component 1).
+ */
+#define PARLEY_PEER_CONSENT_PRIORITY  ((110u << 24) | (65535u << 8) | 255u)
+
+/* Our checks' USERNAME: the two ufrags and a colon. */
+#define PARLEY_PEER_USERNAME_MAX      (2 * PARLEY_PEER_UFRAG_MAX + 1)
+
+/* Header, USERNAME, PRIORITY, ICE-CONTROLLED, MI, FINGERPRINT */
+#define PARLEY_PEER_REQUEST_MAX       (20 + 4 + PARLEY_PEER_USERNAME_MAX + 3 \
+                                       + 8 + 12 + 24 + 8)
 
 
 #define PARLEY_PEER_TEXT(name, text)  text,
@@ -195,7 +257,7 @@ parley_peer_create(parley_peer_t **out, parley_dtls_identity_t *identity,
 {
     parley_peer_t               *peer;
     parley_peer_rc_t             rc;
-    parley_stun_key_t            key;
+    parley_stun_key_t            key, remote_key;
     parley_peer_credentials_t    creds;
 
     if (out == NULL || identity == NULL || conf == NULL
@@ -213,21 +275,27 @@ parley_peer_create(parley_peer_t **out, parley_dtls_identity_t *identity,
         return rc;
     }
 
-    if (parley_stun_key_init(&key, creds.pwd, creds.pwd_len)
-        != PARLEY_STUN_OK)
-    {
+    rc = parley_peer_keys_make(&creds, &key, &remote_key);
+    if (rc != PARLEY_PEER_OK) {
         OPENSSL_cleanse(&creds, sizeof(creds));
-        return PARLEY_PEER_ERR_CRYPTO;
+        return rc;
     }
 
     peer = calloc(1, sizeof(parley_peer_t));
-    if (peer == NULL) {
+
+    if (peer == NULL
+        || RAND_bytes((unsigned char *) &peer->tie_breaker,
+                      sizeof(peer->tie_breaker)) != 1)
+    {
+        rc = peer == NULL ? PARLEY_PEER_ERR_NOMEM : PARLEY_PEER_ERR_CRYPTO;
+        free(peer);
         parley_stun_key_free(&key);
+        parley_stun_key_free(&remote_key);
         OPENSSL_cleanse(&creds, sizeof(creds));
-        return PARLEY_PEER_ERR_NOMEM;
+        return rc;
     }
 
-    parley_peer_credentials_commit(peer, &creds, &key);
+    parley_peer_credentials_commit(peer, &creds, &key, &remote_key);
     OPENSSL_cleanse(&creds, sizeof(creds));
 
     peer->handler = conf->handler;
@@ -259,7 +327,7 @@ parley_peer_create(parley_peer_t **out, parley_dtls_identity_t *identity,
 }
 
 
-/* Local credentials checked or generated, the remote ufrag checked. */
+/* Local credentials checked or generated, the remote ones checked. */
 static parley_peer_rc_t
 parley_peer_credentials_make(parley_peer_credentials_t *c,
     const parley_peer_ice_t *ice)
@@ -282,13 +350,57 @@ parley_peer_credentials_make(parley_peer_credentials_t *c,
         return rc;
     }
 
-    if (ice->remote_ufrag.len == 0) {
-        return PARLEY_PEER_OK;
+    return parley_peer_remote_credentials(c, &ice->remote_ufrag,
+                                          &ice->remote_pwd);
+}
+
+
+/*
+ * The browser's ufrag, and its password with it or later; a password
+ * alone names no one to check (RFC 8445 7.2.2: USERNAME needs the ufrag).
+ */
+static parley_peer_rc_t
+parley_peer_remote_credentials(parley_peer_credentials_t *c,
+    const parley_stun_str_t *ufrag, const parley_stun_str_t *pwd)
+{
+    parley_peer_rc_t  rc;
+
+    if (ufrag->len == 0) {
+        return pwd->len == 0 ? PARLEY_PEER_OK : PARLEY_PEER_ERR_CREDENTIALS;
     }
 
-    return parley_peer_credential(c->remote_ufrag, &c->remote_ufrag_len,
-                                  &ice->remote_ufrag, PARLEY_PEER_UFRAG_MIN,
-                                  PARLEY_PEER_UFRAG_MAX, 0);
+    rc = parley_peer_credential(c->remote_ufrag, &c->remote_ufrag_len, ufrag,
+                                PARLEY_PEER_UFRAG_MIN, PARLEY_PEER_UFRAG_MAX,
+                                0);
+    if (rc != PARLEY_PEER_OK || pwd->len == 0) {
+        return rc;
+    }
+
+    return parley_peer_credential(c->remote_pwd, &c->remote_pwd_len, pwd,
+                                  PARLEY_PEER_PWD_MIN, PARLEY_PEER_PWD_MAX, 0);
+}
+
+
+/* The HMAC keys of both passwords; the remote one stays empty if unknown. */
+static parley_peer_rc_t
+parley_peer_keys_make(const parley_peer_credentials_t *c,
+    parley_stun_key_t *key, parley_stun_key_t *remote_key)
+{
+    memset(remote_key, 0, sizeof(parley_stun_key_t));
+
+    if (parley_stun_key_init(key, c->pwd, c->pwd_len) != PARLEY_STUN_OK) {
+        return PARLEY_PEER_ERR_CRYPTO;
+    }
+
+    if (c->remote_pwd_len > 0
+        && parley_stun_key_init(remote_key, c->remote_pwd, c->remote_pwd_len)
+           != PARLEY_STUN_OK)
+    {
+        parley_stun_key_free(key);
+        return PARLEY_PEER_ERR_CRYPTO;
+    }
+
+    return PARLEY_PEER_OK;
 }
 
 
@@ -355,14 +467,19 @@ parley_peer_ice_chars(const uint8_t *s, size_t len)
 }
 
 
-/* Takes the key over; the old one, if any, is freed. */
+/* Takes the keys over; the old ones, if any, are freed. */
 static void
 parley_peer_credentials_commit(parley_peer_t *peer,
-    const parley_peer_credentials_t *c, parley_stun_key_t *key)
+    const parley_peer_credentials_t *c, parley_stun_key_t *key,
+    parley_stun_key_t *remote_key)
 {
     parley_stun_key_free(&peer->local_key);
     peer->local_key = *key;
     memset(key, 0, sizeof(parley_stun_key_t));
+
+    parley_stun_key_free(&peer->remote_key);
+    peer->remote_key = *remote_key;
+    memset(remote_key, 0, sizeof(parley_stun_key_t));
 
     peer->creds = *c;
 
@@ -435,8 +552,9 @@ parley_peer_free(parley_peer_t *peer)
     parley_srtp_destroy(&peer->srtp_in);
     parley_srtp_destroy(&peer->srtp_out);
     parley_stun_key_free(&peer->local_key);
+    parley_stun_key_free(&peer->remote_key);
 
-    /* the password keys every check */
+    /* the passwords key every check */
     OPENSSL_cleanse(&peer->creds, sizeof(parley_peer_credentials_t));
 
     free(peer);
@@ -460,28 +578,53 @@ parley_peer_local_credentials(const parley_peer_t *peer,
 
 
 parley_peer_rc_t
-parley_peer_set_remote_ufrag(parley_peer_t *peer, const uint8_t *ufrag,
-    size_t len)
+parley_peer_set_remote_credentials(parley_peer_t *peer,
+    const parley_stun_str_t *ufrag, const parley_stun_str_t *pwd,
+    uint64_t now_ms)
 {
-    parley_peer_rc_t   rc;
-    parley_stun_str_t  given;
+    int                         i;
+    parley_peer_rc_t            rc;
+    parley_stun_key_t           key;
+    parley_peer_credentials_t   c;
 
-    if (peer == NULL || len == 0) {
+    if (peer == NULL || ufrag == NULL || pwd == NULL || ufrag->len == 0
+        || pwd->len == 0)
+    {
         return PARLEY_PEER_ERR_INVAL;
     }
 
-    given.data = ufrag;
-    given.len = len;
+    if (peer->state >= PARLEY_PEER_FAILED || peer->creds.remote_pwd_len > 0) {
+        return PARLEY_PEER_ERR_STATE;
+    }
 
-    rc = parley_peer_credential(peer->creds.remote_ufrag,
-                                &peer->creds.remote_ufrag_len, &given,
-                                PARLEY_PEER_UFRAG_MIN, PARLEY_PEER_UFRAG_MAX,
-                                0);
+    c = peer->creds;
+
+    rc = parley_peer_remote_credentials(&c, ufrag, pwd);
+
+    if (rc == PARLEY_PEER_OK
+        && parley_stun_key_init(&key, c.remote_pwd, c.remote_pwd_len)
+           != PARLEY_STUN_OK)
+    {
+        rc = PARLEY_PEER_ERR_CRYPTO;
+    }
+
     if (rc != PARLEY_PEER_OK) {
+        OPENSSL_cleanse(&c, sizeof(c));
         return rc;
     }
 
+    peer->creds = c;
+    OPENSSL_cleanse(&c, sizeof(c));
+
     peer->ice.remote_ufrag.len = peer->creds.remote_ufrag_len;
+    peer->remote_key = key;
+
+    /* the addresses the browser's checks brought meanwhile */
+    for (i = 0; i < PARLEY_PEER_MAX_PATHS; i++) {
+        if (peer->paths[i].in_use) {
+            parley_peer_consent_want(peer, i, now_ms);
+        }
+    }
 
     return PARLEY_PEER_OK;
 }
@@ -578,8 +721,10 @@ parley_peer_receive_stun(parley_peer_t *peer, const parley_stun_addr_t *from,
 
 /*
  * RFC 8445 7.3: the answer goes back to where the check came from. A
- * successful check validates that address (RFC 8445 7.3.1.3) and is fresh
- * consent on it (RFC 7675 5.1); one with USE-CANDIDATE nominates it.
+ * successful check validates that address (RFC 8445 7.3.1.3) and keeps it
+ * alive (RFC 7675 5.1); one with USE-CANDIDATE nominates it. Either may
+ * make the peer check the address itself (parley_peer_consent_want()).
+ * Answers to the peer's own checks go to the consent section.
  */
 static parley_peer_drop_t
 parley_peer_stun(parley_peer_t *peer, const parley_stun_addr_t *from,
@@ -589,6 +734,11 @@ parley_peer_stun(parley_peer_t *peer, const parley_stun_addr_t *from,
     uint8_t                    out[PARLEY_STUN_RESPONSE_MAX];
     parley_stun_ice_action_t   action;
     parley_stun_ice_result_t   res;
+
+    if (msg->class == PARLEY_STUN_SUCCESS || msg->class == PARLEY_STUN_ERROR)
+    {
+        return parley_peer_consent_response(peer, from, msg, now_ms);
+    }
 
     action = parley_stun_ice_lite_check(&peer->ice, msg, from, out,
                                         sizeof(out), &res);
@@ -603,7 +753,7 @@ parley_peer_stun(parley_peer_t *peer, const parley_stun_addr_t *from,
     }
 
     if (action != PARLEY_STUN_ICE_SUCCESS) {
-        return parley_peer_drop(peer, PARLEY_PEER_DROP_STUN_IGNORED);
+        return parley_peer_drop(peer, parley_peer_stun_unanswered(res.reason));
     }
 
     /*
@@ -619,14 +769,34 @@ parley_peer_stun(parley_peer_t *peer, const parley_stun_addr_t *from,
 
     peer->alive_ms = now_ms;
 
-    if (res.nominated) {
-        parley_peer_nominate(peer, i, res.priority, now_ms);
-
-    } else if (peer->state == PARLEY_PEER_NEW) {
+    if (peer->state == PARLEY_PEER_NEW) {
         parley_peer_set_state(peer, PARLEY_PEER_CHECKING);
     }
 
+    if (res.nominated) {
+        parley_peer_nominate(peer, i, res.priority, now_ms);
+    }
+
+    parley_peer_consent_want(peer, i, now_ms);
+
     return parley_peer_drop(peer, PARLEY_PEER_DROP_NONE);
+}
+
+
+/* What failed authentication is told apart from keepalives and noise. */
+static parley_peer_drop_t
+parley_peer_stun_unanswered(parley_stun_ice_reason_t reason)
+{
+    switch (reason) {
+
+    case PARLEY_STUN_ICE_NO_CREDENTIALS:
+    case PARLEY_STUN_ICE_BAD_USERNAME:
+    case PARLEY_STUN_ICE_BAD_INTEGRITY:
+        return PARLEY_PEER_DROP_UNAUTHENTICATED;
+
+    default:
+        return PARLEY_PEER_DROP_STUN_IGNORED;
+    }
 }
 
 
@@ -642,14 +812,74 @@ parley_peer_dtls_in(parley_peer_t *peer, const parley_stun_addr_t *from,
         return parley_peer_drop(peer, PARLEY_PEER_DROP_UNVALIDATED);
     }
 
-    /* before a nomination, the handshake answers where it is spoken to */
-    peer->dtls_from = i;
+    /*
+     * Before a nomination, the handshake answers where it is spoken to if
+     * that address has consent, else at one that has; with none, it waits.
+     */
+    if (peer->paths[i].consent) {
+        peer->dtls_from = i;
+
+    } else if (parley_peer_dtls_target(peer) < 0) {
+        return parley_peer_dtls_hold(peer, from, buf, len);
+    }
 
     rc = parley_dtls_feed(peer->dtls, buf, len);
 
     return parley_peer_drop(peer, rc == PARLEY_DTLS_OK
                                   ? PARLEY_PEER_DROP_NONE
                                   : PARLEY_PEER_DROP_DTLS);
+}
+
+
+/*
+ * DTLS that arrives before any address has answered our check (the
+ * browser's ClientHello may overtake that answer) cannot be answered: it
+ * waits, the latest one only, until an address has consent. Feeding it
+ * now and dropping the answer would cost the browser's retransmission
+ * timeout instead (a second or so).
+ */
+static parley_peer_drop_t
+parley_peer_dtls_hold(parley_peer_t *peer, const parley_stun_addr_t *from,
+    const uint8_t *buf, size_t len)
+{
+    if (len > sizeof(peer->held)) {
+        return parley_peer_drop(peer, PARLEY_PEER_DROP_UNCONSENTED);
+    }
+
+    memcpy(peer->held, buf, len);
+    peer->held_len = len;
+    peer->held_from = *from;
+    peer->stats.dtls_held++;
+
+    return parley_peer_drop(peer, PARLEY_PEER_DROP_NONE);
+}
+
+
+/* An address has consent: the datagram held, if any, goes in now. */
+static void
+parley_peer_dtls_release(parley_peer_t *peer)
+{
+    int     i;
+    size_t  len;
+
+    if (peer->held_len == 0 || parley_peer_dtls_target(peer) < 0) {
+        return;
+    }
+
+    len = peer->held_len;
+    peer->held_len = 0;
+
+    /* its address forgotten meanwhile: it is no longer to be believed */
+    i = parley_peer_path_find(peer, &peer->held_from);
+    if (i < 0) {
+        return;
+    }
+
+    if (peer->paths[i].consent) {
+        peer->dtls_from = i;
+    }
+
+    (void) parley_dtls_feed(peer->dtls, peer->held, len);
 }
 
 
@@ -758,7 +988,8 @@ parley_peer_path_find(const parley_peer_t *peer,
 
 /*
  * The address of a successful check: refreshed if known; otherwise
- * registered with the endpoint first (which may refuse), then remembered.
+ * registered with the endpoint first (which may refuse), then remembered
+ * in a free slot or in place of one the peer can spare.
  */
 static int
 parley_peer_path_validate(parley_peer_t *peer, const parley_stun_addr_t *from,
@@ -775,6 +1006,12 @@ parley_peer_path_validate(parley_peer_t *peer, const parley_stun_addr_t *from,
         return i;
     }
 
+    i = parley_peer_path_slot(peer);
+    if (i < 0) {
+        peer->stats.paths_refused++;
+        return -1;
+    }
+
     if (peer->registry != NULL) {
         rc = peer->registry->address_validated(peer->registry_data, peer,
                                                from, now_ms);
@@ -783,7 +1020,10 @@ parley_peer_path_validate(parley_peer_t *peer, const parley_stun_addr_t *from,
         }
     }
 
-    i = parley_peer_path_slot(peer);
+    if (peer->paths[i].in_use) {
+        parley_peer_path_forget(peer, i);
+    }
+
     path = &peer->paths[i];
 
     memset(path, 0, sizeof(parley_peer_path_t));
@@ -798,30 +1038,33 @@ parley_peer_path_validate(parley_peer_t *peer, const parley_stun_addr_t *from,
 
 /*
  * A free slot, or the one of the address checked least recently: never
- * the selected one, which PARLEY_PEER_MAX_PATHS > 1 always leaves aside.
+ * the selected one, nor one our check is out to. Were those evicted, a
+ * client forging checks from ever new addresses would have the peer send
+ * a fresh check to each, every time: -1 instead, and the check that
+ * wanted a slot goes unanswered until one is free.
  */
 static int
-parley_peer_path_slot(parley_peer_t *peer)
+parley_peer_path_slot(const parley_peer_t *peer)
 {
-    int  i, oldest;
+    int                        i, oldest;
+    const parley_peer_path_t  *p;
 
     oldest = -1;
 
     for (i = 0; i < PARLEY_PEER_MAX_PATHS; i++) {
-        if (!peer->paths[i].in_use) {
+        p = &peer->paths[i];
+
+        if (!p->in_use) {
             return i;
         }
 
-        if (i != peer->selected
+        if (i != peer->selected && !p->checking
             && (oldest < 0
-                || peer->paths[i].last_check_ms
-                   < peer->paths[oldest].last_check_ms))
+                || p->last_check_ms < peer->paths[oldest].last_check_ms))
         {
             oldest = i;
         }
     }
-
-    parley_peer_path_forget(peer, oldest);
 
     return oldest;
 }
@@ -830,8 +1073,6 @@ parley_peer_path_slot(parley_peer_t *peer)
 static void
 parley_peer_path_forget(parley_peer_t *peer, int i)
 {
-    int  best;
-
     if (peer->registry != NULL) {
         peer->registry->address_forgotten(peer->registry_data, peer,
                                           &peer->paths[i].addr);
@@ -850,20 +1091,10 @@ parley_peer_path_forget(parley_peer_t *peer, int i)
 
     peer->selected = -1;
 
-    if (peer->state != PARLEY_PEER_CONNECTED) {
-        return;
+    /* another nominated address with consent takes over, if there is one */
+    if (peer->state == PARLEY_PEER_CONNECTED) {
+        parley_peer_select(peer);
     }
-
-    /* the browser nominated another address too: fall back to it */
-    best = parley_peer_path_best(peer, -1);
-
-    if (best >= 0) {
-        peer->selected = best;
-        peer->stats.path_changes++;
-        return;
-    }
-
-    parley_peer_set_state(peer, PARLEY_PEER_CHECKING);
 }
 
 
@@ -880,7 +1111,10 @@ parley_peer_forget_all(parley_peer_t *peer)
 }
 
 
-/* The nominated path of the newest ICE session with the highest priority. */
+/*
+ * Of the nominated paths with consent, the one of the newest ICE session
+ * with the highest priority.
+ */
 static int
 parley_peer_path_best(const parley_peer_t *peer, int except)
 {
@@ -892,7 +1126,7 @@ parley_peer_path_best(const parley_peer_t *peer, int except)
     for (i = 0; i < PARLEY_PEER_MAX_PATHS; i++) {
         p = &peer->paths[i];
 
-        if (i == except || !p->in_use || !p->nominated) {
+        if (i == except || !p->in_use || !p->nominated || !p->consent) {
             continue;
         }
 
@@ -914,20 +1148,11 @@ parley_peer_path_best(const parley_peer_t *peer, int except)
 }
 
 
-/*
- * RFC 8445 8.2 (lite) with 7.3.1.5: the nominated pair is the one used;
- * of several nominated in one ICE session (a legacy agent's aggressive
- * nomination), the highest priority one. The priority compared is the
- * check's PRIORITY, the remote candidate's: with a single local candidate
- * that orders the pairs as their pair priorities do (RFC 8445 6.1.2.3).
- * After an ICE restart, the new session's first nomination replaces the
- * old session's.
- */
 static void
 parley_peer_nominate(parley_peer_t *peer, int i, uint32_t priority,
     uint64_t now_ms)
 {
-    parley_peer_path_t  *p, *s;
+    parley_peer_path_t  *p;
 
     p = &peer->paths[i];
     p->nominated = 1;
@@ -936,22 +1161,46 @@ parley_peer_nominate(parley_peer_t *peer, int i, uint32_t priority,
 
     peer->stats.nominations++;
 
-    if (peer->selected >= 0 && peer->selected != i) {
-        s = &peer->paths[peer->selected];
-
-        if (s->generation == p->generation && s->priority > p->priority) {
-            return;
-        }
-    }
-
-    if (peer->selected != i) {
-        peer->selected = i;
-        peer->stats.path_changes++;
-    }
-
     if (!peer->nominated_once) {
         peer->nominated_once = 1;
         peer->nominated_ms = now_ms;
+    }
+
+    parley_peer_select(peer);
+}
+
+
+/*
+ * RFC 8445 8.2 (lite) with 7.3.1.5: the nominated pair is the one used;
+ * of several nominated in one ICE session (a legacy agent's aggressive
+ * nomination), the highest priority one. The priority compared is the
+ * check's PRIORITY, the remote candidate's: with a single local candidate
+ * that orders the pairs as their pair priorities do (RFC 8445 6.1.2.3).
+ * After an ICE restart, the new session's first nomination replaces the
+ * old session's. With RFC 7675 on top: only among the addresses that
+ * answered our check, so that a nomination moves nothing until then.
+ */
+static void
+parley_peer_select(parley_peer_t *peer)
+{
+    int  best;
+
+    best = parley_peer_path_best(peer, -1);
+
+    if (best != peer->selected) {
+        peer->selected = best;
+
+        if (best >= 0) {
+            peer->stats.path_changes++;
+        }
+    }
+
+    if (best < 0) {
+        if (peer->state == PARLEY_PEER_CONNECTED) {
+            parley_peer_set_state(peer, PARLEY_PEER_CHECKING);
+        }
+
+        return;
     }
 
     if (peer->state != PARLEY_PEER_CONNECTED) {
@@ -1009,6 +1258,209 @@ parley_peer_addr_equal(const parley_stun_addr_t *a,
 }
 
 
+/* Consent: checks of our own (RFC 7675) */
+
+
+/*
+ * An address is checked once it is nominated, or while no address has
+ * consent yet (the first one: the round trip then overlaps the browser's
+ * nomination and DTLS). Not without the browser's password, not twice at
+ * once, and not again soon after an unanswered check.
+ */
+static void
+parley_peer_consent_want(parley_peer_t *peer, int i, uint64_t now_ms)
+{
+    parley_peer_path_t  *p;
+
+    p = &peer->paths[i];
+
+    if (peer->state >= PARLEY_PEER_FAILED || !p->in_use || p->consent
+        || p->checking || now_ms < p->retry_ms
+        || peer->creds.remote_pwd_len == 0)
+    {
+        return;
+    }
+
+    if (!p->nominated && parley_peer_has_consent(peer)) {
+        return;
+    }
+
+    /* RFC 8489 6: a transaction id an off-path forger cannot guess */
+    if (RAND_bytes(p->tid, sizeof(p->tid)) != 1) {
+        return;
+    }
+
+    p->checking = 1;
+    p->sends = 0;
+    peer->stats.consent_checks++;
+
+    parley_peer_consent_send(peer, i, now_ms);
+}
+
+
+static int
+parley_peer_has_consent(const parley_peer_t *peer)
+{
+    int  i;
+
+    for (i = 0; i < PARLEY_PEER_MAX_PATHS; i++) {
+        if (peer->paths[i].in_use && peer->paths[i].consent) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * RFC 8445 7.2.2 for a lite agent's check: USERNAME "the receiver's
+ * ufrag:ours", PRIORITY, ICE-CONTROLLED (RFC 8445 6.1.1: facing a full
+ * agent, a lite one is controlled), MESSAGE-INTEGRITY under the
+ * receiver's password, FINGERPRINT. The same transaction id every time:
+ * a retransmission (RFC 8489 6.2.1), the RTO doubling up to its cap.
+ */
+static void
+parley_peer_consent_send(parley_peer_t *peer, int i, uint64_t now_ms)
+{
+    char                        username[PARLEY_PEER_USERNAME_MAX];
+    size_t                      n, len;
+    uint8_t                     buf[PARLEY_PEER_REQUEST_MAX];
+    unsigned                    rto;
+    parley_peer_path_t         *p;
+    parley_stun_request_t       req;
+    parley_peer_credentials_t  *c;
+
+    p = &peer->paths[i];
+    c = &peer->creds;
+
+    n = c->remote_ufrag_len;
+    memcpy(username, c->remote_ufrag, n);
+    username[n++] = ':';
+    memcpy(username + n, c->ufrag, c->ufrag_len);
+    n += c->ufrag_len;
+
+    memset(&req, 0, sizeof(parley_stun_request_t));
+    memcpy(req.tid, p->tid, PARLEY_STUN_TID_SIZE);
+    req.username.data = (const uint8_t *) username;
+    req.username.len = n;
+    req.priority = PARLEY_PEER_CONSENT_PRIORITY;
+    req.role = PARLEY_STUN_ROLE_CONTROLLED;
+    req.tie_breaker = peer->tie_breaker;
+    req.key = &peer->remote_key;
+
+    rto = PARLEY_PEER_CONSENT_RTO_MS << (p->sends < 5 ? p->sends : 5);
+    p->next_ms = now_ms + (rto < PARLEY_PEER_CONSENT_RTO_MAX_MS
+                           ? rto : PARLEY_PEER_CONSENT_RTO_MAX_MS);
+    p->sends++;
+
+    if (parley_stun_binding_request(buf, sizeof(buf), &req, &len)
+        != PARLEY_STUN_OK)
+    {
+        return;
+    }
+
+    peer->stats.consent_requests++;
+
+    parley_peer_send_path(peer, p, buf, len);
+}
+
+
+/* Retransmissions due, and the transactions given up. */
+static void
+parley_peer_consent_expire(parley_peer_t *peer, uint64_t now_ms)
+{
+    int                  i;
+    parley_peer_path_t  *p;
+
+    for (i = 0; i < PARLEY_PEER_MAX_PATHS; i++) {
+        p = &peer->paths[i];
+
+        if (!p->in_use || !p->checking || p->next_ms > now_ms) {
+            continue;
+        }
+
+        if (p->sends < PARLEY_PEER_CONSENT_SENDS) {
+            parley_peer_consent_send(peer, i, now_ms);
+            continue;
+        }
+
+        parley_peer_consent_end(p, now_ms);
+        peer->stats.consent_timeouts++;
+    }
+}
+
+
+static void
+parley_peer_consent_end(parley_peer_path_t *p, uint64_t now_ms)
+{
+    p->checking = 0;
+    p->retry_ms = now_ms + PARLEY_PEER_CONSENT_RETRY_MS;
+}
+
+
+/*
+ * RFC 7675 5.1 with RFC 8445 7.2.5: an answer is consent if it carries
+ * the id of a check of ours still out, comes from the address that check
+ * went to (7.2.5.2.1: a reply from elsewhere proves nothing about it),
+ * and is a Binding success signed with the browser's password. The id is
+ * looked at first: it costs nothing, an HMAC does. A forged or mangled
+ * answer leaves the transaction running.
+ */
+static parley_peer_drop_t
+parley_peer_consent_response(parley_peer_t *peer,
+    const parley_stun_addr_t *from, const parley_stun_msg_t *msg,
+    uint64_t now_ms)
+{
+    int                          i;
+    parley_peer_path_t          *p;
+    parley_stun_ice_response_t   r;
+
+    for (i = 0; i < PARLEY_PEER_MAX_PATHS; i++) {
+        p = &peer->paths[i];
+
+        if (p->in_use && p->checking
+            && CRYPTO_memcmp(p->tid, msg->tid, PARLEY_STUN_TID_SIZE) == 0)
+        {
+            break;
+        }
+    }
+
+    if (i == PARLEY_PEER_MAX_PATHS) {
+        peer->stats.responses_unmatched++;
+        return parley_peer_drop(peer, PARLEY_PEER_DROP_RESPONSE);
+    }
+
+    if (!parley_peer_addr_equal(&p->addr, from)) {
+        peer->stats.responses_misrouted++;
+        return parley_peer_drop(peer, PARLEY_PEER_DROP_RESPONSE);
+    }
+
+    r = parley_stun_ice_check_response(msg, &peer->remote_key);
+    peer->stats.responses[r]++;
+
+    if (r == PARLEY_STUN_ICE_RESPONSE_ERROR) {
+        parley_peer_consent_end(p, now_ms);
+        peer->stats.consent_refused++;
+    }
+
+    if (r != PARLEY_STUN_ICE_RESPONSE_SUCCESS) {
+        return parley_peer_drop(peer, PARLEY_PEER_DROP_RESPONSE);
+    }
+
+    p->checking = 0;
+    p->consent = 1;
+    p->last_check_ms = now_ms;
+    peer->alive_ms = now_ms;
+    peer->stats.consent_granted++;
+
+    parley_peer_select(peer);
+    parley_peer_dtls_release(peer);
+
+    return parley_peer_drop(peer, PARLEY_PEER_DROP_NONE);
+}
+
+
 /* Timers */
 
 
@@ -1037,6 +1489,14 @@ parley_peer_timeout_ms(parley_peer_t *peer, uint64_t now_ms)
 
     if (peer->selected < 0) {
         deadline = parley_peer_min(deadline, peer->alive_ms + consent);
+    }
+
+    for (i = 0; i < PARLEY_PEER_MAX_PATHS; i++) {
+        p = &peer->paths[i];
+
+        if (p->in_use && p->checking) {
+            deadline = parley_peer_min(deadline, p->next_ms);
+        }
     }
 
     if (peer->nominated_once && !peer->secure) {
@@ -1077,6 +1537,8 @@ parley_peer_handle_timeout(parley_peer_t *peer, uint64_t now_ms)
     if (peer->state >= PARLEY_PEER_FAILED) {
         return;
     }
+
+    parley_peer_consent_expire(peer, now_ms);
 
     /* RFC 6347 4.2.4 leaves OpenSSL retrying for minutes: give up sooner */
     if (peer->nominated_once && !peer->secure
@@ -1195,8 +1657,9 @@ parley_peer_rc_t
 parley_peer_restart(parley_peer_t *peer, const parley_peer_ice_t *ice,
     uint64_t now_ms)
 {
+    int                         i;
     parley_peer_rc_t            rc;
-    parley_stun_key_t           key;
+    parley_stun_key_t           key, remote_key;
     parley_peer_credentials_t   creds;
 
     if (peer == NULL || ice == NULL) {
@@ -1216,11 +1679,10 @@ parley_peer_restart(parley_peer_t *peer, const parley_peer_ice_t *ice,
         return rc;
     }
 
-    if (parley_stun_key_init(&key, creds.pwd, creds.pwd_len)
-        != PARLEY_STUN_OK)
-    {
+    rc = parley_peer_keys_make(&creds, &key, &remote_key);
+    if (rc != PARLEY_PEER_OK) {
         OPENSSL_cleanse(&creds, sizeof(creds));
-        return PARLEY_PEER_ERR_CRYPTO;
+        return rc;
     }
 
     if (peer->registry != NULL) {
@@ -1229,14 +1691,21 @@ parley_peer_restart(parley_peer_t *peer, const parley_peer_ice_t *ice,
                                             creds.ufrag_len);
         if (rc != PARLEY_PEER_OK) {
             parley_stun_key_free(&key);
+            parley_stun_key_free(&remote_key);
             OPENSSL_cleanse(&creds, sizeof(creds));
             return rc;
         }
     }
 
     /* RFC 8445 9: a new ICE session, not a new DTLS association */
-    parley_peer_credentials_commit(peer, &creds, &key);
+    parley_peer_credentials_commit(peer, &creds, &key, &remote_key);
     OPENSSL_cleanse(&creds, sizeof(creds));
+
+    /* our checks out were signed with the old password; consent stays */
+    for (i = 0; i < PARLEY_PEER_MAX_PATHS; i++) {
+        peer->paths[i].checking = 0;
+        peer->paths[i].retry_ms = 0;
+    }
 
     peer->generation++;
     peer->alive_ms = now_ms;
@@ -1415,7 +1884,7 @@ parley_peer_dtls_send(void *data, const uint8_t *buf, size_t len)
     int             i;
     parley_peer_t  *peer = data;
 
-    i = peer->selected >= 0 ? peer->selected : peer->dtls_from;
+    i = parley_peer_dtls_target(peer);
 
     if (i < 0) {
         peer->stats.dtls_unsent++;
@@ -1423,6 +1892,33 @@ parley_peer_dtls_send(void *data, const uint8_t *buf, size_t len)
     }
 
     parley_peer_send_path(peer, &peer->paths[i], buf, len);
+}
+
+
+/*
+ * Where DTLS goes: the selected address, else the one with consent that
+ * DTLS last came from, else any with consent; never one without (-1).
+ */
+static int
+parley_peer_dtls_target(const parley_peer_t *peer)
+{
+    int  i;
+
+    if (peer->selected >= 0) {
+        return peer->selected;
+    }
+
+    if (peer->dtls_from >= 0) {
+        return peer->dtls_from;
+    }
+
+    for (i = 0; i < PARLEY_PEER_MAX_PATHS; i++) {
+        if (peer->paths[i].in_use && peer->paths[i].consent) {
+            return i;
+        }
+    }
+
+    return -1;
 }
 
 

@@ -9,8 +9,37 @@
  * candidate, RFC 8445 7.3.1.3); only validated addresses may bring DTLS,
  * SRTP and SRTCP (RFC 8445 7.3.1.3 with RFC 7675 4: nothing but checks is
  * accepted from an address the peer has not proven it owns). A check with
- * USE-CANDIDATE nominates its address (RFC 8445 7.3.1.5), which becomes
- * the one everything is sent to.
+ * USE-CANDIDATE nominates its address (RFC 8445 7.3.1.5).
+ *
+ * Consent. A check proves that its sender knows the password, not that
+ * its source address is the sender's: a client can forge it, and point
+ * at a third party. So nothing is sent to an address, media or DTLS,
+ * before it has answered a check of the peer's own (RFC 7675: a Binding
+ * request with USERNAME "remote:local ufrag", PRIORITY, ICE-CONTROLLED,
+ * MESSAGE-INTEGRITY under the browser's ice-pwd and FINGERPRINT, from a
+ * random transaction id, retransmitted with backoff for about 5 s). The
+ * answer must carry that id, come from that address and be signed with
+ * that password; anything else is dropped and counted. The nominated
+ * address with consent is the selected one, everything is sent to; a new
+ * nomination moves it only once the new address has answered.
+ *
+ * The first address is no exception: the peer sends its check as soon as
+ * an address has passed a check of the browser's (before a nomination, so
+ * that the round trip overlaps the browser's own), and holds the first
+ * DTLS datagram that arrives before any address has consent, to feed it
+ * once one has: DTLS output never goes to an address without consent, so
+ * a forged ClientHello cannot turn the handshake's flight (several times
+ * its size, retransmitted) at a victim. Without the browser's ice-pwd no
+ * check is sent and nothing is ever selected: there is no fallback.
+ *
+ * A check of the peer's own goes only to an address a valid check of the
+ * browser's came from; once an address has consent, only to nominated
+ * ones; at most one at a time to each of the PARLEY_PEER_MAX_PATHS
+ * addresses (a slot our check is out to is not evicted for a newer one);
+ * and not again for PARLEY_PEER_CONSENT_RETRY_MS after one went
+ * unanswered. What a forger can aim at a victim is the answer to its
+ * check and six requests of about 100 bytes over 4.7 s, three such
+ * victims at a time per peer: a few hundred bytes a second per peer.
  *
  * No I/O, no clock, no allocation per packet. The caller owns the socket
  * and the timer: received datagrams come in through parley_peer_receive()
@@ -20,10 +49,10 @@
  * is the caller's monotonic clock in milliseconds ("now_ms"), the same
  * clock in every call.
  *
- * Liveness. A lite agent sends no checks, so it cannot verify consent
- * itself (RFC 7675); the browser checks the selected pair every 5 s or so
- * (RFC 7675 5.1). The peer turns the absence of checks into failure: the
- * selected address unchecked for consent_timeout_ms (30 s) fails the
+ * Liveness. Once an address has answered, the browser's own checks keep
+ * it (it checks the selected pair every 5 s or so, RFC 7675 5.1), and so
+ * do answers to the peer's. The peer turns their absence into failure:
+ * the selected address unchecked for consent_timeout_ms (30 s) fails the
  * peer; another validated address unchecked that long is forgotten; no
  * successful check at all within consent_timeout_ms of the start (or of
  * the last one, when no address is selected) fails it too.
@@ -69,6 +98,20 @@
 #define PARLEY_PEER_CONSENT_TIMEOUT_MS    30000   /* RFC 7675 5.1 */
 #define PARLEY_PEER_HANDSHAKE_TIMEOUT_MS  30000
 
+/*
+ * The peer's own checks: sent at 0, 100, 300, 700, 1500 and 3100 ms
+ * (RFC 8489 6.2.1's backoff from a shorter first RTO, for a quick setup),
+ * given up 1600 ms after the last; an address that did not answer is not
+ * checked again for PARLEY_PEER_CONSENT_RETRY_MS.
+ */
+#define PARLEY_PEER_CONSENT_RTO_MS        100
+#define PARLEY_PEER_CONSENT_RTO_MAX_MS    1600
+#define PARLEY_PEER_CONSENT_SENDS         6
+#define PARLEY_PEER_CONSENT_RETRY_MS      10000
+
+/* The largest DTLS datagram held until an address has consent. */
+#define PARLEY_PEER_DTLS_HOLD_MAX         1500
+
 
 #define PARLEY_PEER_RESULTS(X)                                               \
     X(OK,              "ok")                                                 \
@@ -78,7 +121,7 @@
     X(ERR_CRYPTO,      "no random bytes, or the HMAC key failed")            \
     X(ERR_DTLS,        "DTLS refused the call")                              \
     X(ERR_STATE,       "not allowed in this state")                          \
-    X(ERR_NO_PATH,     "no nominated address to send to")                    \
+    X(ERR_NO_PATH,     "no nominated address with consent to send to")       \
     X(ERR_NOT_SECURE,  "no SRTP keys yet")                                   \
     X(ERR_SRTP,        "SRTP protection failed")                             \
     X(ERR_REFUSED,     "the endpoint keeps that ufrag or address for another") \
@@ -99,8 +142,11 @@ typedef enum {
     X(MALFORMED,     "too short for its class, or STUN that does not parse") \
     X(STUN_IGNORED,  "STUN silently discarded (see checks by reason)")       \
     X(STUN_REJECTED, "check answered with an error (see checks by reason)")  \
+    X(UNAUTHENTICATED, "check failed authentication: not answered")          \
     X(REFUSED,       "check not answered: address kept for another peer")    \
     X(UNVALIDATED,   "DTLS, RTP or RTCP from an address no check came from") \
+    X(UNCONSENTED,   "DTLS before any address had consent, too large to hold") \
+    X(RESPONSE,      "answer to a check of ours not taken (see responses)")  \
     X(DTLS,          "DTLS datagram refused (see the DTLS stats)")           \
     X(NOT_SECURE,    "SRTP or SRTCP before the DTLS keys")                   \
     X(SRTP_AUTH,     "SRTP or SRTCP authentication failed")                  \
@@ -118,8 +164,8 @@ typedef enum {
 
 typedef enum {
     PARLEY_PEER_NEW = 0,           /* no successful check yet */
-    PARLEY_PEER_CHECKING,          /* checks answered, none nominated */
-    PARLEY_PEER_CONNECTED,         /* an address is nominated */
+    PARLEY_PEER_CHECKING,          /* checks answered, none selected */
+    PARLEY_PEER_CONNECTED,         /* a nominated address has consent */
     PARLEY_PEER_FAILED,            /* final, but see parley_peer_restart() */
     PARLEY_PEER_CLOSED             /* final */
 } parley_peer_state_t;
@@ -170,16 +216,17 @@ typedef struct {
 
 /*
  * ICE credentials as the SDP carries them: bytes, not NUL-terminated.
- * A local ufrag or password of length 0 is generated; a remote ufrag of
- * length 0 is not known yet (parley_peer_set_remote_ufrag()).
+ * A local ufrag or password of length 0 is generated; remote ones of
+ * length 0 are not known yet (parley_peer_set_remote_credentials()).
  *
- * There is no remote password: a lite agent sends no checks (RFC 8445
- * 2.5), and the peer's password only ever keys checks sent to the peer.
+ * The remote password keys the peer's own consent checks (RFC 7675): a
+ * peer without it never selects an address, so never sends media.
  */
 typedef struct {
     parley_stun_str_t  local_ufrag;
     parley_stun_str_t  local_pwd;
     parley_stun_str_t  remote_ufrag;
+    parley_stun_str_t  remote_pwd;
 } parley_peer_ice_t;
 
 
@@ -227,11 +274,23 @@ typedef struct {
     uint64_t  nominations;         /* checks with USE-CANDIDATE answered */
     uint64_t  path_changes;        /* the selected address changed */
     uint64_t  paths_forgotten;     /* expired, evicted or moved away */
+    uint64_t  paths_refused;       /* checks unanswered: every slot busy */
     uint64_t  dtls_unsent;         /* DTLS output with no address to go */
+    uint64_t  dtls_held;           /* DTLS kept until an address had consent */
     uint64_t  restarts;
 
+    /* the peer's own checks (RFC 7675) */
+    uint64_t  consent_checks;      /* transactions started */
+    uint64_t  consent_requests;    /* requests sent, retransmissions too */
+    uint64_t  consent_granted;     /* answered: the address may be sent to */
+    uint64_t  consent_refused;     /* answered with an authenticated error */
+    uint64_t  consent_timeouts;    /* never answered */
+    uint64_t  responses_unmatched; /* no transaction of ours has the id */
+    uint64_t  responses_misrouted; /* the id of a check sent elsewhere */
+    uint64_t  responses[PARLEY_STUN_ICE_NRESPONSES];  /* the matched ones */
+
     uint64_t  drops[PARLEY_PEER_NDROPS];
-    uint64_t  checks[PARLEY_STUN_ICE_NREASONS];     /* every STUN message */
+    uint64_t  checks[PARLEY_STUN_ICE_NREASONS];     /* but the answers */
     uint64_t  unprotect_rtp[PARLEY_SRTP_RC_COUNT];  /* failures by reason */
     uint64_t  unprotect_rtcp[PARLEY_SRTP_RC_COUNT];
     uint64_t  protect_rtp[PARLEY_SRTP_RC_COUNT];
@@ -283,9 +342,15 @@ void parley_peer_destroy(parley_peer_t *peer);
 void parley_peer_local_credentials(const parley_peer_t *peer,
     parley_stun_str_t *ufrag, parley_stun_str_t *pwd);
 
-/* The browser's ice-ufrag, when its SDP comes after the peer was made. */
-parley_peer_rc_t parley_peer_set_remote_ufrag(parley_peer_t *peer,
-    const uint8_t *ufrag, size_t len);
+/*
+ * The browser's ice-ufrag and ice-pwd, when its SDP comes after the peer
+ * was made: the addresses its checks brought are checked at once.
+ * ERR_STATE if the peer has them already (parley_peer_restart() changes
+ * them).
+ */
+parley_peer_rc_t parley_peer_set_remote_credentials(parley_peer_t *peer,
+    const parley_stun_str_t *ufrag, const parley_stun_str_t *pwd,
+    uint64_t now_ms);
 
 /* The browser's a=fingerprint lines, when they were not known at create. */
 parley_peer_rc_t parley_peer_set_remote_fingerprints(parley_peer_t *peer,
@@ -326,14 +391,19 @@ parley_peer_rc_t parley_peer_send_app_data(parley_peer_t *peer,
  */
 int64_t parley_peer_timeout_ms(parley_peer_t *peer, uint64_t now_ms);
 
-/* DTLS retransmissions, consent and handshake deadlines; early is harmless */
+/*
+ * DTLS retransmissions, the peer's own checks, consent and handshake
+ * deadlines; early is harmless.
+ */
 void parley_peer_handle_timeout(parley_peer_t *peer, uint64_t now_ms);
 
 /*
  * ICE restart (RFC 8445 9): new local credentials (generated where the
- * length is 0) and the browser's new ufrag. DTLS and SRTP are kept, and so
- * are the validated addresses, so that media flows on the old path until
- * the browser nominates a new one. A peer that FAILED for consent or
+ * length is 0) and the browser's new ufrag and password. DTLS and SRTP
+ * are kept, and so are the validated addresses and their consent, so
+ * that media flows on the old path until the browser nominates a new one
+ * and it answers; checks of ours still out are forgotten (they were
+ * signed with the old password). A peer that FAILED for consent or
  * ICE_TIMEOUT becomes live again; ERR_STATE after a DTLS failure or close.
  */
 parley_peer_rc_t parley_peer_restart(parley_peer_t *peer,

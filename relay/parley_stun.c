@@ -171,6 +171,10 @@ static const char  *parley_stun_ice_reason_text[] = {
     PARLEY_STUN_ICE_REASONS(PARLEY_STUN_ICE_REASON_TEXT)
 };
 
+static const char  *parley_stun_ice_response_text[] = {
+    PARLEY_STUN_ICE_RESPONSES(PARLEY_STUN_ICE_REASON_TEXT)
+};
+
 
 /*
  * The attributes understood here. Any other type below 0x8000 is
@@ -300,6 +304,17 @@ parley_stun_ice_reason_str(parley_stun_ice_reason_t reason)
     }
 
     return parley_stun_ice_reason_text[reason];
+}
+
+
+const char *
+parley_stun_ice_response_str(parley_stun_ice_response_t r)
+{
+    if ((size_t) r >= PARLEY_STUN_ICE_NRESPONSES) {
+        return "unknown response";
+    }
+
+    return parley_stun_ice_response_text[r];
 }
 
 
@@ -1410,9 +1425,12 @@ parley_stun_ice_lite_check(const parley_stun_ice_t *ice,
     case PARLEY_STUN_ICE_OK:
         return parley_stun_ice_success(ice, req, source, out, cap, res);
 
-    case PARLEY_STUN_ICE_NO_CREDENTIALS:
-    case PARLEY_STUN_ICE_BAD_USERNAME:
-    case PARLEY_STUN_ICE_BAD_INTEGRITY:
+    /*
+     * RFC 8445 7.3 lets an agent drop what fails authentication instead
+     * of answering 400 or 401 (RFC 8489 9.1.3): such a request proves
+     * nothing about its source address, so an answer could be aimed at
+     * a third party by anyone who forges it.
+     */
     case PARLEY_STUN_ICE_UNKNOWN_ATTRIBUTE:
     case PARLEY_STUN_ICE_ROLE_CONFLICT:
         return parley_stun_ice_error(ice, req, reason, out, cap, res);
@@ -1589,43 +1607,25 @@ parley_stun_ice_error(const parley_stun_ice_t *ice,
     const parley_stun_msg_t *req, parley_stun_ice_reason_t reason,
     uint8_t *out, size_t cap, parley_stun_ice_result_t *res)
 {
-    size_t              nunknown;
-    unsigned            code;
-    parley_stun_rc_t    rc;
-    parley_stun_key_t  *key;
+    size_t            nunknown;
+    unsigned          code;
+    parley_stun_rc_t  rc;
 
     /*
-     * RFC 8489 9.1.3: a request that failed authentication is answered
-     * without MESSAGE-INTEGRITY; one that passed it is answered with
-     * MESSAGE-INTEGRITY under the same password.
+     * RFC 8489 9.1.3: a request that passed authentication is answered
+     * with MESSAGE-INTEGRITY under the same password.
      */
-    key = NULL;
-    nunknown = 0;
-
-    switch (reason) {
-
-    case PARLEY_STUN_ICE_NO_CREDENTIALS:
-        code = 400;
-        break;
-
-    case PARLEY_STUN_ICE_UNKNOWN_ATTRIBUTE:
+    if (reason == PARLEY_STUN_ICE_UNKNOWN_ATTRIBUTE) {
         code = 420;
-        key = ice->local_key;
         nunknown = req->unknown_count;
-        break;
 
-    case PARLEY_STUN_ICE_ROLE_CONFLICT:
+    } else {
         code = 487;
-        key = ice->local_key;
-        break;
-
-    default:
-        code = 401;
-        break;
+        nunknown = 0;
     }
 
     rc = parley_stun_binding_error(out, cap, req->tid, code, req->unknown,
-                                   nunknown, key, &res->len);
+                                   nunknown, ice->local_key, &res->len);
     if (rc != PARLEY_STUN_OK) {
         return parley_stun_ice_drop(res, parley_stun_ice_build_failed(rc));
     }
@@ -1662,6 +1662,55 @@ parley_stun_ice_build_failed(parley_stun_rc_t rc)
     default:
         return PARLEY_STUN_ICE_INVAL;
     }
+}
+
+
+/* Responses to our own checks */
+
+
+/*
+ * RFC 8445 7.2.5.1 with 7 (FINGERPRINT in every ICE message) and RFC
+ * 8489 9.1.4: a response is authenticated with the password its request
+ * was signed with. The FINGERPRINT comes first: it costs a CRC, not an
+ * HMAC.
+ */
+parley_stun_ice_response_t
+parley_stun_ice_check_response(const parley_stun_msg_t *msg,
+    parley_stun_key_t *key)
+{
+    if (msg->class != PARLEY_STUN_SUCCESS && msg->class != PARLEY_STUN_ERROR)
+    {
+        return PARLEY_STUN_ICE_RESPONSE_NOT_RESPONSE;
+    }
+
+    if (msg->method != PARLEY_STUN_BINDING) {
+        return PARLEY_STUN_ICE_RESPONSE_NOT_BINDING;
+    }
+
+    switch (parley_stun_verify_fingerprint(msg)) {
+
+    case PARLEY_STUN_OK:
+        break;
+    case PARLEY_STUN_ERR_NO_FINGERPRINT:
+        return PARLEY_STUN_ICE_RESPONSE_NO_FINGERPRINT;
+    default:
+        return PARLEY_STUN_ICE_RESPONSE_BAD_FINGERPRINT;
+    }
+
+    switch (parley_stun_verify_integrity(msg, key)) {
+
+    case PARLEY_STUN_OK:
+        break;
+    case PARLEY_STUN_ERR_NO_INTEGRITY:
+        return PARLEY_STUN_ICE_RESPONSE_NO_INTEGRITY;
+    case PARLEY_STUN_ERR_INTEGRITY_MISMATCH:
+        return PARLEY_STUN_ICE_RESPONSE_BAD_INTEGRITY;
+    default:
+        return PARLEY_STUN_ICE_RESPONSE_CRYPTO;
+    }
+
+    return msg->class == PARLEY_STUN_SUCCESS ? PARLEY_STUN_ICE_RESPONSE_SUCCESS
+                                             : PARLEY_STUN_ICE_RESPONSE_ERROR;
 }
 
 

@@ -191,7 +191,11 @@ typedef enum {
     PARLEY_STUN_ICE_ERROR              /* send the error response */
 } parley_stun_ice_action_t;
 
-/* Why, for counters. The code in brackets is the error answered. */
+/*
+ * Why, for counters. The code in brackets is the error answered; a check
+ * that fails authentication is not answered at all (see
+ * parley_stun_ice_lite_check()).
+ */
 #define PARLEY_STUN_ICE_REASONS(X)                                           \
     X(OK,                "check answered")                                   \
     X(INDICATION,        "indication (keepalive)")                           \
@@ -199,9 +203,9 @@ typedef enum {
     X(NOT_BINDING,       "method other than Binding")                        \
     X(NO_FINGERPRINT,    "no FINGERPRINT")                                   \
     X(BAD_FINGERPRINT,   "FINGERPRINT does not match")                       \
-    X(NO_CREDENTIALS,    "no USERNAME or MESSAGE-INTEGRITY [400]")           \
-    X(BAD_USERNAME,      "USERNAME is not the local:remote ufrag [401]")     \
-    X(BAD_INTEGRITY,     "MESSAGE-INTEGRITY does not match [401]")           \
+    X(NO_CREDENTIALS,    "no USERNAME or MESSAGE-INTEGRITY")                 \
+    X(BAD_USERNAME,      "USERNAME is not the local:remote ufrag")           \
+    X(BAD_INTEGRITY,     "MESSAGE-INTEGRITY does not match")                 \
     X(UNKNOWN_ATTRIBUTE, "unknown comprehension-required attribute [420]")   \
     X(ROLE_CONFLICT,     "peer is controlled too [487]")                     \
     X(NO_SPACE,          "response buffer too small")                        \
@@ -214,6 +218,31 @@ typedef enum {
     PARLEY_STUN_ICE_REASONS(PARLEY_STUN_ICE_REASON_ENUM)
     PARLEY_STUN_ICE_NREASONS
 } parley_stun_ice_reason_t;
+
+
+/*
+ * What a response to one of our own checks is (RFC 8445 7.2.5, RFC 7675
+ * 5.1): only an authenticated success is consent. The caller matches the
+ * transaction id and the source address first.
+ */
+#define PARLEY_STUN_ICE_RESPONSES(X)                                         \
+    X(SUCCESS,         "authenticated success response")                     \
+    X(ERROR,           "authenticated error response")                       \
+    X(NOT_RESPONSE,    "a request or an indication")                         \
+    X(NOT_BINDING,     "method other than Binding")                          \
+    X(NO_FINGERPRINT,  "no FINGERPRINT")                                     \
+    X(BAD_FINGERPRINT, "FINGERPRINT does not match")                         \
+    X(NO_INTEGRITY,    "no MESSAGE-INTEGRITY")                               \
+    X(BAD_INTEGRITY,   "MESSAGE-INTEGRITY does not match")                   \
+    X(CRYPTO,          "HMAC computation failed")
+
+#define PARLEY_STUN_ICE_RESPONSE_ENUM(name, text)                            \
+    PARLEY_STUN_ICE_RESPONSE_##name,
+
+typedef enum {
+    PARLEY_STUN_ICE_RESPONSES(PARLEY_STUN_ICE_RESPONSE_ENUM)
+    PARLEY_STUN_ICE_NRESPONSES
+} parley_stun_ice_response_t;
 
 
 /* One ICE session's credentials, as exchanged in SDP. */
@@ -237,6 +266,7 @@ typedef struct {
 
 const char *parley_stun_rc_str(parley_stun_rc_t rc);
 const char *parley_stun_ice_reason_str(parley_stun_ice_reason_t reason);
+const char *parley_stun_ice_response_str(parley_stun_ice_response_t r);
 
 /*
  * Parses one datagram as one STUN message. On PARLEY_STUN_OK *msg
@@ -308,11 +338,25 @@ parley_stun_rc_t parley_stun_binding_indication(uint8_t *buf, size_t cap,
  * The ICE-lite answer to a parsed message received from "source": fills
  * *res, builds the answer (if any) into "out", and returns res->action.
  * "out" should hold PARLEY_STUN_RESPONSE_MAX bytes.
+ *
+ * Only an authenticated check is answered: a success, or an error that
+ * carries MESSAGE-INTEGRITY (420, 487). A check without credentials, with
+ * a USERNAME not ours or a MESSAGE-INTEGRITY that does not match is
+ * dropped with its reason, never answered with 400 or 401: its source
+ * address may be forged, and an answer would reflect traffic at it.
  */
 parley_stun_ice_action_t parley_stun_ice_lite_check(
     const parley_stun_ice_t *ice, const parley_stun_msg_t *req,
     const parley_stun_addr_t *source, uint8_t *out, size_t cap,
     parley_stun_ice_result_t *res);
+
+/*
+ * Judges a parsed response to a Binding request we sent with "key" (the
+ * peer's password, RFC 8445 7.2.2): a Binding success or error with a
+ * FINGERPRINT and a MESSAGE-INTEGRITY that match. Nothing is answered.
+ */
+parley_stun_ice_response_t parley_stun_ice_check_response(
+    const parley_stun_msg_t *msg, parley_stun_key_t *key);
 
 
 #endif /* _PARLEY_STUN_H_INCLUDED_ */

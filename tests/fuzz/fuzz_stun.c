@@ -3,9 +3,13 @@
  * them, run the ICE-lite check handler with fixed credentials, and check
  * that whatever it answers is itself a well-formed, verifiable message.
  *
- * The seed corpus (tests/fuzz/corpus/stun) holds the RFC 5769 vectors and
- * checks built with the credentials below, so that the fuzzer starts from
- * messages that get past authentication.
+ * Responses go to the judge of answers to our own consent checks too, as
+ * the peer hands them over once their transaction id matches: what it
+ * takes must verify on its own.
+ *
+ * The seed corpus (tests/fuzz/corpus/stun) holds the RFC 5769 vectors,
+ * and checks and consent answers built with the credentials below, so
+ * that the fuzzer starts from messages that get past authentication.
  */
 
 #include <stdint.h>
@@ -73,6 +77,35 @@ fuzz_check_answer(const uint8_t *out, const parley_stun_ice_result_t *res,
 }
 
 
+/* An answer to our own check is taken only if it verifies on its own. */
+static void
+fuzz_check_response(const parley_stun_msg_t *msg)
+{
+    parley_stun_ice_response_t  r;
+
+    r = parley_stun_ice_check_response(msg, &fuzz_key);
+
+    if ((size_t) r >= PARLEY_STUN_ICE_NRESPONSES) {
+        abort();
+    }
+
+    if (r != PARLEY_STUN_ICE_RESPONSE_SUCCESS
+        && r != PARLEY_STUN_ICE_RESPONSE_ERROR)
+    {
+        return;
+    }
+
+    if (msg->method != PARLEY_STUN_BINDING
+        || parley_stun_verify_fingerprint(msg) != PARLEY_STUN_OK
+        || parley_stun_verify_integrity(msg, &fuzz_key) != PARLEY_STUN_OK
+        || (r == PARLEY_STUN_ICE_RESPONSE_SUCCESS)
+           != (msg->class == PARLEY_STUN_SUCCESS))
+    {
+        abort();
+    }
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -92,6 +125,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     (void) parley_stun_verify_fingerprint(&msg);
     (void) parley_stun_verify_integrity(&msg, &fuzz_key);
+
+    fuzz_check_response(&msg);
 
     memset(&ice, 0, sizeof(ice));
     ice.local_ufrag.data = (const uint8_t *) FUZZ_LOCAL_UFRAG;

@@ -128,6 +128,32 @@ typedef struct {
 } peer_drop_t;
 
 
+/*
+ * --second-path: once its media flows, a subscriber nominates a second
+ * socket of its own with a check of the highest priority, as a forged
+ * source address would be nominated; the socket then answers the
+ * server's checks, or stays silent. What it receives is counted by class.
+ */
+typedef enum {
+    PEER_SECOND_NONE = 0,
+    PEER_SECOND_SILENT,
+    PEER_SECOND_ANSWER
+} peer_second_mode_t;
+
+extern peer_second_mode_t  peer_second_path;
+
+typedef struct {
+    peer_second_mode_t         mode;
+    int                        fd;             /* -1: none */
+    unsigned                   started;        /* its check was sent */
+    uint64_t                   stun;           /* datagrams, by class */
+    uint64_t                   requests;       /* of those, server checks */
+    uint64_t                   answered;
+    uint64_t                   srtp;           /* RTP and RTCP */
+    uint64_t                   other;
+} peer_second_t;
+
+
 typedef enum {
     PEER_CONN_NEW = 0,
     PEER_CONN_ICE,                 /* checks running */
@@ -179,6 +205,12 @@ struct peer_conn_s {
     uint64_t                   consent_ok;
     uint8_t                    consent_tid[PARLEY_STUN_TID_SIZE];
     uint64_t                   deadline_ms;    /* to be secure by */
+
+    /* the server's own checks (RFC 7675), answered once libnice is gone */
+    parley_stun_key_t          local_key;
+    unsigned                   have_local_key:1;
+    uint64_t                   checks_answered;
+    peer_second_t              second;
 
     /* receiving */
     unsigned                   sample;         /* unprotect 1 in sample */
@@ -255,6 +287,19 @@ int peer_conn_send_nack(peer_conn_t *c, uint32_t media_ssrc,
 void peer_conn_fingerprint(peer_conn_t *c, char *out, size_t size);
 void peer_conn_free(peer_conn_t *c);
 const char *peer_conn_state_str(peer_conn_state_t s);
+/* One datagram of the connection's transport (RFC 7983), buf writable. */
+void peer_conn_datagram(peer_conn_t *c, uint8_t *buf, size_t len,
+    uint64_t now_ns);
+/*
+ * Answers the server's Binding request "msg" from "from" on socket "fd"
+ * (RFC 8445 7.3), if it is signed with our password: 0 if answered.
+ */
+int peer_conn_answer_check(peer_conn_t *c, int fd, const struct sockaddr *from,
+    socklen_t fromlen, const parley_stun_msg_t *msg);
+
+/* The second path (peer_second.c) */
+void peer_second_tick(peer_conn_t *c, uint64_t now_ms);
+void peer_second_free(peer_conn_t *c);
 
 /* Where host candidates are gathered: --local-address, 127.0.0.1 */
 extern const char  *peer_local_address;

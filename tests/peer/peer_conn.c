@@ -8,7 +8,8 @@
  * socket, libnice's agent is destroyed, peer_conn_on_readable() drains the
  * socket with recvmmsg() and sends go out with sendto() on it. The consent
  * checks (RFC 7675) are then ours: Binding requests with the server's
- * credentials every PEER_CONSENT_MS, their answers authenticated.
+ * credentials every PEER_CONSENT_MS, their answers authenticated; and so
+ * are the answers to the server's own checks.
  */
 
 #define _GNU_SOURCE
@@ -81,6 +82,7 @@ peer_conn_init(peer_conn_t *c, peer_loop_t *l, const char *name,
     c->stats = stats;
     c->sample = sample ? sample : 1;
     c->fd = -1;
+    c->second.fd = -1;
     c->deadline_ms = peer_now_ms() + PEER_SETUP_MS;
     memset(c->rtx_apt, 0xff, sizeof(c->rtx_apt));
     (void) RAND_bytes((uint8_t *) &c->rtcp_ssrc, sizeof(c->rtcp_ssrc));
@@ -288,8 +290,18 @@ peer_conn_on_stun(peer_conn_t *c, const uint8_t *buf, size_t len)
 {
     parley_stun_msg_t  msg;
 
-    if (parley_stun_parse(&msg, buf, len) != PARLEY_STUN_OK
-        || msg.class != PARLEY_STUN_SUCCESS
+    if (parley_stun_parse(&msg, buf, len) != PARLEY_STUN_OK) {
+        return;
+    }
+
+    /* the server checks where it sends (RFC 7675): answer as libnice did */
+    if (msg.class == PARLEY_STUN_REQUEST) {
+        (void) peer_conn_answer_check(c, c->fd, (struct sockaddr *) &c->remote,
+                                      c->remote_len, &msg);
+        return;
+    }
+
+    if (msg.class != PARLEY_STUN_SUCCESS
         || memcmp(msg.tid, c->consent_tid, PARLEY_STUN_TID_SIZE) != 0)
     {
         /* libnice's consent answers, which it no longer hears */
@@ -309,8 +321,50 @@ peer_conn_on_stun(peer_conn_t *c, const uint8_t *buf, size_t len)
 }
 
 
+/*
+ * RFC 8445 7.3, as a full agent answers the lite server's own check: its
+ * USERNAME is "our ufrag:the server's", its MESSAGE-INTEGRITY made with
+ * our password; the answer carries XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY
+ * with the same password and FINGERPRINT.
+ */
+int
+peer_conn_answer_check(peer_conn_t *c, int fd, const struct sockaddr *from,
+    socklen_t fromlen, const parley_stun_msg_t *msg)
+{
+    size_t              n, r, len;
+    uint8_t             buf[256];
+    parley_stun_addr_t  mapped;
+
+    n = strlen(c->local_ufrag);
+    r = strlen(c->remote_ufrag);
+
+    if (!c->have_local_key || fd == -1
+        || msg->class != PARLEY_STUN_REQUEST
+        || msg->method != PARLEY_STUN_BINDING
+        || (msg->attrs & PARLEY_STUN_HAS_USERNAME) == 0
+        || msg->username.len != n + 1 + r
+        || memcmp(msg->username.data, c->local_ufrag, n) != 0
+        || msg->username.data[n] != ':'
+        || memcmp(msg->username.data + n + 1, c->remote_ufrag, r) != 0
+        || parley_stun_verify_fingerprint(msg) != PARLEY_STUN_OK
+        || parley_stun_verify_integrity(msg, &c->local_key) != PARLEY_STUN_OK
+        || parley_stun_addr_from_sockaddr(&mapped, from) != PARLEY_STUN_OK
+        || parley_stun_binding_success(buf, sizeof(buf), msg->tid, &mapped,
+                                       &c->local_key, &len)
+           != PARLEY_STUN_OK
+        || sendto(fd, buf, len, 0, from, fromlen) != (ssize_t) len)
+    {
+        return -1;
+    }
+
+    c->checks_answered++;
+
+    return 0;
+}
+
+
 /* One datagram of the bundled transport (RFC 7983), buf writable. */
-static void
+void
 peer_conn_datagram(peer_conn_t *c, uint8_t *buf, size_t len,
     uint64_t now_ns)
 {
@@ -491,6 +545,13 @@ peer_conn_gather(peer_conn_t *c)
     snprintf(c->local_ufrag, sizeof(c->local_ufrag), "%s", ufrag);
     snprintf(c->local_pwd, sizeof(c->local_pwd), "%s", pwd);
     c->state = PEER_CONN_ICE;
+
+    if (parley_stun_key_init(&c->local_key, c->local_pwd,
+                             strlen(c->local_pwd))
+        == PARLEY_STUN_OK)
+    {
+        c->have_local_key = 1;
+    }
 
     return 0;
 }
@@ -784,6 +845,7 @@ peer_conn_tick(peer_conn_t *c, uint64_t now)
 
     if (c->state == PEER_CONN_SECURE) {
         peer_media_tick(c, now);
+        peer_second_tick(c, now);
     }
 
     /* RFC 7675 5.1: no authenticated answer for 30 s, consent is lost */
@@ -897,6 +959,13 @@ peer_conn_free(peer_conn_t *c)
         parley_stun_key_free(&c->remote_key);
         c->have_key = 0;
     }
+
+    if (c->have_local_key) {
+        parley_stun_key_free(&c->local_key);
+        c->have_local_key = 0;
+    }
+
+    peer_second_free(c);
 
     peer_loop_prepare(c->loop);
 }

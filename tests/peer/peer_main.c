@@ -119,6 +119,10 @@ usage(void)
 "                      until the server NACKs it, then sends it as RTX\n"
 "  --ssrc N            a publisher sends audio, video and RTX under SSRCs\n"
 "                      N, N+1 and N+2 instead of random ones\n"
+"  --second-path MODE  once media flows, a subscriber nominates a second\n"
+"                      socket of its own: \"silent\" leaves the server's\n"
+"                      checks there unanswered (no media may come),\n"
+"                      \"answer\" answers them (the media must move)\n"
 "  -v                  log connection events; -vv also signaling\n"
 "Prints one JSON summary line; exits 1 when a check fails, 2 on bad use.\n",
         stderr);
@@ -200,6 +204,7 @@ peer_options(peer_main_t *m, int argc, char **argv)
         { "min-recovered", required_argument, NULL, 'R' },
         { "skip-every", required_argument, NULL, 'K' },
         { "ssrc", required_argument, NULL, 'Z' },
+        { "second-path", required_argument, NULL, '2' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -330,6 +335,17 @@ peer_options(peer_main_t *m, int argc, char **argv)
                 return -1;
             }
             r->janus_room = (uint64_t) v;
+            break;
+        case '2':
+            if (strcmp(optarg, "silent") == 0) {
+                peer_second_path = PEER_SECOND_SILENT;
+            } else if (strcmp(optarg, "answer") == 0) {
+                peer_second_path = PEER_SECOND_ANSWER;
+            } else {
+                peer_log("--second-path: \"%s\" is neither silent nor "
+                         "answer", optarg);
+                return -1;
+            }
             break;
         default:
             return -1;
@@ -800,6 +816,7 @@ typedef struct {
     uint64_t  ready;
     uint64_t  on_worker[2];        /* subscribers per worker, 0 and 1 */
     double    recovered_pct;       /* of the drops decided */
+    peer_second_t  second;         /* --second-path, summed */
 } peer_totals_t;
 
 
@@ -828,6 +845,12 @@ peer_totals(peer_main_t *m, peer_totals_t *t)
         peer_media_finish(c);
         t->offers += p->offers;
         t->consent_ok += c->consent_ok;
+        t->second.started += c->second.started;
+        t->second.stun += c->second.stun;
+        t->second.requests += c->second.requests;
+        t->second.answered += c->second.answered;
+        t->second.srtp += c->second.srtp;
+        t->second.other += c->second.other;
 
         for (j = 0; j < c->nssrcs; j++) {
             t->silent += !c->ssrcs[j].repair && !c->ssrcs[j].started;
@@ -847,10 +870,14 @@ peer_totals(peer_main_t *m, peer_totals_t *t)
 }
 
 
+static const char *peer_verdict_second(const peer_totals_t *t);
+
+
 /* The checks a subscriber run must pass; the first that fails, or NULL. */
 static const char *
 peer_verdict(peer_main_t *m, const peer_totals_t *t, double loss_pct)
 {
+    const char          *second;
     const peer_stats_t  *st = &m->run.stats;
 
     if (m->run.failures > 0) {
@@ -874,6 +901,12 @@ peer_verdict(peer_main_t *m, const peer_totals_t *t, double loss_pct)
         return "packets of an SSRC no offer announced";
     }
 
+    /* a redirect also starves the first socket: name the cause first */
+    second = peer_verdict_second(t);
+    if (second != NULL) {
+        return second;
+    }
+
     if (t->silent > 0) {
         return "an offered track never arrived";
     }
@@ -892,6 +925,38 @@ peer_verdict(peer_main_t *m, const peer_totals_t *t, double loss_pct)
 
     if (peer_drop_every != 0 && t->recovered_pct < m->min_recovered_pct) {
         return "fewer dropped packets came back than --min-recovered";
+    }
+
+    return NULL;
+}
+
+
+/* --second-path: the server checked the socket; media came iff answered */
+static const char *
+peer_verdict_second(const peer_totals_t *t)
+{
+    if (peer_second_path == PEER_SECOND_NONE) {
+        return NULL;
+    }
+
+    if (t->second.started == 0) {
+        return "--second-path: the second socket was never nominated";
+    }
+
+    if (t->second.requests == 0) {
+        return "--second-path: the server never checked the second socket";
+    }
+
+    if (peer_second_path == PEER_SECOND_SILENT && t->second.srtp > 0) {
+        return "--second-path silent: media reached a socket that never "
+               "answered the server's check";
+    }
+
+    if (peer_second_path == PEER_SECOND_ANSWER
+        && (t->second.answered == 0 || t->second.srtp == 0))
+    {
+        return "--second-path answer: the media did not move to the "
+               "socket that answered";
     }
 
     return NULL;
@@ -940,6 +1005,9 @@ peer_summary(peer_main_t *m)
            "\"rtx_received\":%llu,\"rtx_unsolicited\":%llu,"
            "\"skipped\":%llu,\"nacks_received\":%llu,"
            "\"nacked_seqs\":%llu,\"rtx_sent\":%llu,\"rtx_missed\":%llu,"
+           "\"second_stun\":%llu,\"second_checks\":%llu,"
+           "\"second_answered\":%llu,\"second_srtp\":%llu,"
+           "\"second_other\":%llu,"
            "\"ok\":%s,\"error\":\"%s\"}\n",
            m->run.signaling->name, m->subscribe ? m->nsubscribers : 0,
            m->publish ? "true" : "false",
@@ -981,6 +1049,11 @@ peer_summary(peer_main_t *m)
            (unsigned long long) st->nacked_seqs,
            (unsigned long long) st->rtx_sent,
            (unsigned long long) st->rtx_missed,
+           (unsigned long long) t.second.stun,
+           (unsigned long long) t.second.requests,
+           (unsigned long long) t.second.answered,
+           (unsigned long long) t.second.srtp,
+           (unsigned long long) t.second.other,
            verdict ? "false" : "true", verdict ? verdict : "");
     fflush(stdout);
 

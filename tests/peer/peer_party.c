@@ -371,6 +371,7 @@ peer_party_subscribe_offer(peer_party_t *p, const char *sdp, char *buf,
     if (!p->sub_made) {
         peer_party_conn_init(p, &p->sub, "subscribe");
         p->sub_made = 1;
+        p->sub.second.mode = peer_second_path;
 
         if (peer_conn_gather(&p->sub) != 0) {
             peer_party_fail(p, "could not gather ICE candidates");

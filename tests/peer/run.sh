@@ -316,11 +316,43 @@ case_same_ssrc() {
     wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
 }
 
+# After DTLS the subscriber nominates a second socket of its own (on the
+# same host, another port) with a check of the highest priority, as a
+# client would a forged source address. The server may answer that check,
+# but sends media there only once the socket answers the server's own
+# check (RFC 7675): "silent" must get STUN only and keep its media on the
+# first socket; "answer" must get the media moved there.
+case_second_path() {
+    local name=$1 mode=$2 dir=$ngx_tmp/$1 room w pub srtp
+    mkdir -p "$dir"
+
+    start_publisher "$name" "$dir" --duration 8 || return
+
+    if "$peer" --url "$url" --room "$room" --worker "$w" --subscribe \
+        --duration 4 --min-packets 500 --max-loss 1 --second-path "$mode" \
+        >"$dir/sub.json" 2>"$dir/sub.err"
+    then
+        srtp=$(json_field "$dir/sub.json" second_srtp)
+        echo "ok - $name: the second socket got" \
+             "$(json_field "$dir/sub.json" second_stun) STUN" \
+             "($(json_field "$dir/sub.json" second_checks) checks from the" \
+             "server, $(json_field "$dir/sub.json" second_answered)" \
+             "answered) and $srtp SRTP/SRTCP;" \
+             "$(json_field "$dir/sub.json" received) packets in all"
+    else
+        fail "$name: subscriber: $(cat "$dir/sub.err")"
+    fi
+
+    wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
+}
+
 parley_nginx_start "$port" "$ice_ports" 2
 
 case_publish_subscribe same-worker same
 case_subscribe_first subscribe-first same
 case_checks_bite checks-bite
+case_second_path second-path-silent silent
+case_second_path second-path-answer answer
 
 if [ "$cross" = 1 ]; then
     case_publish_subscribe cross-worker other

@@ -1049,6 +1049,14 @@ test_strings(void **state)
 
     assert_string_equal(parley_stun_ice_reason_str(PARLEY_STUN_ICE_NREASONS),
                         "unknown reason");
+
+    for (i = 0; i < PARLEY_STUN_ICE_NRESPONSES; i++) {
+        assert_true(strlen(parley_stun_ice_response_str(i)) > 0);
+    }
+
+    assert_string_equal(
+        parley_stun_ice_response_str(PARLEY_STUN_ICE_NRESPONSES),
+        "unknown response");
     assert_string_equal(parley_stun_rc_str(PARLEY_STUN_ERR_CRYPTO),
                         "HMAC computation failed");
     assert_string_equal(parley_stun_rc_str((parley_stun_rc_t) 1000),
@@ -1149,7 +1157,7 @@ ice_parse_answer(ice_fixture_t *f, parley_stun_class_t class)
 
 static void
 ice_expect_error(ice_fixture_t *f, parley_stun_ice_reason_t reason,
-    unsigned code, int with_integrity)
+    unsigned code)
 {
     assert_int_equal(f->res.action, PARLEY_STUN_ICE_ERROR);
     assert_int_equal(f->res.reason, reason);
@@ -1159,15 +1167,9 @@ ice_expect_error(ice_fixture_t *f, parley_stun_ice_reason_t reason,
     ice_parse_answer(f, PARLEY_STUN_ERROR);
     assert_int_equal(f->resp.error_code, code);
 
-    if (with_integrity) {
-        assert_int_equal(parley_stun_verify_integrity(&f->resp,
-                                                      &f->local_key),
-                         PARLEY_STUN_OK);
-
-    } else {
-        assert_false(f->resp.attrs & (PARLEY_STUN_HAS_INTEGRITY
-                                      | PARLEY_STUN_HAS_INTEGRITY_SHA256));
-    }
+    /* only an authenticated check gets an error, under the same password */
+    assert_int_equal(parley_stun_verify_integrity(&f->resp, &f->local_key),
+                     PARLEY_STUN_OK);
 }
 
 
@@ -1249,11 +1251,15 @@ test_ice_wrong_username(void **state)
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         f->check.username = str(bad[i]);
         ice_send_check(f);
-        ice_expect_error(f, PARLEY_STUN_ICE_BAD_USERNAME, 401, 0);
+        ice_expect_drop(f, PARLEY_STUN_ICE_BAD_USERNAME);
     }
 }
 
 
+/*
+ * A check that fails authentication is not answered (RFC 8445 7.3 allows
+ * it): its source may be forged, and a 401 would be aimed at a victim.
+ */
 static void
 test_ice_wrong_password(void **state)
 {
@@ -1262,11 +1268,11 @@ test_ice_wrong_password(void **state)
     f->check.key = &f->wrong_key;
     ice_send_check(f);
 
-    ice_expect_error(f, PARLEY_STUN_ICE_BAD_INTEGRITY, 401, 0);
+    ice_expect_drop(f, PARLEY_STUN_ICE_BAD_INTEGRITY);
 }
 
 
-/* RFC 8489 9.1.3: no MESSAGE-INTEGRITY or no USERNAME is a 400 */
+/* No MESSAGE-INTEGRITY or no USERNAME: dropped, not answered with 400. */
 static void
 test_ice_missing_credentials(void **state)
 {
@@ -1274,12 +1280,12 @@ test_ice_missing_credentials(void **state)
 
     f->check.key = NULL;
     ice_send_check(f);
-    ice_expect_error(f, PARLEY_STUN_ICE_NO_CREDENTIALS, 400, 0);
+    ice_expect_drop(f, PARLEY_STUN_ICE_NO_CREDENTIALS);
 
     f->check.key = &f->local_key;
     f->check.username.len = 0;
     ice_send_check(f);
-    ice_expect_error(f, PARLEY_STUN_ICE_NO_CREDENTIALS, 400, 0);
+    ice_expect_drop(f, PARLEY_STUN_ICE_NO_CREDENTIALS);
 }
 
 
@@ -1291,7 +1297,7 @@ test_ice_role_conflict(void **state)
     f->check.role = PARLEY_STUN_ROLE_CONTROLLED;
     ice_send_check(f);
 
-    ice_expect_error(f, PARLEY_STUN_ICE_ROLE_CONFLICT, 487, 1);
+    ice_expect_error(f, PARLEY_STUN_ICE_ROLE_CONFLICT, 487);
 }
 
 
@@ -1345,7 +1351,7 @@ test_ice_unknown_attribute(void **state)
     make_check_with(&m, ATTR_UNKNOWN_REQUIRED);
     ice_send_bytes(f, m.buf, m.len);
 
-    ice_expect_error(f, PARLEY_STUN_ICE_UNKNOWN_ATTRIBUTE, 420, 1);
+    ice_expect_error(f, PARLEY_STUN_ICE_UNKNOWN_ATTRIBUTE, 420);
     assert_true(f->resp.attrs & PARLEY_STUN_HAS_UNKNOWN_ATTRIBUTES);
     assert_int_equal(f->resp.unknown_attributes.len, 2);
     assert_memory_equal(f->resp.unknown_attributes.data, "\x00\x33", 2);
@@ -1380,7 +1386,7 @@ test_ice_many_unknown_attributes(void **state)
     tmsg_fingerprint(&m);
     ice_send_bytes(f, m.buf, m.len);
 
-    ice_expect_error(f, PARLEY_STUN_ICE_UNKNOWN_ATTRIBUTE, 420, 1);
+    ice_expect_error(f, PARLEY_STUN_ICE_UNKNOWN_ATTRIBUTE, 420);
     assert_int_equal(f->resp.unknown_attributes.len,
                      2 * PARLEY_STUN_MAX_UNKNOWN);
     assert_memory_equal(f->resp.unknown_attributes.data, "\x7f\xf0\x7f\xf1",
@@ -1401,7 +1407,7 @@ test_ice_unknown_attribute_unauthenticated(void **state)
     put16(m.buf + 2, (uint16_t) (m.len - 20));
     ice_send_bytes(f, m.buf, m.len);
 
-    ice_expect_error(f, PARLEY_STUN_ICE_BAD_INTEGRITY, 401, 0);
+    ice_expect_drop(f, PARLEY_STUN_ICE_BAD_INTEGRITY);
 }
 
 
@@ -1473,6 +1479,112 @@ test_ice_answer_does_not_fit(void **state)
 }
 
 
+/* Responses to our own checks (consent, RFC 7675) */
+
+
+static parley_stun_ice_response_t
+ice_judge(ice_fixture_t *f, const uint8_t *buf, size_t len)
+{
+    parley_stun_msg_t  msg;
+
+    assert_int_equal(parley_stun_parse(&msg, buf, len), PARLEY_STUN_OK);
+
+    return parley_stun_ice_check_response(&msg, &f->local_key);
+}
+
+
+/* A success signed with the password the request used is consent. */
+static void
+test_ice_response_success(void **state)
+{
+    size_t          len;
+    uint8_t         buf[128];
+    ice_fixture_t  *f = *state;
+
+    assert_int_equal(parley_stun_binding_success(buf, sizeof(buf), test_tid,
+                                                 &f->source, &f->local_key,
+                                                 &len),
+                     PARLEY_STUN_OK);
+    assert_int_equal(ice_judge(f, buf, len), PARLEY_STUN_ICE_RESPONSE_SUCCESS);
+
+    /* another password: the answer is not the peer's */
+    assert_int_equal(parley_stun_binding_success(buf, sizeof(buf), test_tid,
+                                                 &f->source, &f->wrong_key,
+                                                 &len),
+                     PARLEY_STUN_OK);
+    assert_int_equal(ice_judge(f, buf, len),
+                     PARLEY_STUN_ICE_RESPONSE_BAD_INTEGRITY);
+
+    /* an authenticated error is told apart, and is no consent */
+    assert_int_equal(parley_stun_binding_error(buf, sizeof(buf), test_tid,
+                                               487, NULL, 0, &f->local_key,
+                                               &len),
+                     PARLEY_STUN_OK);
+    assert_int_equal(ice_judge(f, buf, len), PARLEY_STUN_ICE_RESPONSE_ERROR);
+
+    assert_int_equal(parley_stun_binding_error(buf, sizeof(buf), test_tid,
+                                               401, NULL, 0, NULL, &len),
+                     PARLEY_STUN_OK);
+    assert_int_equal(ice_judge(f, buf, len),
+                     PARLEY_STUN_ICE_RESPONSE_NO_INTEGRITY);
+}
+
+
+/* Forged or mangled answers, each with its own reason. */
+static void
+test_ice_response_refused(void **state)
+{
+    size_t          len;
+    uint8_t         xma[8] = { 0, 1, 0x21, 0x12, 0x21, 0x12, 0xa4, 0x43 };
+    uint8_t         buf[512];
+    tmsg_t          m;
+    ice_fixture_t  *f = *state;
+
+    /* a success without MESSAGE-INTEGRITY */
+    tmsg_start(&m, 0x0101);
+    tmsg_attr(&m, PARLEY_STUN_ATTR_XOR_MAPPED_ADDRESS, xma, sizeof(xma));
+    tmsg_fingerprint(&m);
+    assert_int_equal(ice_judge(f, m.buf, m.len),
+                     PARLEY_STUN_ICE_RESPONSE_NO_INTEGRITY);
+
+    /* signed, but without FINGERPRINT (RFC 8445 7) */
+    tmsg_start(&m, 0x0101);
+    tmsg_attr(&m, PARLEY_STUN_ATTR_XOR_MAPPED_ADDRESS, xma, sizeof(xma));
+    tmsg_hmac(&m, EVP_sha1(), PARLEY_STUN_ATTR_MESSAGE_INTEGRITY, 20,
+              LOCAL_PWD);
+    assert_int_equal(ice_judge(f, m.buf, m.len),
+                     PARLEY_STUN_ICE_RESPONSE_NO_FINGERPRINT);
+
+    tmsg_fingerprint(&m);
+    assert_int_equal(ice_judge(f, m.buf, m.len),
+                     PARLEY_STUN_ICE_RESPONSE_SUCCESS);
+
+    m.buf[m.len - 1] ^= 0x01;
+    assert_int_equal(ice_judge(f, m.buf, m.len),
+                     PARLEY_STUN_ICE_RESPONSE_BAD_FINGERPRINT);
+
+    /* a success of another method (an Allocate's, RFC 8656) */
+    tmsg_start(&m, 0x0103);
+    tmsg_hmac(&m, EVP_sha1(), PARLEY_STUN_ATTR_MESSAGE_INTEGRITY, 20,
+              LOCAL_PWD);
+    tmsg_fingerprint(&m);
+    assert_int_equal(ice_judge(f, m.buf, m.len),
+                     PARLEY_STUN_ICE_RESPONSE_NOT_BINDING);
+
+    /* a request signed with the right password is no answer */
+    assert_int_equal(parley_stun_binding_request(buf, sizeof(buf), &f->check,
+                                                 &len),
+                     PARLEY_STUN_OK);
+    assert_int_equal(ice_judge(f, buf, len),
+                     PARLEY_STUN_ICE_RESPONSE_NOT_RESPONSE);
+
+    /* RFC 5769 2.2: authentic, under its own password only */
+    assert_int_equal(ice_judge(f, rfc5769_response_ipv4,
+                               sizeof(rfc5769_response_ipv4)),
+                     PARLEY_STUN_ICE_RESPONSE_BAD_INTEGRITY);
+}
+
+
 int
 main(void)
 {
@@ -1522,6 +1634,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_ice_not_answered,
                                         ice_setup, ice_teardown),
         cmocka_unit_test_setup_teardown(test_ice_answer_does_not_fit,
+                                        ice_setup, ice_teardown),
+        cmocka_unit_test_setup_teardown(test_ice_response_success,
+                                        ice_setup, ice_teardown),
+        cmocka_unit_test_setup_teardown(test_ice_response_refused,
                                         ice_setup, ice_teardown),
     };
 
