@@ -29,7 +29,7 @@ static void ngx_http_parley_pc_touch(ngx_http_parley_pc_t *pc);
 static ngx_http_parley_pc_t *ngx_http_parley_pc_create(
     ngx_http_parley_session_t *s, const parley_sdp_media_t *first,
     const char **error);
-static char *ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc,
+static const char *ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc,
     const parley_sdp_t *offer, ngx_str_t *sdp, ngx_array_t *screen,
     ngx_log_t *log);
 static void ngx_http_parley_peer_send(void *data, const struct sockaddr *to,
@@ -40,7 +40,7 @@ static void ngx_http_parley_peer_secure(void *data,
     parley_srtp_profile_t profile);
 static void ngx_http_parley_peer_rtp(void *data, uint8_t *buf, size_t len);
 static void ngx_http_parley_peer_rtcp(void *data, uint8_t *buf, size_t len);
-static void ngx_http_parley_pc_tracks(ngx_http_parley_pc_t *pc,
+static const char *ngx_http_parley_pc_tracks(ngx_http_parley_pc_t *pc,
     const parley_sdp_t *offer, const parley_sdp_t *answer,
     ngx_array_t *screen);
 static ngx_int_t ngx_http_parley_pc_track(ngx_http_parley_track_t *t,
@@ -471,7 +471,7 @@ ngx_http_parley_media_publish(ngx_http_parley_session_t *s,
     const char *text, size_t len, ngx_array_t *screen, ngx_str_t *answer,
     const char **error)
 {
-    char                        *err;
+    const char                  *err;
     ngx_uint_t                   i;
     parley_sdp_t                *offer;
     parley_sdp_error_t           perr;
@@ -515,7 +515,8 @@ ngx_http_parley_media_publish(ngx_http_parley_session_t *s,
         pc = ngx_http_parley_pc_create(s, first, error);
         if (pc == NULL) {
             ngx_free(offer);
-            return NGX_ERROR;
+            return (ngx_strcmp(*error, "server_full") == 0) ? NGX_DECLINED
+                                                            : NGX_ERROR;
         }
 
         s->publisher = pc;
@@ -634,12 +635,12 @@ ngx_http_parley_pc_start(ngx_http_parley_pc_t *pc, parley_peer_conf_t *conf,
     eprc = parley_endpoint_add_peer(ngx_http_parley_media.endpoint, pc->peer);
 
     if (eprc != PARLEY_ENDPOINT_OK) {
-        ngx_log_error(NGX_LOG_ERR, pc->timer.log, 0,
+        ngx_log_error(NGX_LOG_WARN, pc->timer.log, 0,
                       "parley: no peer connection: %s",
                       parley_endpoint_rc_str(eprc));
         parley_peer_destroy(pc->peer);
         pc->peer = NULL;
-        return NGX_ERROR;
+        return (eprc == PARLEY_ENDPOINT_ERR_FULL) ? NGX_DECLINED : NGX_ERROR;
     }
 
     ngx_http_parley_count(peers_created);
@@ -652,6 +653,7 @@ static ngx_http_parley_pc_t *
 ngx_http_parley_pc_create(ngx_http_parley_session_t *s,
     const parley_sdp_media_t *first, const char **error)
 {
+    ngx_int_t              rc;
     parley_peer_conf_t     conf;
     ngx_http_parley_pc_t  *pc;
 
@@ -664,7 +666,10 @@ ngx_http_parley_pc_create(ngx_http_parley_session_t *s,
 
     ngx_memzero(&conf, sizeof(parley_peer_conf_t));
 
-    if (ngx_http_parley_pc_start(pc, &conf, first) != NGX_OK) {
+    rc = ngx_http_parley_pc_start(pc, &conf, first);
+
+    if (rc != NGX_OK) {
+        *error = (rc == NGX_DECLINED) ? "server_full" : "internal";
         ngx_http_parley_pc_free(pc);
         return NULL;
     }
@@ -762,10 +767,11 @@ ngx_http_parley_pc_local(ngx_http_parley_pc_t *pc, parley_sdp_local_t *local,
 }
 
 
-static char *
+static const char *
 ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
     ngx_str_t *sdp, ngx_array_t *screen, ngx_log_t *log)
 {
+    const char                 *err;
     size_t                      len;
     parley_sdp_t               *answer;
     parley_stun_str_t           ufrag, pwd;
@@ -810,13 +816,13 @@ ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
         return "internal";
     }
 
-    ngx_http_parley_pc_tracks(pc, offer, answer, screen);
+    err = ngx_http_parley_pc_tracks(pc, offer, answer, screen);
     ngx_http_parley_feedback_tracks(pc);
 
     ngx_free(answer);
     sdp->len = len;
 
-    return NULL;
+    return err;
 }
 
 
@@ -825,10 +831,11 @@ ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
  * uses: SSRCs from its offer (RFC 5576), the payload types and extension
  * ids of the answer, which keeps the offer's (RFC 8829 5.3.1). A track the
  * previous offer had already (the same SSRC) stays published as it was;
- * the others are published now, and those gone are unpublished.
+ * the others are published now, and those gone are unpublished. Returns
+ * NULL, or why the new ones could not be published.
  */
 
-static void
+static const char *
 ngx_http_parley_pc_tracks(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
     const parley_sdp_t *answer, ngx_array_t *screen)
 {
@@ -879,7 +886,7 @@ ngx_http_parley_pc_tracks(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
     ngx_memcpy(pc->tracks, found, n * sizeof(ngx_http_parley_track_t));
     pc->ntracks = n;
 
-    ngx_http_parley_tracks_publish(pc);
+    return ngx_http_parley_tracks_publish(pc);
 }
 
 

@@ -224,7 +224,7 @@ void ngx_http_parley_send_flush(void);
 /* ngx_http_parley_subscribe.c */
 ngx_int_t ngx_http_parley_tracks_start(ngx_cycle_t *cycle);
 void ngx_http_parley_tracks_stop(void);
-void ngx_http_parley_tracks_publish(ngx_http_parley_pc_t *pc);
+const char *ngx_http_parley_tracks_publish(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_tracks_unpublish(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
     size_t len, parley_rtp_header_t *h);

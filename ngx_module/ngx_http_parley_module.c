@@ -64,6 +64,10 @@ static ngx_conf_num_bounds_t  ngx_http_parley_tracks_bounds = {
     ngx_conf_check_num_bounds, 4, 65536
 };
 
+static ngx_conf_num_bounds_t  ngx_http_parley_participant_tracks_bounds = {
+    ngx_conf_check_num_bounds, 1, 8
+};
+
 static ngx_conf_post_t  ngx_http_parley_track_packets_post = {
     ngx_http_parley_track_packets
 };
@@ -104,6 +108,20 @@ static ngx_command_t  ngx_http_parley_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_parley_main_conf_t, max_tracks),
+      &ngx_http_parley_tracks_bounds },
+
+    { ngx_string("parley_max_participant_tracks"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_parley_main_conf_t, participant_tracks),
+      &ngx_http_parley_participant_tracks_bounds },
+
+    { ngx_string("parley_max_room_tracks"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_parley_main_conf_t, room_tracks),
       &ngx_http_parley_tracks_bounds },
 
     { ngx_string("parley_track_packets"),
@@ -518,6 +536,8 @@ ngx_http_parley_create_main_conf(ngx_conf_t *cf)
     pmcf->ice_port_min = NGX_CONF_UNSET_UINT;
     pmcf->ice_port_max = NGX_CONF_UNSET_UINT;
     pmcf->max_tracks = NGX_CONF_UNSET_UINT;
+    pmcf->participant_tracks = NGX_CONF_UNSET_UINT;
+    pmcf->room_tracks = NGX_CONF_UNSET_UINT;
     pmcf->track_packets = NGX_CONF_UNSET_UINT;
     pmcf->codecs = NGX_CONF_UNSET_UINT;
     pmcf->resume_timeout = NGX_CONF_UNSET_MSEC;
@@ -536,7 +556,20 @@ ngx_http_parley_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(pmcf->ice_port_min, 40000);
     ngx_conf_init_uint_value(pmcf->ice_port_max, 40127);
     ngx_conf_init_uint_value(pmcf->max_tracks, 128);
+    ngx_conf_init_uint_value(pmcf->participant_tracks, 4);
+
+    /* one room may not take the whole table: half of it by default */
+    ngx_conf_init_uint_value(pmcf->room_tracks,
+                             ngx_min(64, ngx_max(pmcf->max_tracks / 2, 4)));
     ngx_conf_init_uint_value(pmcf->track_packets, 256);
+
+    if (pmcf->room_tracks > pmcf->max_tracks) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"parley_max_room_tracks\" %ui is more than "
+                           "\"parley_max_tracks\" %ui", pmcf->room_tracks,
+                           pmcf->max_tracks);
+        return NGX_CONF_ERROR;
+    }
     ngx_conf_init_uint_value(pmcf->codecs, (ngx_uint_t) -1);
     ngx_conf_init_msec_value(pmcf->resume_timeout, 20000);
 

@@ -37,6 +37,8 @@ typedef struct {
     ngx_uint_t                   codecs;            /* allowed, a bit each */
     ngx_shm_zone_t              *tracks_zone;       /* with media only */
     ngx_uint_t                   max_tracks;
+    ngx_uint_t                   participant_tracks;
+    ngx_uint_t                   room_tracks;
     ngx_uint_t                   track_packets;
     ngx_msec_t                   resume_timeout;    /* 0: no resuming */
 } ngx_http_parley_main_conf_t;

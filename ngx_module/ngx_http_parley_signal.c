@@ -608,6 +608,23 @@ ngx_http_parley_msg_publish(ngx_http_parley_req_t *req)
     rc = ngx_http_parley_media_publish(s, sdp, ngx_strlen(sdp), &screen,
                                        &answer, &error);
 
+    if (rc == NGX_DECLINED && ngx_strcmp(error, "too_many_tracks") == 0) {
+        return ngx_http_parley_error(s, req->ref, error, "sdp",
+                                     "more tracks than a participant "
+                                     "(%ui) or the conversation (%ui) may "
+                                     "send",
+                                     ngx_http_parley_worker.conf
+                                         ->participant_tracks,
+                                     ngx_http_parley_worker.conf
+                                         ->room_tracks);
+    }
+
+    if (rc == NGX_DECLINED && ngx_strcmp(error, "server_full") == 0) {
+        return ngx_http_parley_error(s, req->ref, error, NULL,
+                                     "the server forwards as many tracks "
+                                     "or connections as it may");
+    }
+
     if (rc == NGX_DECLINED) {
         return ngx_http_parley_error(s, req->ref, error, "sdp",
                                      "the offer cannot be answered (the "

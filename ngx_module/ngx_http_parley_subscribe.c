@@ -148,29 +148,46 @@ ngx_http_parley_tracks_stop(void)
 
 
 /*
- * The publisher's tracks not yet in the table go in; the room's workers
- * are told. A full table is the operator's to fix (parley_max_tracks):
- * the track is then received but not forwarded.
+ * The publisher's tracks not yet in the table go in, all or none, and the
+ * room's workers are told. The caps are checked under the table's lock
+ * with the publishing itself, so that no other worker's publish comes in
+ * between: parley_max_participant_tracks for the publisher,
+ * parley_max_room_tracks for its room, parley_max_tracks for the table.
+ * Returns NULL, or the error code the client is answered with.
  */
 
-void
+const char *
 ngx_http_parley_tracks_publish(ngx_http_parley_pc_t *pc)
 {
-    uint32_t                   index;
-    ngx_uint_t                 i, added;
-    parley_rc_t                rc;
-    parley_track_info_t        info;
-    ngx_http_parley_media_t   *m;
-    ngx_http_parley_track_t   *t;
-    ngx_http_parley_session_t *s;
+    uint32_t                    index[NGX_HTTP_PARLEY_TRACKS];
+    ngx_uint_t                  i, n, fresh;
+    const char                 *error;
+    parley_rc_t                 rc;
+    parley_tracks_t            *tracks;
+    parley_track_info_t         info[NGX_HTTP_PARLEY_TRACKS];
+    ngx_http_parley_media_t    *m;
+    ngx_http_parley_track_t    *t;
+    ngx_http_parley_session_t  *s;
+    ngx_http_parley_main_conf_t *pmcf;
 
     m = &ngx_http_parley_media;
     s = pc->session;
-    added = 0;
+    tracks = m->tracks;
+    pmcf = ngx_http_parley_worker.conf;
 
     if (s->room == NULL) {
-        return;
+        return NULL;
     }
+
+    if (pc->ntracks > pmcf->participant_tracks) {
+        ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                      "parley: an offer of %ui tracks refused "
+                      "(parley_max_participant_tracks %ui)", pc->ntracks,
+                      pmcf->participant_tracks);
+        return "too_many_tracks";
+    }
+
+    n = 0;
 
     for (i = 0; i < pc->ntracks; i++) {
         t = &pc->tracks[i];
@@ -181,49 +198,93 @@ ngx_http_parley_tracks_publish(ngx_http_parley_pc_t *pc)
             continue;
         }
 
-        ngx_memzero(&info, sizeof(parley_track_info_t));
-        info.room_uid = s->room->node.key;
-        info.publisher = s->participant_id;
-        info.owner = ngx_http_parley_worker.inbox;
-        info.kind = t->track_kind;
-        info.ssrc = t->ssrc;
-        info.rtx_ssrc = t->rtx_ssrc;
-        info.pt = t->pt;
-        info.rtx_pt = t->rtx_pt;
-        info.layers = t->layers;
-        ngx_memcpy(info.ext, t->ext, sizeof(info.ext));
-        info.codec = ngx_http_parley_codecs[t->codec].name;
-        info.mid = (ngx_strlen(t->mid) <= PARLEY_TRACK_MID_MAX)
-                   ? (const char *) t->mid : NULL;
+        ngx_memzero(&info[n], sizeof(parley_track_info_t));
+        info[n].room_uid = s->room->node.key;
+        info[n].publisher = s->participant_id;
+        info[n].owner = ngx_http_parley_worker.inbox;
+        info[n].kind = t->track_kind;
+        info[n].ssrc = t->ssrc;
+        info[n].rtx_ssrc = t->rtx_ssrc;
+        info[n].pt = t->pt;
+        info[n].rtx_pt = t->rtx_pt;
+        info[n].layers = t->layers;
+        ngx_memcpy(info[n].ext, t->ext, sizeof(info[n].ext));
+        info[n].codec = ngx_http_parley_codecs[t->codec].name;
+        info[n].mid = (ngx_strlen(t->mid) <= PARLEY_TRACK_MID_MAX)
+                      ? (const char *) t->mid : NULL;
+        n++;
+    }
 
-        parley_tracks_lock(m->tracks, ngx_http_parley_worker.pid);
-        rc = parley_tracks_publish_locked(m->tracks, &info, &index);
-        parley_tracks_unlock(m->tracks, ngx_http_parley_worker.pid);
+    if (n == 0) {
+        return NULL;
+    }
 
-        if (rc != PARLEY_OK) {
-            ngx_log_error(NGX_LOG_WARN, pc->timer.log, 0,
-                          "parley: a %s track is not forwarded: the track "
-                          "table is %s (parley_max_tracks %uD)",
-                          ngx_http_parley_track_kinds[t->track_kind],
-                          rc == PARLEY_ERR_FULL ? "full" : "refusing it",
-                          m->max_tracks);
+    error = NULL;
+    fresh = 0;
+
+    parley_tracks_lock(tracks, ngx_http_parley_worker.pid);
+
+    if (parley_tracks_room_count_locked(tracks, s->room->node.key) + n
+        > pmcf->room_tracks)
+    {
+        error = "too_many_tracks";
+
+    } else if (tracks->in_use + n > tracks->geometry.max_tracks) {
+        error = "server_full";
+
+    } else {
+        for (fresh = 0; fresh < n; fresh++) {
+            rc = parley_tracks_publish_locked(tracks, &info[fresh],
+                                              &index[fresh]);
+            if (rc != PARLEY_OK) {
+                break;
+            }
+        }
+
+        if (fresh < n) {
+            /* all or none: a track the table refuses refuses the offer */
+            while (fresh) {
+                parley_tracks_unpublish_locked(tracks, index[--fresh]);
+            }
+
+            error = "internal";
+        }
+    }
+
+    parley_tracks_unlock(tracks, ngx_http_parley_worker.pid);
+
+    if (error) {
+        ngx_log_error(NGX_LOG_WARN, pc->timer.log, 0,
+                      "parley: %ui tracks of participant %uL refused: %s "
+                      "(parley_max_room_tracks %ui, parley_max_tracks %uD)",
+                      n, s->participant_id,
+                      error[0] == 's' ? "the track table is full"
+                      : error[0] == 't' ? "the room has as many as it may"
+                      : "the table refused one", pmcf->room_tracks,
+                      m->max_tracks);
+        return error;
+    }
+
+    for (i = 0, n = 0; i < pc->ntracks; i++) {
+        t = &pc->tracks[i];
+
+        if (t->uid) {
             continue;
         }
 
-        t->index = index;
-        t->uid = parley_tracks_uid(m->tracks, index);
+        t->index = index[n++];
+        t->uid = parley_tracks_uid(tracks, t->index);
         ngx_http_parley_track_nack_start(t);
         t->level_id = (t->kind == PARLEY_SDP_AUDIO)
                       ? ngx_http_parley_level_id(t->ext) : 0;
-        m->owned[index] = t;
-        added++;
+        m->owned[t->index] = t;
 
         ngx_http_parley_count(tracks_published);
     }
 
-    if (added) {
-        ngx_http_parley_tracks_announce(pc);
-    }
+    ngx_http_parley_tracks_announce(pc);
+
+    return NULL;
 }
 
 
@@ -1389,6 +1450,7 @@ ngx_int_t
 ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
     const char *text, size_t len, const char **error)
 {
+    ngx_int_t                   rc;
     ngx_uint_t                  i, k;
     parley_sdp_t               *answer;
     parley_sdp_error_t          perr;
@@ -1439,10 +1501,12 @@ ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
         conf.ice.local_pwd.data = pc->pwd;
         conf.ice.local_pwd.len = PARLEY_PEER_PWD_LEN;
 
-        if (ngx_http_parley_pc_start(pc, &conf, first) != NGX_OK) {
+        rc = ngx_http_parley_pc_start(pc, &conf, first);
+
+        if (rc != NGX_OK) {
             ngx_free(answer);
-            *error = "internal";
-            return NGX_ERROR;
+            *error = (rc == NGX_DECLINED) ? "server_full" : "internal";
+            return rc;
         }
 
         ngx_http_parley_pc_arm(pc);

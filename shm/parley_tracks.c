@@ -303,6 +303,24 @@ parley_tracks_room_next_locked(parley_tracks_t *tracks, uint64_t room_uid,
 }
 
 
+uint32_t
+parley_tracks_room_count_locked(parley_tracks_t *tracks, uint64_t room_uid)
+{
+    uint32_t  i, n;
+
+    n = 0;
+
+    for (i = parley_tracks_room_next_locked(tracks, room_uid, 0);
+         i != PARLEY_NONE;
+         i = parley_tracks_room_next_locked(tracks, room_uid, i + 1))
+    {
+        n++;
+    }
+
+    return n;
+}
+
+
 parley_rc_t
 parley_tracks_subscribe_locked(parley_tracks_t *tracks, uint32_t track,
     uint64_t uid, uint16_t slot)

@@ -185,6 +185,10 @@ parley_rc_t parley_tracks_find_locked(parley_tracks_t *tracks, uint64_t uid,
 uint32_t parley_tracks_room_next_locked(parley_tracks_t *tracks,
     uint64_t room_uid, uint32_t from);
 
+/* How many tracks the room has in the table. */
+uint32_t parley_tracks_room_count_locked(parley_tracks_t *tracks,
+    uint64_t room_uid);
+
 /*
  * A worker's first local subscriber to the track sets its slot's bit, its
  * last one clears it. Both check that the track is still the one with
