@@ -7,6 +7,8 @@ NGX_SRC    := /usr/share/nginx/src
 NGINX      := /usr/sbin/nginx
 BUILD      := $(CURDIR)/build
 MODULE     := $(BUILD)/ngx_http_parley_module.so
+# the same with test hooks (config: PARLEY_TEST_HOOKS), for t/ only
+HOOKS      := $(BUILD)/hooks/ngx_http_parley_module.so
 
 CC         ?= cc
 CFLAGS_T   := -std=gnu11 -Wall -Wextra -Werror -O2 -g -Ishm -Irelay
@@ -52,6 +54,13 @@ $(BUILD)/Makefile: config tools/build.sh tools/embed-assets.sh \
 
 $(MODULE): $(BUILD)/Makefile $(MOD_SRCS)
 	$(MAKE) -f $(BUILD)/Makefile -C $(NGX_SRC) modules
+
+$(BUILD)/hooks/Makefile: config tools/build.sh tools/embed-assets.sh \
+		$(wildcard ngx_module/app/*) | deps
+	PARLEY_TEST_HOOKS=1 tools/build.sh $(BUILD)/hooks
+
+$(HOOKS): $(BUILD)/hooks/Makefile $(MOD_SRCS)
+	$(MAKE) -f $(BUILD)/hooks/Makefile -C $(NGX_SRC) modules
 
 # nginx in the foreground with conf/nginx.conf; Ctrl-C stops it.
 run: $(MODULE)
@@ -153,8 +162,9 @@ peer-test: $(MODULE) $(PEER)
 	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) PARLEY_PEER=$(PEER) \
 		bash tests/peer/run.sh
 
-t: $(MODULE)
+t: $(MODULE) $(HOOKS)
 	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \
+		TEST_PARLEY_HOOKS_MODULE=$(HOOKS) \
 		prove -It/lib -r t/
 
 browser: $(MODULE)

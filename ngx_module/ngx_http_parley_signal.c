@@ -77,6 +77,9 @@ static ngx_int_t ngx_http_parley_msg_subscribe_answer(
     ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_layer(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_resume(ngx_http_parley_req_t *req);
+#if (NGX_HTTP_PARLEY_TEST_HOOKS)
+static ngx_int_t ngx_http_parley_msg_test_die(ngx_http_parley_req_t *req);
+#endif
 static ngx_int_t ngx_http_parley_resume_locked(parley_dir_t *dir,
     ngx_http_parley_session_t *s, const char *id, uint64_t who,
     const u_char *secret, ngx_http_parley_entry_t *entry);
@@ -143,6 +146,9 @@ static ngx_http_parley_msg_type_t  ngx_http_parley_msg_types[] = {
     { "subscribe-answer", ngx_http_parley_msg_subscribe_answer },
     { "layer", ngx_http_parley_msg_layer },
     { "resume", ngx_http_parley_msg_resume },
+#if (NGX_HTTP_PARLEY_TEST_HOOKS)
+    { "test-die-in-lock", ngx_http_parley_msg_test_die },
+#endif
     { NULL, NULL }
 };
 
@@ -1263,6 +1269,64 @@ ngx_http_parley_resume_locked(parley_dir_t *dir,
 
     return NGX_OK;
 }
+
+
+#if (NGX_HTTP_PARLEY_TEST_HOOKS)
+
+/*
+ * Tests only (t/012-locks.t; the module operators build has no such
+ * message): the worker takes a shared lock, "directory", "tracks" or
+ * "inbox" (another worker's), and is killed holding it, as a worker can
+ * be killed anywhere. The others must carry on.
+ */
+
+static ngx_int_t
+ngx_http_parley_msg_test_die(ngx_http_parley_req_t *req)
+{
+    uint16_t       slot;
+    const char    *lock;
+    parley_dir_t  *dir;
+
+    dir = ngx_http_parley_worker.dir;
+
+    if (ngx_http_parley_get_string(req, "lock", 1, 16, &lock) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, req->session->connection->log, 0,
+                  "parley: test hook: dying in the %s lock", lock);
+
+    if (ngx_strcmp(lock, "directory") == 0) {
+        parley_dir_lock(dir, ngx_http_parley_worker.pid);
+
+    } else if (ngx_strcmp(lock, "tracks") == 0
+               && ngx_http_parley_worker.tracks)
+    {
+        parley_tracks_lock(ngx_http_parley_worker.tracks,
+                           ngx_http_parley_worker.pid);
+
+    } else if (ngx_strcmp(lock, "inbox") == 0) {
+        for (slot = 0; slot < PARLEY_MAX_INBOXES; slot++) {
+            if (slot != ngx_http_parley_worker.inbox
+                && parley_dir_inbox(dir, slot)->pid != 0)
+            {
+                parley_lock(&parley_dir_inbox(dir, slot)->inbox.lock,
+                            ngx_http_parley_worker.pid);
+                break;
+            }
+        }
+
+    } else {
+        return ngx_http_parley_error(req->session, req->ref, "invalid_value",
+                                     "lock", "no such lock");
+    }
+
+    (void) raise(SIGKILL);
+
+    return NGX_OK;
+}
+
+#endif
 
 
 /* "participant": a participant's id, a string of decimal digits. */

@@ -1,0 +1,138 @@
+# A worker killed while it holds a shared lock stalls nobody: the others
+# (and the worker that replaces it) carry on within the reaper's interval.
+# The worker is made to die inside the lock by a test hook that only the
+# module built for the tests has (make builds it: build/hooks/, and make t
+# names it in TEST_PARLEY_HOOKS_MODULE); see docs/security.md.
+#
+#   TEST_PARLEY_HOOKS_MODULE=build/hooks/ngx_http_parley_module.so \
+#       prove -It/lib t/012-locks.t
+
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(time sleep);
+use File::Basename qw(dirname);
+use Socket qw(IPPROTO_TCP TCP_NODELAY);
+use Test::Nginx::Socket::Server;
+use Test::Nginx::WebSocket;
+
+my $Hooks = $ENV{TEST_PARLEY_HOOKS_MODULE};
+plan skip_all => 'TEST_PARLEY_HOOKS_MODULE names no module built with the '
+               . 'test hooks (make t builds it)'
+    unless $Hooks && -f $Hooks;
+
+my $Offer = do {
+    my $f = dirname(__FILE__) . '/../tests/fixtures/sdp/chromium-av-offer.sdp';
+    open my $fh, '<', $f or die "$f: $!";
+    local $/;
+    <$fh>;
+};
+
+my $S = Test::Nginx::Socket::Server->start(
+    workers => 2,
+    load_modules => $Hooks,
+    start_timeout => 30,
+    http_config => <<'EOF',
+    parley_zone parley 8m;
+    parley_ice_address 127.0.0.1;
+    parley_ice_ports 41930-41949;
+EOF
+    config => <<'EOF');
+    listen 127.0.0.1:$TEST_NGINX_PORT reuseport;
+    location /ws { parley_signaling; }
+EOF
+
+sub client {
+    my ($w) = @_;
+    for (1 .. 200) {
+        my $ws = Test::Nginx::WebSocket->connect(port => $S->port, timeout => 5);
+        die 'connect: ' . ($ws->error // 'failed') . "\n" unless $ws->is_open;
+        setsockopt($ws->socket, IPPROTO_TCP, TCP_NODELAY, 1);
+        my $hello = $ws->recv_json;
+        return $ws if $hello && $hello->{type} eq 'hello' && $hello->{worker} == $w;
+        $ws->disconnect;
+    }
+    die "no connection lands on worker $w\n";
+}
+
+sub next_of {
+    my ($ws, $timeout, @types) = @_;
+    my %want = map { $_ => 1 } @types, 'error';
+    return $ws->wait_for(sub { $want{ $_[0]{type} // '' } }, timeout => $timeout);
+}
+
+# Worker 0 dies inside the lock; returns once the master has replaced it.
+sub die_in {
+    my ($lock) = @_;
+    my @before = $S->worker_pids;
+    my $victim = client(0);
+    $victim->send_json({ type => 'test-die-in-lock', lock => $lock });
+    ok($victim->wait_eof(timeout => 5), "$lock: worker 0 died holding the lock");
+    my $deadline = time + 10;
+    my @after;
+    while (time < $deadline) {
+        @after = $S->worker_pids;
+        last if @after == 2 && grep { my $p = $_; !grep { $_ == $p } @before } @after;
+        sleep 0.05;
+    }
+    is(scalar @after, 2, "$lock: the master replaced it");
+}
+
+my $other = client(1);
+$other->send_json({ type => 'create', name => 'Host' });
+my $room = next_of($other, 5, 'created')->{room};
+
+
+# the directory's lock: a create on the other worker
+die_in('directory');
+{
+    my $ws = client(1);
+    my $t0 = time;
+    $ws->send_json({ type => 'create', name => 'After' });
+    my $m = next_of($ws, 5, 'created');
+    is($m && $m->{type}, 'created', 'directory: the other worker still creates');
+    note sprintf('directory: answered in %.3f s', time - $t0);
+    $ws->close(1000);
+}
+
+# the other worker's inbox lock, taken as a producer: events into it
+die_in('inbox');
+{
+    my $ws = client(1);
+    $ws->send_json({ type => 'join', room => $room, name => 'Guest' });
+    my $m = next_of($ws, 5, 'joined');
+    is($m && $m->{type}, 'joined', 'inbox: a join on the other worker');
+    $m = next_of($other, 5, 'participant-joined');
+    is($m && $m->{type}, 'participant-joined', 'inbox: ... is announced through its inbox');
+    $ws->close(1000);
+}
+
+# the track table's lock: a publish on the other worker
+die_in('tracks');
+{
+    $other->send_json({ type => 'publish', sdp => $Offer });
+    my $m = next_of($other, 5, 'publish-answer');
+    is($m && $m->{type}, 'publish-answer', 'tracks: the other worker still publishes');
+}
+
+# and the worker that replaced the dead one works too
+{
+    my $ws = client(0);
+    $ws->send_json({ type => 'join', room => $room, name => 'Late' });
+    my $m = next_of($ws, 5, 'joined');
+    is($m && $m->{type}, 'joined', 'the new worker 0 joins a room of worker 1');
+    $ws->send_json({ type => 'publish', sdp => $Offer });
+    $m = next_of($ws, 5, 'publish-answer');
+    is($m && $m->{type}, 'publish-answer', 'the new worker 0 publishes');
+    $ws->close(1000);
+}
+$other->close(1000);
+
+ok($S->stop, 'nginx stops gracefully');
+# the master's alert for each worker killed on purpose is expected
+my @bad = grep { /\[(alert|emerg|crit)\]/ && !/exited on signal 9/ }
+          split /\n/, $S->error_log;
+ok(!@bad, 'no other [alert], [emerg] or [crit] in error.log')
+    or diag(join "\n", @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
+
+done_testing();
