@@ -176,7 +176,7 @@ fi
 
 set +e
 PARLEY_BASE_URL="http://127.0.0.1:$port" PARLEY_ARTIFACTS="$artifacts" TMPDIR="$tmp/tmp" \
-    node --test "$@"
+    PARLEY_NGINX_PID_FILE="$tmp/nginx.pid" node --test "$@"
 status=$?
 set -e
 

@@ -1,0 +1,183 @@
+// The web app comes back by itself (docs/protocol.md, resume): when the
+// nginx worker that holds a participant is killed, that page reconnects,
+// resumes its place and has media again, and the others never see it
+// leave; through reloads of nginx, everyone stays in the call and the
+// media keeps flowing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { BASE_URL, launchBrowser, newPage, diagnose, enter, waitFor, waitForState } from './lib.mjs';
+
+// docs/protocol.md promises media back within this after a worker dies
+const BACK_MS = 3000;
+
+const PID_FILE = process.env.PARLEY_NGINX_PID_FILE;
+
+// A tile of that participant shows moving video; resolves to when.
+async function videoMoves(page, what, participant, timeout = 20_000) {
+  await waitFor(page, what, (p) => {
+    const v = document.querySelector(`.tile[data-participant="${p}"][data-kind="video"] video`);
+    if (!v || v.videoWidth === 0 || !v.srcObject) return false;
+    const track = v.srcObject.getTracks()[0];
+    if (v.dataset.track !== track.id) {
+      v.dataset.track = track.id;
+      v.dataset.seen = String(v.currentTime);
+      return false;
+    }
+    return v.currentTime > Number(v.dataset.seen);
+  }, participant, timeout);
+  return Date.now();
+}
+
+const idOf = (page) => page.$eval('#roster li[data-you="true"]', (li) => li.dataset.id);
+const workerOf = (page) => page.evaluate(() => Number(document.body.dataset.worker));
+
+// Every worker's pid by its number, from the status page.
+async function workerPids(page) {
+  const status = await page.evaluate(async () => (await fetch('/status')).text());
+  const pids = {};
+  for (const m of status.matchAll(/^parley_sessions_opened_total\{pid="(\d+)",inbox="\d+",worker="(\d+)"\}/gm)) {
+    pids[m[2]] = Number(m[1]);
+  }
+  return pids;
+}
+
+// In a page: count the times the app goes "reconnecting".
+function countMoves(page) {
+  return page.evaluate(() => {
+    window.moves = 0;
+    new MutationObserver(() => {
+      if (document.body.dataset.state === 'reconnecting') window.moves++;
+    }).observe(document.body, { attributes: true, attributeFilter: ['data-state'] });
+  });
+}
+
+// Resolves once the page went reconnecting more than n times in all and
+// is in the room again.
+function movedBack(page, what, n, timeout = 20_000) {
+  return waitFor(page, what, (k) => window.moves > k
+    && document.body.dataset.state === 'in-room', n, timeout);
+}
+
+// In a page: note if the roster ever lacks someone, or a leave is shown.
+function watchRoster(page, id) {
+  return page.evaluate((who) => {
+    window.sawLeave = false;
+    window.rosterWatch = setInterval(() => {
+      if (!document.querySelector(`#roster li[data-id="${who}"]`)) window.sawLeave = true;
+    }, 20);
+  }, id);
+}
+
+async function noErrors(pages) {
+  for (const p of pages) {
+    if (p.parleyErrors.length) assert.fail(await diagnose(p, `page errors: ${p.parleyErrors.join('; ')}`));
+  }
+}
+
+test('a participant whose worker is killed comes back with media, and nobody sees them leave', { timeout: 240_000 }, async (t) => {
+  assert.ok(PID_FILE, 'run.sh tells where the nginx pid is (PARLEY_NGINX_PID_FILE)');
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+
+  const alice = await newPage(browser, 'resume-alice');
+  await enter(alice, `${BASE_URL}/`, 'Alice', '');
+  const link = await alice.getAttribute('#join-link', 'href');
+  const home = await workerOf(alice);
+
+  // Bob with Alice, Carol on the other worker (a new page load is a new
+  // connection, which the kernel places anew)
+  const bob = await newPage(browser, 'resume-bob');
+  await enter(bob, link, 'Bob', '');
+  const carol = await newPage(browser, 'resume-carol');
+  for (let i = 0; ; i++) {
+    await enter(carol, link, 'Carol', '');
+    if (await workerOf(carol) !== home) break;
+    assert.ok(i < 30, 'Carol never landed on the other worker');
+    await carol.click('#leave');
+    await waitForState(carol, 'idle');
+  }
+  const [a, b, c] = [await idOf(alice), await idOf(bob), await idOf(carol)];
+
+  for (const [page, who] of [[alice, c], [bob, c], [carol, a], [carol, b]]) {
+    await videoMoves(page, `${page.parleyLabel} sees ${who}`, who);
+  }
+  await watchRoster(alice, c);
+  await watchRoster(bob, c);
+  await countMoves(carol);
+
+  // Carol's worker dies
+  const pids = await workerPids(alice);
+  const victim = pids[await workerOf(carol)];
+  assert.ok(victim, `the status page names Carol's worker: ${JSON.stringify(pids)}`);
+  const killed = Date.now();
+  process.kill(victim, 'SIGKILL');
+
+  await movedBack(carol, 'Carol reconnected', 0);
+  t.diagnostic(`Carol resumed ${Date.now() - killed} ms after the kill`);
+  const back = await Promise.all([
+    videoMoves(carol, 'Carol sees Alice again', a),
+    videoMoves(carol, 'Carol sees Bob again', b),
+    videoMoves(alice, 'Alice sees Carol again', c),
+    videoMoves(bob, 'Bob sees Carol again', c),
+  ]);
+  const took = Math.max(...back) - killed;
+  t.diagnostic(`each way: ${back.map((x) => x - killed).join(', ')} ms`);
+  t.diagnostic(`media back both ways ${took} ms after the kill`);
+  assert.ok(took <= BACK_MS, `Carol is back with media within ${BACK_MS} ms of the kill (${took} ms)`);
+
+  for (const page of [alice, bob]) {
+    assert.equal(await page.evaluate(() => window.sawLeave), false,
+                 `${page.parleyLabel} never saw Carol leave`);
+  }
+  assert.equal(await carol.$eval('#roster li[data-you="true"]', (li) => li.dataset.id), c,
+               'Carol has her id back');
+  await noErrors([alice, bob, carol]);
+});
+
+test('fifty reloads of nginx during a call: everyone stays, media keeps flowing', { timeout: 600_000 }, async (t) => {
+  assert.ok(PID_FILE, 'run.sh tells where the nginx pid is (PARLEY_NGINX_PID_FILE)');
+  const reloads = Number(process.env.PARLEY_RELOADS || 50);
+  const master = Number(readFileSync(PID_FILE, 'utf8'));
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+
+  const alice = await newPage(browser, 'reload-alice');
+  const bob = await newPage(browser, 'reload-bob');
+  await enter(alice, `${BASE_URL}/`, 'Alice', '');
+  await enter(bob, await alice.getAttribute('#join-link', 'href'), 'Bob', '');
+  const [a, b] = [await idOf(alice), await idOf(bob)];
+  await videoMoves(alice, 'Alice sees Bob', b);
+  await videoMoves(bob, 'Bob sees Alice', a);
+  await watchRoster(alice, b);
+  await watchRoster(bob, a);
+
+  const moved = (page) => page.evaluate(() => window.moves);
+  await countMoves(alice);
+  await countMoves(bob);
+
+  for (let i = 1; i <= reloads; i++) {
+    const before = [await moved(alice), await moved(bob)];
+    process.kill(master, 'SIGHUP');
+    for (const [k, page] of [alice, bob].entries()) {
+      await movedBack(page, `${page.parleyLabel} moved by reload ${i}`, before[k]);
+    }
+    if (i % 10 === 0 || i === reloads) {
+      await videoMoves(alice, `Alice sees Bob after reload ${i}`, b);
+      await videoMoves(bob, `Bob sees Alice after reload ${i}`, a);
+    }
+  }
+
+  for (const page of [alice, bob]) {
+    assert.equal(await page.evaluate(() => window.sawLeave), false,
+                 `${page.parleyLabel} never saw the other leave`);
+    assert.ok(await moved(page) >= reloads, `${page.parleyLabel} was moved at every reload`);
+  }
+
+  // the old workers are gone: two inbox slots held, as many as workers
+  await waitFor(alice, 'the old workers gone', async () => {
+    const s = await (await fetch('/status')).text();
+    return /^parley_workers 2$/m.test(s);
+  }, undefined, 20_000);
+  await noErrors([alice, bob]);
+});
