@@ -4,14 +4,18 @@
 # every packet, the payload checksum), loss and the track set.
 #
 #   PARLEY_MODULE=build/ngx_http_parley_module.so \
-#   PARLEY_PEER=build/peer/parley-peer tests/peer/run.sh
+#   PARLEY_PEER=build/peer/parley-peer tests/peer/run.sh [CASE...]
 #
+# With CASE names (same-worker, nack-publisher, ...: the first word of each
+# result line) only those cases run.
 # The cases across workers, the renegotiation one (re-offers when tracks
 # come and go) and the retransmission ones (NACK and RTX, downstream and
 # upstream) run unless PARLEY_PEER_CROSS_WORKER=0.
 # Ports: HTTP ${PARLEY_PEER_PORT:-18090}, media UDP
 # ${PARLEY_PEER_ICE_PORTS:-42000-42127}; the sockets are reuseport, so two
 # runs at once on the same ports would split each other's connections.
+# Counters of /status are read as differences around a case: the cases
+# run one after another.
 set -eu
 
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
@@ -58,6 +62,17 @@ wait_room() {
     for _ in $(seq 100); do
         if [ -s "$1" ]; then
             cat "$1"
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# wait_line FILE WORD: waits (at most 30 s) until a --ready-file says WORD
+wait_line() {
+    for _ in $(seq 300); do
+        if grep -qx "$2" "$1" 2>/dev/null; then
             return 0
         fi
         sleep 0.1
@@ -142,6 +157,7 @@ case_subscribe_first() {
     mkdir -p "$dir"
 
     "$peer" --url "$url" --create --subscribe --room-file "$dir/room" \
+        --ready-file "$dir/ready" \
         --duration 4 --min-packets 500 --max-loss 1 --setup-timeout 30 \
         >"$dir/sub.json" 2>"$dir/sub.err" &
     sub=$!
@@ -151,7 +167,12 @@ case_subscribe_first() {
         fail "$name: the subscriber made no room"; cat "$dir/sub.err" >&2
         return
     fi
-    sleep 1
+
+    # the server has taken the subscribe before anyone publishes
+    if ! wait_line "$dir/ready" subscribed; then
+        fail "$name: the subscriber's subscribe was not taken"
+        return
+    fi
     pubw=$w
     [ "$where" = other ] && pubw=$((1 - w))
 
@@ -178,11 +199,17 @@ case_renegotiation() {
     start_publisher "$name" "$dir" --duration 14 || return
 
     "$peer" --url "$url" --room "$room" --worker $((1 - w)) --subscribe \
+        --ready-file "$dir/ready" \
         --duration 7 --min-packets 900 --max-loss 1 \
         >"$dir/sub.json" 2>"$dir/sub.err" &
     sub=$!
     pids="$pids $sub"
-    sleep 2
+
+    # B answered its first offer and receives: C's tracks come as re-offers
+    if ! wait_line "$dir/ready" ready; then
+        fail "$name: the subscriber was not set up: $(cat "$dir/sub.err")"
+        return
+    fi
 
     "$peer" --url "$url" --room "$room" --publish --duration 3 \
         >"$dir/pub2.json" 2>"$dir/pub2.err" || \
@@ -301,25 +328,53 @@ case_nack_publisher() {
     fi
 }
 
+# run_case NAME FUNCTION [ARGS]: unless the command line names others
+run_case() {
+    local name=$1 c
+    shift
+
+    if [ "${#only[@]}" -gt 0 ]; then
+        for c in "${only[@]}"; do
+            [ "$c" = "$name" ] && break
+        done
+        [ "$c" = "$name" ] || return 0
+    fi
+
+    ran="$ran $name "
+    "$@"
+}
+
+# cross_case NAME FUNCTION [ARGS]: a case that needs both workers
+cross_case() {
+    if [ "$cross" = 1 ]; then
+        run_case "$@"
+    else
+        run_case "$1" echo "ok - $1 # SKIP PARLEY_PEER_CROSS_WORKER=0"
+    fi
+}
+
+only=("$@")
+ran=""
+
 parley_nginx_start "$port" "$ice_ports" 2
 
-case_publish_subscribe same-worker same
-case_subscribe_first subscribe-first same
-case_checks_bite checks-bite
+run_case same-worker case_publish_subscribe same-worker same
+run_case subscribe-first case_subscribe_first subscribe-first same
+run_case checks-bite case_checks_bite checks-bite
 
-if [ "$cross" = 1 ]; then
-    case_publish_subscribe cross-worker other
-    case_subscribe_first subscribe-first-cross other
-    case_renegotiation renegotiation
-    case_nack_subscriber nack-subscriber
-    case_nack_publisher nack-publisher
-else
-    for name in cross-worker subscribe-first-cross renegotiation \
-        nack-subscriber nack-publisher
-    do
-        echo "ok - $name # SKIP PARLEY_PEER_CROSS_WORKER=0"
-    done
-fi
+cross_case cross-worker case_publish_subscribe cross-worker other
+cross_case subscribe-first-cross case_subscribe_first \
+    subscribe-first-cross other
+cross_case renegotiation case_renegotiation renegotiation
+cross_case nack-subscriber case_nack_subscriber nack-subscriber
+cross_case nack-publisher case_nack_publisher nack-publisher
+
+for c in "${only[@]}"; do
+    case $ran in
+        *" $c "*) ;;
+        *) fail "no case is named $c" ;;
+    esac
+done
 
 parley_nginx_stop
 parley_nginx_check_log || fail "nginx error log"
