@@ -6,11 +6,11 @@
 #   PARLEY_MODULE=build/ngx_http_parley_module.so \
 #   PARLEY_PEER=build/peer/parley-peer tests/peer/run.sh [CASE...]
 #
-# With CASE names (same-worker, nack-publisher, ...: the first word of each
+# With CASE names (same-worker, flood-packets, ...: the first word of each
 # result line) only those cases run.
 # The cases across workers, the renegotiation one (re-offers when tracks
-# come and go) and the retransmission ones (NACK and RTX, downstream and
-# upstream) run unless PARLEY_PEER_CROSS_WORKER=0.
+# come and go), the retransmission ones (NACK and RTX, downstream and
+# upstream) and the packet flood one run unless PARLEY_PEER_CROSS_WORKER=0.
 # Ports: HTTP ${PARLEY_PEER_PORT:-18090}, media UDP
 # ${PARLEY_PEER_ICE_PORTS:-42000-42127}; the sockets are reuseport, so two
 # runs at once on the same ports would split each other's connections.
@@ -328,6 +328,105 @@ case_nack_publisher() {
     fi
 }
 
+# A publisher floods one track with 6,000 video packets a second of 200
+# bytes, twice the 3,000 a track may send (README, parley_rtp_flooded_
+# total). The server drops the excess before the ring and counts it, and
+# a subscriber on the other worker gets no more than the limit lets
+# through in its window W: 3,000 a second of video and the audio's 50,
+# plus the quarter second's burst (750) and what was on its way when W
+# began (a ring, 256, and as many again).
+case_flood_packets() {
+    local name=$1 dir=$ngx_tmp/$1 room w pub before now flooded secs got most
+    mkdir -p "$dir"
+    before=$(status_total rtp_flooded)
+
+    start_publisher "$name" "$dir" --duration 5 --video-pps 6000 \
+        --video-size 200 --video-fps 100 || return
+
+    if ! "$peer" --url "$url" --room "$room" --worker $((1 - w)) \
+        --subscribe --duration 3 --max-loss 100 --sample 10 \
+        >"$dir/sub.json" 2>"$dir/sub.err"
+    then
+        fail "$name: subscriber: $(cat "$dir/sub.err")"
+    fi
+
+    wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
+    now=$(status_total rtp_flooded)
+    flooded=$((now - before))
+    secs=$(json_field "$dir/sub.json" seconds)
+    got=$(json_field "$dir/sub.json" received)
+    most=$(awk -v s="${secs:-0}" 'BEGIN { printf "%d", 3050 * s + 750 + 512 }')
+
+    if [ "$flooded" -gt 0 ] && [ -n "$got" ] && [ "$got" -le "$most" ]; then
+        echo "ok - $name: $flooded packets dropped as a flood; the" \
+             "subscriber got $got in $secs s (at most $most)," \
+             "of $(json_field "$dir/pub.json" sent) sent"
+    else
+        fail "$name: $flooded flooded in /status; the subscriber got" \
+             "${got:-nothing} packets in ${secs:-?} s, at most $most allowed"
+    fi
+}
+
+# 2,800 video packets a second, under the packet limit, of 1,400 bytes:
+# 4 MB a second, over the 3 MB a track may send. Packets are dropped as a
+# flood, not all of them.
+case_flood_bytes() {
+    local name=$1 dir=$ngx_tmp/$1 room w pub before now in_before flooded in
+    mkdir -p "$dir"
+    before=$(status_total rtp_flooded)
+    in_before=$(status_total rtp_in)
+
+    start_publisher "$name" "$dir" --duration 3 --video-pps 2800 \
+        --video-size 1400 --video-fps 100 || return
+    wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
+
+    now=$(status_total rtp_flooded)
+    flooded=$((now - before))
+    now=$(status_total rtp_in)
+    in=$((now - in_before))
+
+    if [ "$flooded" -gt 0 ] && [ "$flooded" -lt "$in" ]; then
+        echo "ok - $name: $flooded of $in packets dropped as a flood"
+    else
+        fail "$name: $flooded of $in packets dropped as a flood"
+    fi
+}
+
+# Three subscribers of one publisher ask for keyframes of its video in a
+# burst each second of a 4 s window: 8 PLIs each within 140 ms. The
+# owner of the track sends at most one PLI per 300 ms and folds the asks
+# that came sooner into one sent when the gap has passed
+# (docs/protocol.md): two PLIs a burst reach the publisher, not one
+# (asks lost instead of folded) and not one per ask (no limit). One more
+# or one fewer is let pass for a burst cut by the window's edge.
+case_pli_folding() {
+    local name=$1 dir=$ngx_tmp/$1 bursts plis asked
+    mkdir -p "$dir"
+
+    if ! "$peer" --url "$url" --create --publish --subscribe \
+        --subscribers 3 --duration 4 --pli-burst 8 \
+        >"$dir/run.json" 2>"$dir/run.err"
+    then
+        fail "$name: $(cat "$dir/run.err")"
+        return
+    fi
+
+    bursts=$(json_field "$dir/run.json" pli_bursts)
+    plis=$(json_field "$dir/run.json" plis_window)
+    asked=$(json_field "$dir/run.json" plis_asked)
+
+    if [ "$bursts" -ge 3 ] && [ "$plis" -ge $((2 * bursts - 1)) ] \
+        && [ "$plis" -le $((2 * bursts + 1)) ]
+    then
+        echo "ok - $name: $asked PLIs asked in $bursts bursts, $plis" \
+             "reached the publisher"
+    else
+        fail "$name: $asked PLIs asked in $bursts bursts, $plis reached" \
+             "the publisher: $((2 * bursts)) expected (one and one folded" \
+             "a burst)"
+    fi
+}
+
 # run_case NAME FUNCTION [ARGS]: unless the command line names others
 run_case() {
     local name=$1 c
@@ -361,6 +460,8 @@ parley_nginx_start "$port" "$ice_ports" 2
 run_case same-worker case_publish_subscribe same-worker same
 run_case subscribe-first case_subscribe_first subscribe-first same
 run_case checks-bite case_checks_bite checks-bite
+run_case flood-bytes case_flood_bytes flood-bytes
+run_case pli-folding case_pli_folding pli-folding
 
 cross_case cross-worker case_publish_subscribe cross-worker other
 cross_case subscribe-first-cross case_subscribe_first \
@@ -368,6 +469,7 @@ cross_case subscribe-first-cross case_subscribe_first \
 cross_case renegotiation case_renegotiation renegotiation
 cross_case nack-subscriber case_nack_subscriber nack-subscriber
 cross_case nack-publisher case_nack_publisher nack-publisher
+cross_case flood-packets case_flood_packets flood-packets
 
 for c in "${only[@]}"; do
     case $ran in
