@@ -217,7 +217,7 @@ peer_options(peer_main_t *m, int argc, char **argv)
         { "min-recovered", required_argument, NULL, 'R' },
         { "skip-every", required_argument, NULL, 'K' },
         { "video-pps", required_argument, NULL, 'V' },
-        { "video-size", required_argument, NULL, 'Z' },
+        { "video-size", required_argument, NULL, 'E' },
         { "video-fps", required_argument, NULL, 'Y' },
         { "pli-burst", required_argument, NULL, 'I' },
         { "ready-file", required_argument, NULL, 'Q' },
@@ -352,7 +352,7 @@ peer_options(peer_main_t *m, int argc, char **argv)
             }
             peer_video_pps = (unsigned) v;
             break;
-        case 'Z':
+        case 'E':
             if (peer_number("--video-size", optarg, 64, 1400, &v) != 0) {
                 return -1;
             }
