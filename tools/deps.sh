@@ -11,7 +11,7 @@ build_pkgs="gcc make nginx nginx-dev libwslay-dev libjansson-dev libssl-dev
     libsrtp2-dev libnice-dev pkg-config"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev libtest-base-perl libipc-run-perl
     libprotocol-websocket-perl libjson-pp-perl chromium iproute2 nodejs
-    valgrind"
+    valgrind curl"
 bench_pkgs="janus iproute2"
 
 case ${1:-build} in

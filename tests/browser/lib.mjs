@@ -189,3 +189,45 @@ export const SIGNAL_CLIENT = `
     throw new Error('no connection landed where asked: ' + JSON.stringify(place));
   };
 `;
+
+// The status page's counters: sum[name] over every worker's line, and
+// worker[pid][name] for each worker (name without "parley_" and "_total").
+// The files run one at a time (run.sh), so a difference of two readings
+// taken around an action is what that action did.
+export async function readCounters() {
+  const res = await fetch(`${BASE_URL}/status`);
+  if (!res.ok) throw new Error(`/status answered ${res.status}`);
+  const text = await res.text();
+  const sum = {}, worker = {};
+  for (const m of text.matchAll(/^parley_(\w+)_total\{pid="(\d+)"[^}]*\} (\d+)$/gm)) {
+    const [, name, pid, value] = m;
+    sum[name] = (sum[name] || 0) + Number(value);
+    (worker[pid] ||= {})[name] = Number(value);
+  }
+  if (Object.keys(sum).length === 0) throw new Error('/status has no counters');
+  return { sum, worker };
+}
+
+// How much counter `name` grew from `before` to `after`, over all workers.
+export function grew(before, after, name) {
+  if (!(name in after.sum)) throw new Error(`/status has no parley_${name}_total`);
+  return after.sum[name] - (before.sum[name] || 0);
+}
+
+// The same per worker of `after`: a worker started in between (a respawn)
+// counts from zero.
+export function grewPerWorker(before, after, name) {
+  return Object.entries(after.worker).map(([pid, c]) =>
+    (c[name] || 0) - ((before.worker[pid] || {})[name] || 0));
+}
+
+// Calls fn() until what it returns has ok set, for at most ms; returns
+// the last result either way, for the assertion to show.
+export async function pollUntil(fn, ms = WAIT_MS, every = 250) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v.ok || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, every));
+  }
+}

@@ -174,9 +174,12 @@ if [ $# -eq 0 ]; then
     set -- "$here"/*.test.mjs
 fi
 
+# One file at a time: the files share this nginx, and their assertions
+# on its counters are differences taken around their own actions, which
+# a file running beside them would add to.
 set +e
 PARLEY_BASE_URL="http://127.0.0.1:$port" PARLEY_ARTIFACTS="$artifacts" TMPDIR="$tmp/tmp" \
-    PARLEY_NGINX_PID_FILE="$tmp/nginx.pid" node --test "$@"
+    PARLEY_NGINX_PID_FILE="$tmp/nginx.pid" node --test --test-concurrency=1 "$@"
 status=$?
 set -e
 

@@ -91,6 +91,7 @@ typedef struct {
     uint64_t   nacked_seqs;        /* the numbers they named */
     uint64_t   rtx_sent;
     uint64_t   rtx_missed;         /* named, but not in the send history */
+    uint64_t   plis_sent;          /* --pli-burst: PLIs subscribers sent */
     uint64_t   seen_for_corruption;
     uint64_t   lat_count;
     uint32_t   lat[PEER_LAT_BUCKETS];
@@ -103,6 +104,10 @@ extern unsigned  peer_drop_every;
 /* --skip-every N: a publisher leaves every Nth video packet unsent */
 extern unsigned  peer_skip_every;
 extern uint32_t  peer_fixed_ssrc;      /* --ssrc; 0: random */
+/* --video-pps, --video-size, --video-fps: a publisher's video (0: usual) */
+extern unsigned  peer_video_pps;
+extern unsigned  peer_video_size;
+extern unsigned  peer_video_fps;
 
 
 /* One expected SSRC and what arrived of it. */
@@ -284,6 +289,8 @@ int peer_conn_send_rtcp(peer_conn_t *c, uint8_t *buf, size_t len);
 /* RFC 4585 6.2.1: a generic NACK for seqs of media_ssrc */
 int peer_conn_send_nack(peer_conn_t *c, uint32_t media_ssrc,
     const uint16_t *seqs, size_t n);
+/* RFC 4585 6.3.1: a PLI for media_ssrc */
+int peer_conn_send_pli(peer_conn_t *c, uint32_t media_ssrc);
 void peer_conn_fingerprint(peer_conn_t *c, char *out, size_t size);
 void peer_conn_free(peer_conn_t *c);
 const char *peer_conn_state_str(peer_conn_state_t s);
@@ -344,6 +351,7 @@ typedef struct {
     uint8_t        rtx_pt;
     uint16_t       rtx_seq;
     peer_sent_t   *history;        /* PEER_HISTORY, by seq modulo */
+    unsigned       video_fps;
 } peer_sender_t;
 
 void peer_sender_init(peer_sender_t *s, peer_conn_t *c);
@@ -448,6 +456,7 @@ struct peer_party_s {
     unsigned               offers;         /* answered */
     uint64_t               retry_ms;       /* adapter's timer, 0: none */
     void                  *sig;            /* adapter state */
+    unsigned               subscribed;     /* the server took "subscribe" */
 };
 
 

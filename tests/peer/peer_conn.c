@@ -914,6 +914,31 @@ peer_conn_send_nack(peer_conn_t *c, uint32_t media_ssrc,
 }
 
 
+int
+peer_conn_send_pli(peer_conn_t *c, uint32_t media_ssrc)
+{
+    uint8_t               buf[PEER_PACKET_ROOM];
+    parley_rtcp_rr_t      rr;
+    parley_rtcp_writer_t  w;
+
+    memset(&rr, 0, sizeof(rr));
+    rr.ssrc = c->rtcp_ssrc;
+    parley_rtcp_writer_init(&w, buf, PEER_DATAGRAM_MAX);
+
+    if (parley_rtcp_build_rr(&w, &rr) != PARLEY_RTP_OK
+        || parley_rtcp_build_pli(&w, c->rtcp_ssrc, media_ssrc)
+           != PARLEY_RTP_OK
+        || peer_conn_send_rtcp(c, buf, w.len) != 0)
+    {
+        return -1;
+    }
+
+    c->stats->plis_sent++;
+
+    return 0;
+}
+
+
 void
 peer_conn_fingerprint(peer_conn_t *c, char *out, size_t size)
 {

@@ -24,6 +24,8 @@
 
 
 #define PEER_PIDS_MAX   16
+#define PEER_PLI_SPAN   200     /* ms a --pli-burst's asks may take */
+#define PEER_PLI_LAST   600     /* ms before the window's end: no burst */
 
 
 typedef enum {
@@ -42,6 +44,7 @@ typedef struct {
     uint64_t   cpu_ns;             /* this process */
     uint64_t   server_ticks;
     uint64_t   at_ms;
+    uint64_t   plis;               /* received by publishers */
 } peer_snapshot_t;
 
 
@@ -68,6 +71,12 @@ typedef struct {
     unsigned         started;      /* subscribers whose signaling began */
     peer_snapshot_t  start;
     peer_snapshot_t  end;
+    const char      *ready_file;
+    unsigned         said_subscribed:1;
+    unsigned         pli_burst;    /* PLIs per video track and burst */
+    unsigned         pli_left;     /* of the burst running */
+    uint64_t         pli_burst_ms; /* when it started, or the next does */
+    uint64_t         pli_bursts;   /* started */
 } peer_main_t;
 
 
@@ -123,6 +132,16 @@ usage(void)
 "                      socket of its own: \"silent\" leaves the server's\n"
 "                      checks there unanswered (no media may come),\n"
 "                      \"answer\" answers them (the media must move)\n"
+"  --video-pps N       a publisher's video packets per second (130)\n"
+"  --video-size B      bytes of RTP payload in each (1130, 64 to 1400)\n"
+"  --video-fps F       video frames per second (30): a frame's packets go\n"
+"                      out together\n"
+"  --pli-burst N       subscribers ask for keyframes: at the start of each\n"
+"                      second of the measured window (none in its last\n"
+"                      0.6 s), N PLIs per video track, a tick (20 ms) apart\n"
+"  --ready-file PATH   append a line when every subscriber's subscribe was\n"
+"                      taken (\"subscribed\") and when every connection is\n"
+"                      set up (\"ready\": the warm-up begins)\n"
 "  -v                  log connection events; -vv also signaling\n"
 "Prints one JSON summary line; exits 1 when a check fails, 2 on bad use.\n",
         stderr);
@@ -205,6 +224,11 @@ peer_options(peer_main_t *m, int argc, char **argv)
         { "skip-every", required_argument, NULL, 'K' },
         { "ssrc", required_argument, NULL, 'Z' },
         { "second-path", required_argument, NULL, '2' },
+        { "video-pps", required_argument, NULL, 'V' },
+        { "video-size", required_argument, NULL, 'E' },
+        { "video-fps", required_argument, NULL, 'Y' },
+        { "pli-burst", required_argument, NULL, 'I' },
+        { "ready-file", required_argument, NULL, 'Q' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -346,6 +370,33 @@ peer_options(peer_main_t *m, int argc, char **argv)
                          "answer", optarg);
                 return -1;
             }
+            break;
+        case 'V':
+            if (peer_number("--video-pps", optarg, 1, 20000, &v) != 0) {
+                return -1;
+            }
+            peer_video_pps = (unsigned) v;
+            break;
+        case 'E':
+            if (peer_number("--video-size", optarg, 64, 1400, &v) != 0) {
+                return -1;
+            }
+            peer_video_size = (unsigned) v;
+            break;
+        case 'Y':
+            if (peer_number("--video-fps", optarg, 1, 250, &v) != 0) {
+                return -1;
+            }
+            peer_video_fps = (unsigned) v;
+            break;
+        case 'I':
+            if (peer_number("--pli-burst", optarg, 1, 50, &v) != 0) {
+                return -1;
+            }
+            m->pli_burst = (unsigned) v;
+            break;
+        case 'Q':
+            m->ready_file = optarg;
             break;
         default:
             return -1;
@@ -522,6 +573,7 @@ peer_snapshot(peer_main_t *m, peer_snapshot_t *s)
     s->cpu_ns = peer_cpu_ns();
     s->server_ticks = peer_server_ticks(m);
     s->at_ms = peer_now_ms();
+    s->plis = m->run.stats.plis;
 }
 
 
@@ -682,6 +734,106 @@ peer_run_senders(peer_main_t *m)
 }
 
 
+/* --ready-file: one line per milestone, for a script to wait on */
+static void
+peer_ready_line(peer_main_t *m, const char *what)
+{
+    FILE  *f;
+
+    if (m->ready_file == NULL) {
+        return;
+    }
+
+    f = fopen(m->ready_file, "a");
+
+    if (f == NULL || fprintf(f, "%s\n", what) < 0 || fclose(f) != 0) {
+        peer_log("could not write %s", m->ready_file);
+        m->run.failures++;
+    }
+}
+
+
+static void
+peer_check_subscribed(peer_main_t *m)
+{
+    unsigned  i;
+
+    if (m->said_subscribed || !m->subscribe
+        || m->started < m->run.nparties)
+    {
+        return;
+    }
+
+    for (i = 0; i < m->run.nparties; i++) {
+        if (m->run.parties[i].subscriber && !m->run.parties[i].subscribed) {
+            return;
+        }
+    }
+
+    m->said_subscribed = 1;
+    peer_ready_line(m, "subscribed");
+}
+
+
+/*
+ * --pli-burst: every subscriber asks for a keyframe of each video track
+ * it receives (RFC 4585 6.3.1), pli_burst times a tick apart, once a
+ * second of the measured window. The asks of a burst stay within
+ * PEER_PLI_SPAN of its start, however late the loop turns, and no burst
+ * starts so late that its answers could fall outside the window.
+ */
+static void
+peer_pli_burst(peer_main_t *m, uint64_t now)
+{
+    uint32_t       j;
+    unsigned       i;
+    peer_conn_t   *c;
+    peer_party_t  *p;
+
+    if (m->pli_burst == 0 || m->phase != PEER_PHASE_MEASURE) {
+        return;
+    }
+
+    if (m->pli_left > 0 && now - m->pli_burst_ms > PEER_PLI_SPAN) {
+        m->pli_left = 0;
+        m->pli_burst_ms += 1000;
+    }
+
+    if (m->pli_left == 0) {
+        if (now < m->pli_burst_ms
+            || now + PEER_PLI_LAST > m->phase_ms + m->duration_s * 1000)
+        {
+            return;
+        }
+
+        m->pli_burst_ms = now;
+        m->pli_left = m->pli_burst;
+        m->pli_bursts++;
+    }
+
+    for (i = 0; i < m->run.nparties; i++) {
+        p = &m->run.parties[i];
+        c = &p->sub;
+
+        if (!p->subscriber || p->done || !p->sub_made
+            || c->state != PEER_CONN_SECURE)
+        {
+            continue;
+        }
+
+        for (j = 0; j < c->nssrcs; j++) {
+            if (c->ssrcs[j].video && !c->ssrcs[j].repair) {
+                (void) peer_conn_send_pli(c, c->ssrcs[j].ssrc);
+            }
+        }
+    }
+
+    if (--m->pli_left == 0) {
+        m->pli_burst_ms += 1000;
+    }
+}
+
+
 static void
 peer_phase(peer_main_t *m, peer_phase_t phase)
 {
@@ -690,12 +842,14 @@ peer_phase(peer_main_t *m, peer_phase_t phase)
 
     if (phase == PEER_PHASE_WARMUP) {
         m->pss_after_kb = peer_server_pss(m);
+        peer_ready_line(m, "ready");
     }
 
     if (phase == PEER_PHASE_MEASURE) {
         memset(m->run.stats.lat, 0, sizeof(m->run.stats.lat));
         m->run.stats.lat_count = 0;
         peer_snapshot(m, &m->start);
+        m->pli_burst_ms = m->phase_ms;
     }
 
     if (phase == PEER_PHASE_DONE) {
@@ -787,7 +941,9 @@ peer_run(peer_main_t *m)
         if (now >= next_tick) {
             peer_start_parties(m);
             peer_tick_parties(m, now);
+            peer_check_subscribed(m);
             peer_advance(m, now);
+            peer_pli_burst(m, now);
             next_tick = now + PEER_TICK_MS;
         }
 
@@ -1008,6 +1164,7 @@ peer_summary(peer_main_t *m)
            "\"second_stun\":%llu,\"second_checks\":%llu,"
            "\"second_answered\":%llu,\"second_srtp\":%llu,"
            "\"second_other\":%llu,"
+           "\"pli_bursts\":%llu,\"plis_asked\":%llu,\"plis_window\":%llu,"
            "\"ok\":%s,\"error\":\"%s\"}\n",
            m->run.signaling->name, m->subscribe ? m->nsubscribers : 0,
            m->publish ? "true" : "false",
@@ -1054,6 +1211,9 @@ peer_summary(peer_main_t *m)
            (unsigned long long) t.second.answered,
            (unsigned long long) t.second.srtp,
            (unsigned long long) t.second.other,
+           (unsigned long long) m->pli_bursts,
+           (unsigned long long) st->plis_sent,
+           (unsigned long long) (m->end.plis - m->start.plis),
            verdict ? "false" : "true", verdict ? verdict : "");
     fflush(stdout);
 

@@ -3,7 +3,8 @@
  *
  * A publisher sends Opus-like audio (50 packets/s, about 100 bytes) and
  * VP8-shaped video (30 frames/s, video_pps packets/s of video_size bytes,
- * a real VP8 payload descriptor and frame header, keyframes on PLI). The
+ * which --video-fps, --video-pps and --video-size change; a real VP8
+ * payload descriptor and frame header, keyframes on PLI). The
  * payload is filler, but every payload ends with a trailer:
  *
  *     magic "PRLY" | publisher SSRC | packet counter | send time (ns,
@@ -49,6 +50,9 @@ unsigned  peer_corrupt_every;
 unsigned  peer_drop_every;
 unsigned  peer_skip_every;
 uint32_t  peer_fixed_ssrc;
+unsigned  peer_video_pps;
+unsigned  peer_video_size;
+unsigned  peer_video_fps;
 
 
 static uint32_t
@@ -95,8 +99,9 @@ peer_sender_init(peer_sender_t *s, peer_conn_t *c)
     s->video_pt = 96;
     snprintf(s->audio_mid, sizeof(s->audio_mid), "0");
     snprintf(s->video_mid, sizeof(s->video_mid), "1");
-    s->video_pps = PEER_VIDEO_PPS;
-    s->video_size = PEER_VIDEO_SIZE;
+    s->video_pps = peer_video_pps ? peer_video_pps : PEER_VIDEO_PPS;
+    s->video_size = peer_video_size ? peer_video_size : PEER_VIDEO_SIZE;
+    s->video_fps = peer_video_fps ? peer_video_fps : PEER_FPS;
     s->keyframe_due = 1;
     s->rtx_pt = PEER_RTX_PT;
     s->rtx_seq = (uint16_t) r[2];
@@ -333,7 +338,7 @@ peer_send_frame(peer_sender_t *s, peer_stats_t *st, unsigned npackets)
     keyframe = s->keyframe_due;
     s->keyframe_due = 0;
     s->keyframes += keyframe;
-    ts = (uint32_t) (s->video_frames * (90000 / PEER_FPS));
+    ts = (uint32_t) (s->video_frames * (90000 / s->video_fps));
 
     for (i = 0; i < npackets; i++) {
         h = peer_rtp_header(s, buf, s->video_pt, i + 1 == npackets,
@@ -377,16 +382,16 @@ peer_sender_run(peer_sender_t *s, peer_stats_t *st)
         peer_send_audio(s, st);
     }
 
-    while (s->video_frames * 1000000000ULL / PEER_FPS <= elapsed) {
+    while (s->video_frames * 1000000000ULL / s->video_fps <= elapsed) {
         /* spread video_pps over the frames without drift */
         f = s->video_frames;
-        n = (unsigned) ((f + 1) * s->video_pps / PEER_FPS
-                        - f * s->video_pps / PEER_FPS);
+        n = (unsigned) ((f + 1) * s->video_pps / s->video_fps
+                        - f * s->video_pps / s->video_fps);
         peer_send_frame(s, st, n ? n : 1);
     }
 
     next_audio = s->audio_sent * PEER_AUDIO_PTIME_NS;
-    next_video = s->video_frames * 1000000000ULL / PEER_FPS;
+    next_video = s->video_frames * 1000000000ULL / s->video_fps;
     next_audio = next_audio < next_video ? next_audio : next_video;
 
     return (int) ((next_audio - elapsed) / 1000000) + 1;

@@ -83,6 +83,9 @@ peer_parley_in_room(peer_party_t *p, json_t *msg)
 
     if (p->subscriber) {
         (void) peer_party_send(p, json_pack("{s:s}", "type", "subscribe"));
+
+        /* answered in order: its pong says the subscribe was taken */
+        (void) peer_party_send(p, json_pack("{s:s}", "type", "ping"));
     }
 }
 
@@ -237,9 +240,12 @@ peer_parley_on_message(peer_party_t *p, json_t *msg)
 
     } else if (strcmp(type, "left") == 0) {
         peer_party_fail(p, "the server says we left the conversation");
+
+    } else if (strcmp(type, "pong") == 0) {
+        p->subscribed = p->subscriber;
     }
 
-    /* participant-joined, participant-left, roster, pong: nothing to do */
+    /* participant-joined, participant-left, roster: nothing to do */
 }
 
 

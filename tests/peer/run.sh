@@ -4,14 +4,18 @@
 # every packet, the payload checksum), loss and the track set.
 #
 #   PARLEY_MODULE=build/ngx_http_parley_module.so \
-#   PARLEY_PEER=build/peer/parley-peer tests/peer/run.sh
+#   PARLEY_PEER=build/peer/parley-peer tests/peer/run.sh [CASE...]
 #
+# With CASE names (same-worker, flood-packets, ...: the first word of each
+# result line) only those cases run.
 # The cases across workers, the renegotiation one (re-offers when tracks
-# come and go) and the retransmission ones (NACK and RTX, downstream and
-# upstream) run unless PARLEY_PEER_CROSS_WORKER=0.
+# come and go), the retransmission ones (NACK and RTX, downstream and
+# upstream) and the packet flood one run unless PARLEY_PEER_CROSS_WORKER=0.
 # Ports: HTTP ${PARLEY_PEER_PORT:-18090}, media UDP
 # ${PARLEY_PEER_ICE_PORTS:-42000-42127}; the sockets are reuseport, so two
 # runs at once on the same ports would split each other's connections.
+# Counters of /status are read as differences around a case: the cases
+# run one after another.
 set -eu
 
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
@@ -22,6 +26,11 @@ cross=${PARLEY_PEER_CROSS_WORKER:-1}
 url="ws://127.0.0.1:$port/ws"
 
 . "$here/nginx.sh"
+
+if ! command -v curl >/dev/null 2>&1; then
+    echo "run.sh: curl is needed to read /status (make deps-test)" >&2
+    exit 2
+fi
 
 if [ ! -x "$peer" ]; then
     echo "run.sh: no test peer at '$peer' (make peer, or set PARLEY_PEER)" >&2
@@ -60,17 +69,37 @@ wait_room() {
     return 1
 }
 
+# wait_line FILE WORD: waits (at most 30 s) until a --ready-file says WORD
+wait_line() {
+    for _ in $(seq 300); do
+        if grep -qx "$2" "$1" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
 # json_field FILE NAME: a number or string member of the summary line
 json_field() {
     sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" "$1" | tail -n 1
 }
 
-# status_total NAME: parley_NAME_total of /status, summed over the workers
+# status_total NAME: parley_NAME_total of /status, summed over the
+# workers; a /status that does not answer, or lacks the counter, ends
+# the run rather than reading as 0
 status_total() {
-    curl -s --max-time 5 "http://127.0.0.1:$port/status" \
-        | awk -v n="parley_$1_total" \
-              'index($1, n "{") == 1 || $1 == n { s += $NF }
-               END { printf "%d\n", s }'
+    local text
+    text=$(curl -sf --max-time 5 "http://127.0.0.1:$port/status") || {
+        echo "run.sh: /status did not answer" >&2
+        exit 1
+    }
+    awk -v n="parley_$1_total" \
+        'index($1, n "{") == 1 || $1 == n { s += $NF; seen = 1 }
+         END { if (!seen) exit 1; printf "%d\n", s }' <<<"$text" || {
+        echo "run.sh: /status has no parley_$1_total" >&2
+        exit 1
+    }
 }
 
 # A publisher of a new room in the background ($pub), with the room and
@@ -128,6 +157,7 @@ case_subscribe_first() {
     mkdir -p "$dir"
 
     "$peer" --url "$url" --create --subscribe --room-file "$dir/room" \
+        --ready-file "$dir/ready" \
         --duration 4 --min-packets 500 --max-loss 1 --setup-timeout 30 \
         >"$dir/sub.json" 2>"$dir/sub.err" &
     sub=$!
@@ -137,7 +167,12 @@ case_subscribe_first() {
         fail "$name: the subscriber made no room"; cat "$dir/sub.err" >&2
         return
     fi
-    sleep 1
+
+    # the server has taken the subscribe before anyone publishes
+    if ! wait_line "$dir/ready" subscribed; then
+        fail "$name: the subscriber's subscribe was not taken"
+        return
+    fi
     pubw=$w
     [ "$where" = other ] && pubw=$((1 - w))
 
@@ -164,11 +199,17 @@ case_renegotiation() {
     start_publisher "$name" "$dir" --duration 14 || return
 
     "$peer" --url "$url" --room "$room" --worker $((1 - w)) --subscribe \
+        --ready-file "$dir/ready" \
         --duration 7 --min-packets 900 --max-loss 1 \
         >"$dir/sub.json" 2>"$dir/sub.err" &
     sub=$!
     pids="$pids $sub"
-    sleep 2
+
+    # B answered its first offer and receives: C's tracks come as re-offers
+    if ! wait_line "$dir/ready" ready; then
+        fail "$name: the subscriber was not set up: $(cat "$dir/sub.err")"
+        return
+    fi
 
     "$peer" --url "$url" --room "$room" --publish --duration 3 \
         >"$dir/pub2.json" 2>"$dir/pub2.err" || \
@@ -216,7 +257,7 @@ case_checks_bite() {
 # NACKs them: the server must answer from its ring as RTX (FID SSRC, OSN),
 # and the unwrapped packets must pass the same checks as first arrivals.
 case_nack_subscriber() {
-    local name=$1 dir=$ngx_tmp/$1 room w pub answered
+    local name=$1 dir=$ngx_tmp/$1 room w pub answered now
     mkdir -p "$dir"
     answered=$(status_total nacks_answered)
 
@@ -234,7 +275,8 @@ case_nack_subscriber() {
         fail "$name: subscriber: $(cat "$dir/sub.err")"
     fi
 
-    answered=$(( $(status_total nacks_answered) - answered ))
+    now=$(status_total nacks_answered)
+    answered=$((now - answered))
     if [ "$answered" -gt 0 ]; then
         echo "ok - $name: /status: $answered NACK'd numbers answered"
     else
@@ -248,7 +290,7 @@ case_nack_subscriber() {
 # server must ask (upstream NACK), take the RTX, and the subscriber on the
 # other worker must see almost no loss (2 % without the repair).
 case_nack_publisher() {
-    local name=$1 dir=$ngx_tmp/$1 room w pub sent
+    local name=$1 dir=$ngx_tmp/$1 room w pub sent now
     mkdir -p "$dir"
     sent=$(status_total nacks_sent)
 
@@ -269,7 +311,8 @@ case_nack_publisher() {
         return
     fi
 
-    sent=$(( $(status_total nacks_sent) - sent ))
+    now=$(status_total nacks_sent)
+    sent=$((now - sent))
 
     if [ "$sent" -gt 0 ] \
         && [ "$(json_field "$dir/pub.json" nacks_received)" -gt 0 ] \
@@ -346,24 +389,158 @@ case_second_path() {
     wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
 }
 
+# A publisher floods one track with 6,000 video packets a second of 200
+# bytes, twice the 3,000 a track may send (README, parley_rtp_flooded_
+# total). The server drops the excess before the ring and counts it, and
+# a subscriber on the other worker gets no more than the limit lets
+# through in its window W: 3,000 a second of video and the audio's 50,
+# plus the quarter second's burst (750) and what was on its way when W
+# began (a ring, 256, and as many again).
+case_flood_packets() {
+    local name=$1 dir=$ngx_tmp/$1 room w pub before now flooded secs got most
+    mkdir -p "$dir"
+    before=$(status_total rtp_flooded)
+
+    start_publisher "$name" "$dir" --duration 5 --video-pps 6000 \
+        --video-size 200 --video-fps 100 || return
+
+    if ! "$peer" --url "$url" --room "$room" --worker $((1 - w)) \
+        --subscribe --duration 3 --max-loss 100 --sample 10 \
+        >"$dir/sub.json" 2>"$dir/sub.err"
+    then
+        fail "$name: subscriber: $(cat "$dir/sub.err")"
+    fi
+
+    wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
+    now=$(status_total rtp_flooded)
+    flooded=$((now - before))
+    secs=$(json_field "$dir/sub.json" seconds)
+    got=$(json_field "$dir/sub.json" received)
+    most=$(awk -v s="${secs:-0}" 'BEGIN { printf "%d", 3050 * s + 750 + 512 }')
+
+    if [ "$flooded" -gt 0 ] && [ -n "$got" ] && [ "$got" -le "$most" ]; then
+        echo "ok - $name: $flooded packets dropped as a flood; the" \
+             "subscriber got $got in $secs s (at most $most)," \
+             "of $(json_field "$dir/pub.json" sent) sent"
+    else
+        fail "$name: $flooded flooded in /status; the subscriber got" \
+             "${got:-nothing} packets in ${secs:-?} s, at most $most allowed"
+    fi
+}
+
+# 2,800 video packets a second, under the packet limit, of 1,400 bytes:
+# 4 MB a second, over the 3 MB a track may send. Packets are dropped as a
+# flood, not all of them.
+case_flood_bytes() {
+    local name=$1 dir=$ngx_tmp/$1 room w pub before now in_before flooded in
+    mkdir -p "$dir"
+    before=$(status_total rtp_flooded)
+    in_before=$(status_total rtp_in)
+
+    start_publisher "$name" "$dir" --duration 3 --video-pps 2800 \
+        --video-size 1400 --video-fps 100 || return
+    wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
+
+    now=$(status_total rtp_flooded)
+    flooded=$((now - before))
+    now=$(status_total rtp_in)
+    in=$((now - in_before))
+
+    if [ "$flooded" -gt 0 ] && [ "$flooded" -lt "$in" ]; then
+        echo "ok - $name: $flooded of $in packets dropped as a flood"
+    else
+        fail "$name: $flooded of $in packets dropped as a flood"
+    fi
+}
+
+# Three subscribers of one publisher ask for keyframes of its video in a
+# burst each second of a 4 s window: 8 PLIs each within 140 ms. The
+# owner of the track sends at most one PLI per 300 ms and folds the asks
+# that came sooner into one sent when the gap has passed
+# (docs/protocol.md): two PLIs a burst reach the publisher, not one
+# (asks lost instead of folded) and not one per ask (no limit). One more
+# or one fewer is let pass for a burst cut by the window's edge.
+case_pli_folding() {
+    local name=$1 dir=$ngx_tmp/$1 bursts plis asked
+    mkdir -p "$dir"
+
+    if ! "$peer" --url "$url" --create --publish --subscribe \
+        --subscribers 3 --duration 4 --pli-burst 8 \
+        >"$dir/run.json" 2>"$dir/run.err"
+    then
+        fail "$name: $(cat "$dir/run.err")"
+        return
+    fi
+
+    bursts=$(json_field "$dir/run.json" pli_bursts)
+    plis=$(json_field "$dir/run.json" plis_window)
+    asked=$(json_field "$dir/run.json" plis_asked)
+
+    if [ "$bursts" -ge 3 ] && [ "$plis" -ge $((2 * bursts - 1)) ] \
+        && [ "$plis" -le $((2 * bursts + 1)) ]
+    then
+        echo "ok - $name: $asked PLIs asked in $bursts bursts, $plis" \
+             "reached the publisher"
+    else
+        fail "$name: $asked PLIs asked in $bursts bursts, $plis reached" \
+             "the publisher: $((2 * bursts)) expected (one and one folded" \
+             "a burst)"
+    fi
+}
+
+# run_case NAME FUNCTION [ARGS]: unless the command line names others
+run_case() {
+    local name=$1 c
+    shift
+
+    if [ "${#only[@]}" -gt 0 ]; then
+        for c in "${only[@]}"; do
+            [ "$c" = "$name" ] && break
+        done
+        [ "$c" = "$name" ] || return 0
+    fi
+
+    ran="$ran $name "
+    "$@"
+}
+
+# cross_case NAME FUNCTION [ARGS]: a case that needs both workers
+cross_case() {
+    if [ "$cross" = 1 ]; then
+        run_case "$@"
+    else
+        run_case "$1" echo "ok - $1 # SKIP PARLEY_PEER_CROSS_WORKER=0"
+    fi
+}
+
+only=("$@")
+ran=""
+
 parley_nginx_start "$port" "$ice_ports" 2
 
-case_publish_subscribe same-worker same
-case_subscribe_first subscribe-first same
-case_checks_bite checks-bite
-case_second_path second-path-silent silent
-case_second_path second-path-answer answer
+run_case same-worker case_publish_subscribe same-worker same
+run_case subscribe-first case_subscribe_first subscribe-first same
+run_case checks-bite case_checks_bite checks-bite
+run_case second-path-silent case_second_path second-path-silent silent
+run_case second-path-answer case_second_path second-path-answer answer
+run_case flood-bytes case_flood_bytes flood-bytes
+run_case pli-folding case_pli_folding pli-folding
 
-if [ "$cross" = 1 ]; then
-    case_publish_subscribe cross-worker other
-    case_subscribe_first subscribe-first-cross other
-    case_renegotiation renegotiation
-    case_nack_subscriber nack-subscriber
-    case_nack_publisher nack-publisher
-    case_same_ssrc same-ssrc
-else
-    echo "ok - cross-worker cases skipped (PARLEY_PEER_CROSS_WORKER=0)"
-fi
+cross_case cross-worker case_publish_subscribe cross-worker other
+cross_case subscribe-first-cross case_subscribe_first \
+    subscribe-first-cross other
+cross_case renegotiation case_renegotiation renegotiation
+cross_case nack-subscriber case_nack_subscriber nack-subscriber
+cross_case nack-publisher case_nack_publisher nack-publisher
+cross_case flood-packets case_flood_packets flood-packets
+cross_case same-ssrc case_same_ssrc same-ssrc
+
+for c in "${only[@]}"; do
+    case $ran in
+        *" $c "*) ;;
+        *) fail "no case is named $c" ;;
+    esac
+done
 
 parley_nginx_stop
 parley_nginx_check_log || fail "nginx error log"
