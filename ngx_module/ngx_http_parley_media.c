@@ -840,17 +840,28 @@ ngx_http_parley_pc_tracks(ngx_http_parley_pc_t *pc, const parley_sdp_t *offer,
     const parley_sdp_t *answer, ngx_array_t *screen)
 {
     ngx_uint_t                i, j, n;
-    ngx_http_parley_track_t  *t, found[NGX_HTTP_PARLEY_TRACKS];
+    ngx_http_parley_track_t  *t, found[NGX_HTTP_PARLEY_TRACKS + 1];
 
     n = 0;
 
     for (i = 0; i < answer->n_media && i < offer->n_media; i++) {
-        if (n < NGX_HTTP_PARLEY_TRACKS
-            && ngx_http_parley_pc_track(&found[n], offer, &offer->media[i],
-                                        &answer->media[i], screen)
-               == NGX_OK)
+        if (ngx_http_parley_pc_track(&found[n], offer, &offer->media[i],
+                                     &answer->media[i], screen)
+            != NGX_OK)
         {
-            n++;
+            continue;
+        }
+
+        /* no section is answered that would not be published */
+
+        if (++n > NGX_HTTP_PARLEY_TRACKS
+            || n > ngx_http_parley_worker.conf->participant_tracks)
+        {
+            ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                          "parley: an offer of more than %ui tracks "
+                          "refused (parley_max_participant_tracks)",
+                          ngx_http_parley_worker.conf->participant_tracks);
+            return "too_many_tracks";
         }
     }
 

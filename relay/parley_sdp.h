@@ -29,7 +29,7 @@
 
 #define PARLEY_SDP_DEFAULT_MAX_LEN  65536   /* bytes of SDP text accepted */
 
-#define PARLEY_SDP_MAX_MEDIA        16
+#define PARLEY_SDP_MAX_MEDIA        64      /* a subscriber's legs */
 #define PARLEY_SDP_MAX_CODECS       64      /* per m= section */
 #define PARLEY_SDP_MAX_EXTMAPS      16
 #define PARLEY_SDP_MAX_RIDS         8

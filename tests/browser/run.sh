@@ -94,6 +94,10 @@ http {
     parley_ice_address 127.0.0.1;
     parley_ice_ports 41000-41127;
 
+    # sections.test.mjs: more tracks in one room than a subscriber takes
+    parley_max_participant_tracks 8;
+    parley_max_room_tracks 96;
+
     server {
         listen 127.0.0.1:$port;
 

@@ -7,20 +7,10 @@ import assert from 'node:assert/strict';
 import { BASE_URL, SIGNAL_CLIENT, launchBrowser, newPage, diagnose } from './lib.mjs';
 
 const PUBLISHERS = 9;
-const TRACKS_EACH = 8;       // the tracks one publish connection has
+const TRACKS_EACH = 8;       // run.sh: parley_max_participant_tracks 8
 const MOST = 64;
 
-// Known broken in the server today: its offer writer and SDP parser hold
-// 16 sections (PARLEY_SDP_MAX_MEDIA), so a room with more than 16 tracks
-// gets its subscribers no offer, and an [alert] that fails the run.
-// PARLEY_RUN_KNOWN_BROKEN=1 runs the test all the same; drop the skip
-// with the fix.
-const BROKEN = 'the server offers at most 16 sections, not 64 (PARLEY_SDP_MAX_MEDIA)';
-
-test('a subscriber receives at most 64 sections', {
-  timeout: 90_000,
-  skip: process.env.PARLEY_RUN_KNOWN_BROKEN === '1' ? false : BROKEN,
-}, async (t) => {
+test('a subscriber receives at most 64 sections', { timeout: 90_000 }, async (t) => {
   const browser = await launchBrowser();
   t.after(() => browser.close());
   const page = await newPage(browser, 'sections');

@@ -1153,7 +1153,7 @@ test_limits(void **state)
 
     sdp = sdp_new();
 
-    /* 16 m= sections fit, the 17th does not */
+    /* PARLEY_SDP_MAX_MEDIA m= sections fit, one more does not */
     p = extra;
     for (i = 1; i < PARLEY_SDP_MAX_MEDIA; i++) {
         p += sprintf(p, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:%d\r\n", i);
@@ -1166,7 +1166,8 @@ test_limits(void **state)
     p += sprintf(p, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
     assert_int_equal(parse_extra(sdp, extra, (size_t) (p - extra), &err),
                      PARLEY_SDP_ERR_LIMIT);
-    assert_int_equal(err.line, MINIMAL_LINES + 2 * 15 + 1);
+    assert_int_equal(err.line,
+                     MINIMAL_LINES + 2 * (PARLEY_SDP_MAX_MEDIA - 1) + 1);
 
     /* 64 payload types fit, 65 do not */
     p = extra + sprintf(extra, "m=video 9 UDP/TLS/RTP/SAVPF");
