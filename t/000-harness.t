@@ -6,9 +6,9 @@
 #   prove -It/lib t/000-harness.t
 
 use Test::Nginx::Socket 'no_plan';
-use Test::Nginx::Socket::Server;
-use Test::Nginx::WebSocket;
-use Test::Nginx::WebSocket::Exchange;
+use Test::Parley::Server;
+use Test::Parley::WebSocket;
+use Test::Parley::WebSocket::Exchange;
 use IO::Socket::INET;
 use File::Temp qw(tempdir);
 use POSIX ();
@@ -143,7 +143,7 @@ sub alive {
 
 # --- the programmatic API ---------------------------------------------------
 
-my $s = Test::Nginx::Socket::Server->start(workers => 2, config => $ws_config . <<'EOF');
+my $s = Test::Parley::Server->start(workers => 2, config => $ws_config . <<'EOF');
     location /t { return 200 "one\n"; }
 EOF
 my @w = $s->worker_pids;
@@ -171,7 +171,7 @@ is $s->http(path => '/t')->{body}, "two\n", 'api: old config still serving';
 $s->{config} = $ws_config;    # (so that later reloads would work again)
 
 # WebSocket client
-my $ws = Test::Nginx::WebSocket->connect(port => $s->port, path => '/ws?a=1',
+my $ws = Test::Parley::WebSocket->connect(port => $s->port, path => '/ws?a=1',
                                          headers => { Origin => 'http://o.test' });
 is $ws->handshake_status, 101, 'ws: handshake 101';
 is lc $ws->handshake_headers->{upgrade}, 'websocket', 'ws: Upgrade header';
@@ -201,13 +201,13 @@ is $ws->recv_json->{type}, 'got-pong', 'ws: pings are answered';
 is $ws->recv_json(timeout => 0.3), undef, 'ws: recv_json timeout';
 is $ws->close(1000), 1000, 'ws: closing handshake';
 
-my $bad = Test::Nginx::WebSocket->connect(port => $s->port, path => '/forbidden');
+my $bad = Test::Parley::WebSocket->connect(port => $s->port, path => '/forbidden');
 is $bad->handshake_status, 403, 'ws: failed handshake status';
 ok !$bad->is_open, 'ws: failed handshake not open';
 
 # Exchange failures are detected and located
 my %ex = (port => $s->port, path => '/ws', timeout => 0.5);
-my $r = Test::Nginx::WebSocket::Exchange->run(%ex, script => <<'EOF');
+my $r = Test::Parley::WebSocket::Exchange->run(%ex, script => <<'EOF');
 a< {"type":"hello","n":"$n"}
 # a comment
 a> {"type":"echo","data":"$n"}
@@ -217,23 +217,23 @@ EOF
 is "$r->{ok} $r->{line}", '0 4', 'exchange: failing line found';
 like $r->{error}, qr/\$\.data: expected 8, got 7/, 'exchange: says what differs';
 like $r->{error}, qr/in text '\{"data":7,"type":"echoed"\}'/, 'exchange: shows the message';
-$r = Test::Nginx::WebSocket::Exchange->run(%ex, script => "a< type=hello\na< type=more");
+$r = Test::Parley::WebSocket::Exchange->run(%ex, script => "a< type=hello\na< type=more");
 like $r->{error}, qr/nothing within 0.5 s/, 'exchange: timeout reported';
-$r = Test::Nginx::WebSocket::Exchange->run(%ex, script => "a< type=hello\na> \"x\"\na<quiet 100");
+$r = Test::Parley::WebSocket::Exchange->run(%ex, script => "a< type=hello\na> \"x\"\na<quiet 100");
 like $r->{error}, qr/expected nothing for 100 ms, got text '"x"'/, 'exchange: quiet fails';
-$r = Test::Nginx::WebSocket::Exchange->run(%ex, script => "a> {\"x\":\"\$nope\"}");
+$r = Test::Parley::WebSocket::Exchange->run(%ex, script => "a> {\"x\":\"\$nope\"}");
 like $r->{error}, qr/variable \$nope is not set/, 'exchange: unset variable';
-$r = Test::Nginx::WebSocket::Exchange->run(%ex, script => "a<! type=hello");
+$r = Test::Parley::WebSocket::Exchange->run(%ex, script => "a<! type=hello");
 is $r->{line}, 1, 'exchange: <! fails on a match';
-$r = Test::Nginx::WebSocket::Exchange->run(%ex, script => "a< type=hello\na<close 1000");
+$r = Test::Parley::WebSocket::Exchange->run(%ex, script => "a< type=hello\na<close 1000");
 like $r->{error}, qr/expected a close frame, got nothing/, 'exchange: <close fails';
-Test::Nginx::WebSocket::Exchange::exchange_ok(%ex, script => "a< type=hello n=7", name => 'exchange_ok');
+Test::Parley::WebSocket::Exchange::exchange_ok(%ex, script => "a< type=hello n=7", name => 'exchange_ok');
 
 ok $s->stop, 'api: graceful stop';
 ok !$s->running, 'api: stopped';
 
 # a stuck worker: stop escalates to SIGKILL for master and workers
-$s = Test::Nginx::Socket::Server->start(stop_timeout => 1);
+$s = Test::Parley::Server->start(stop_timeout => 1);
 my ($stuck) = $s->worker_pids;
 kill 'STOP', $stuck;
 ok !$s->stop, 'api: stop reports a worker that does not exit';
@@ -244,7 +244,7 @@ ok !alive($stuck), 'api: stuck worker killed';
 # an nginx left behind by an aborted test run is killed before a new start
 my $kid = fork // die;
 if (!$kid) {
-    my $left = Test::Nginx::Socket::Server->start;
+    my $left = Test::Parley::Server->start;
     open my $p, '>', "$left->{servroot}/left.pid";
     print $p $left->pid;
     close $p;
@@ -253,7 +253,7 @@ if (!$kid) {
 waitpid $kid, 0;
 my $left_pid = do { open my $p, '<', servroot() . '/left.pid' or die; <$p> };
 ok alive($left_pid), 'api: an orphaned nginx is running';
-$s = Test::Nginx::Socket::Server->start(config => 'location /t { return 200 "new\n"; }');
+$s = Test::Parley::Server->start(config => 'location /t { return 200 "new\n"; }');
 ok !alive($left_pid), 'api: ... and was killed by the next start';
 is $s->http(path => '/t')->{body}, "new\n", 'api: the new one answers';
 $s->stop;

@@ -20,8 +20,8 @@ use strict;
 use warnings;
 use Test::More;
 use Time::HiRes qw(time sleep);
-use Test::Nginx::Socket::Server;
-use Test::Nginx::WebSocket;
+use Test::Parley::Server;
+use Test::Parley::WebSocket;
 use JSON::PP ();
 
 my $HttpConfig = <<'EOF';
@@ -37,7 +37,7 @@ my $Tries = 50;           # connections made to land a client on a worker
 my $MaxLatency = 0.2;     # seconds, for an event between live workers
 my $DeathDelay = 2;       # seconds, for "worker_died" after a SIGKILL
 
-my $S = Test::Nginx::Socket::Server->start(
+my $S = Test::Parley::Server->start(
     workers => 2, http_config => $HttpConfig, config => $Config);
 
 my %Spare;                # worker index => [clients connected, not yet used]
@@ -49,7 +49,7 @@ my @Latencies;            # [what, seconds]
 
 # A new connection, greeted: { ws, worker, name }, or undef.
 sub connect_client {
-    my $ws = Test::Nginx::WebSocket->connect(port => $S->port, path => '/ws');
+    my $ws = Test::Parley::WebSocket->connect(port => $S->port, path => '/ws');
     unless ($ws->is_open) {
         diag('connect: ' . ($ws->error // 'failed'));
         return undef;

@@ -9,11 +9,11 @@ use strict;
 use warnings;
 use Test::More;
 use Time::HiRes qw(sleep);
-use Test::Nginx::Socket::Server;
-use Test::Nginx::WebSocket;
+use Test::Parley::Server;
+use Test::Parley::WebSocket;
 use IO::Socket::INET;
 
-my $S = Test::Nginx::Socket::Server->start(
+my $S = Test::Parley::Server->start(
     workers     => 2,
     http_config => "    parley_zone parley 4m;\n"
                  . "    parley_max_rooms 7;\n",
@@ -39,7 +39,7 @@ sub status {
 
 sub client {
     my ($msg) = @_;
-    my $ws = Test::Nginx::WebSocket->connect(port => $S->port, path => '/ws');
+    my $ws = Test::Parley::WebSocket->connect(port => $S->port, path => '/ws');
     ok($ws->is_open, 'connected');
     my $hello = $ws->recv_json(timeout => 3);
     is($hello->{type}, 'hello', 'hello');
@@ -128,7 +128,7 @@ unlike($log, qr/\[(alert|emerg|crit)\]/, 'no alert, emerg or crit in the log');
 # validated: each is dropped and counted, and the log says so once, not
 # once per datagram.
 
-$S = Test::Nginx::Socket::Server->start(
+$S = Test::Parley::Server->start(
     workers     => 1,
     http_config => "    parley_zone parley 4m;\n"
                  . "    parley_ice_address 127.0.0.1;\n"

@@ -279,11 +279,11 @@ Example:
 For multi-worker, reload and crash scenarios, use the pieces directly (with
 Test::More):
 
-    use Test::Nginx::Socket::Server;
-    use Test::Nginx::WebSocket;
-    use Test::Nginx::WebSocket::Exchange;
+    use Test::Parley::Server;
+    use Test::Parley::WebSocket;
+    use Test::Parley::WebSocket::Exchange;
 
-    my $s = Test::Nginx::Socket::Server->start(config => $conf, workers => 2,
+    my $s = Test::Parley::Server->start(config => $conf, workers => 2,
                 http_config => ..., main_config => ...);   # dies if it fails
     $s->port; $s->servroot; $s->pid;
     my $r = $s->http(path => '/t');          # {status, headers, body, error}
@@ -294,7 +294,7 @@ Test::More):
     $s->wait_for_log(qr/.../, timeout => 3, from => $mark);
     $s->stop;                                # also done when $s goes away
 
-    my $ws = Test::Nginx::WebSocket->connect(port => $s->port, path => '/ws',
+    my $ws = Test::Parley::WebSocket->connect(port => $s->port, path => '/ws',
                 headers => { Origin => 'http://x' });
     $ws->handshake_status; $ws->handshake_headers->{upgrade}; $ws->is_open;
     $ws->send_text($str); $ws->send_json({...}); $ws->send_binary($bytes);
@@ -305,15 +305,15 @@ Test::More):
     my $f = $ws->recv_frame; my $msg = $ws->recv_message(control => 1);
     my $code = $ws->close(1000);             # the server's close code
 
-    Test::Nginx::WebSocket::Exchange::exchange_ok(port => $s->port,
+    Test::Parley::WebSocket::Exchange::exchange_ok(port => $s->port,
         path => '/ws', script => $script, name => 'two peers');
 
 =cut
 
 use Test::Base -base;    # lower-case -base: inherit, no source filter
-use Test::Nginx::HTTP;
-use Test::Nginx::Socket::Server;
-use Test::Nginx::WebSocket::Exchange;
+use Test::Parley::HTTP;
+use Test::Parley::Server;
+use Test::Parley::WebSocket::Exchange;
 use Time::HiRes ();
 
 our $VERSION = '0.01';
@@ -385,7 +385,7 @@ sub run_block {
     my ($block) = @_;
     my $name = $block->name;
     (my $log_level = $block->log_level // $LogLevel) =~ s/\s+//g;
-    my $server = Test::Nginx::Socket::Server->new(
+    my $server = Test::Parley::Server->new(
         workers => $Workers, master => $Master, env => \@EnvToNginx,
         log_level => $log_level, root_location => $RootLocation,
         main_config => scalar $block->main_config, http_config => scalar $block->http_config,
@@ -409,7 +409,7 @@ sub run_block {
     my $timeout = $block->timeout // 3;
     my @requests = build_requests($block, $server);
     for my $i (0 .. $#requests) {
-        my $r = Test::Nginx::HTTP::request(port => $server->port, raw => $requests[$i][0],
+        my $r = Test::Parley::HTTP::request(port => $server->port, raw => $requests[$i][0],
             head => $requests[$i][1], timeout => $timeout);
         check_response($block, @requests > 1 ? "$name (req $i)" : $name, $r, $i);
     }
@@ -419,7 +419,7 @@ sub run_block {
                 split /\n/, $server->subst($block->ws_headers // '');
         my $path = $server->subst($block->ws_path // '/ws');
         $path =~ s/\s+$//;
-        my $r = Test::Nginx::WebSocket::Exchange->run(port => $server->port, path => $path,
+        my $r = Test::Parley::WebSocket::Exchange->run(port => $server->port, path => $path,
             headers => \@h, timeout => $timeout, script => $block->ws_exchange);
         if ($r->{ok}) {
             pass("$name - ws_exchange");

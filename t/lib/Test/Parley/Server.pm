@@ -1,11 +1,11 @@
-package Test::Nginx::Socket::Server;
+package Test::Parley::Server;
 
 # One nginx instance for a test: writes servroot/conf/nginx.conf, runs
 # nginx in the foreground (daemon off) as a child process, waits until it
 # listens, and stops it again.  Used by Test::Nginx::Socket for every block,
 # and directly by .t files written as plain Perl:
 #
-#   my $s = Test::Nginx::Socket::Server->start(
+#   my $s = Test::Parley::Server->start(
 #       config => 'location /t { return 200 "hi\n"; }', workers => 2);
 #   my $r = $s->http(path => '/t');          # { status, headers, body }
 #   my @pids = $s->worker_pids;
@@ -25,7 +25,7 @@ use File::Path qw(make_path remove_tree);
 use File::Spec;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(time sleep);
-use Test::Nginx::HTTP;
+use Test::Parley::HTTP;
 
 my @Temp_paths = qw(client_body proxy fastcgi uwsgi scgi);
 
@@ -392,7 +392,7 @@ sub http {
         $raw .= "Content-Length: " . length($a{body}) . "\r\n" if defined $a{body};
         $raw .= "\r\n" . ($a{body} // '');
     }
-    return Test::Nginx::HTTP::request(port => $self->{port}, raw => $raw,
+    return Test::Parley::HTTP::request(port => $self->{port}, raw => $raw,
         timeout => $a{timeout}, head => ($a{method} // '') eq 'HEAD');
 }
 

@@ -1,9 +1,9 @@
-package Test::Nginx::HTTP;
+package Test::Parley::HTTP;
 
 # A small HTTP/1.x client for the test harness: raw bytes out, a parsed
 # response back.  Everything has a deadline, so a test never hangs.
 #
-#   my $r = Test::Nginx::HTTP::request(port => 1984, raw => "GET / HTTP/1.0\r\n\r\n");
+#   my $r = Test::Parley::HTTP::request(port => 1984, raw => "GET / HTTP/1.0\r\n\r\n");
 #   $r->{status}, $r->{headers}{'content-type'}, $r->{body}, $r->{error}
 #
 # A 101 (Switching Protocols) answer ends after its header; with keep => 1

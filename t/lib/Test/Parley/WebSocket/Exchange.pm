@@ -1,4 +1,4 @@
-package Test::Nginx::WebSocket::Exchange;
+package Test::Parley::WebSocket::Exchange;
 
 # Runs a "--- ws_exchange" script (the line language is described in the
 # POD of Test::Nginx::Socket).  No Test::More here: run() returns
@@ -6,7 +6,7 @@ package Test::Nginx::WebSocket::Exchange;
 # or, at the first failing line (the rest is not run),
 #   { ok => 0, line => 7, text => 'alice< {...}', error => 'what went wrong' }
 # exchange_ok() wraps that into one Test::More check, for plain Perl tests:
-#   Test::Nginx::WebSocket::Exchange::exchange_ok(
+#   Test::Parley::WebSocket::Exchange::exchange_ok(
 #       port => $s->port, script => $script, name => 'two peers');
 
 use strict;
@@ -14,7 +14,7 @@ use warnings;
 use B ();
 use JSON::PP ();
 use Time::HiRes qw(sleep);
-use Test::Nginx::WebSocket;
+use Test::Parley::WebSocket;
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 
@@ -72,7 +72,7 @@ sub finish {
 sub client {
     my ($self, $name, $path) = @_;
     return $self->{clients}{$name} //= {
-        ws => Test::Nginx::WebSocket->connect(
+        ws => Test::Parley::WebSocket->connect(
             port => $self->{port}, host => $self->{host},
             path => $path // $self->{path}, headers => $self->{headers},
             timeout => $self->{timeout}),
