@@ -128,6 +128,8 @@ my $ws_config = <<'EOF';
     location /forbidden { return 403; }
 EOF
 
+master_on();
+
 add_block_preprocessor(sub {
     my $block = shift;
     $block->set_value(config => $ws_config) if defined $block->ws_config;
@@ -241,6 +243,15 @@ like $s->{stop_error}, qr/did not stop within 1 s/, 'api: ... and why';
 Time::HiRes::sleep(0.2);
 ok !alive($stuck), 'api: stuck worker killed';
 
+# an nginx that exited before it was asked to stop did not stop gracefully
+$s = Test::Parley::Server->start;
+kill 'TERM', $s->pid;    # a fast shutdown the harness did not ask for
+my $deadline = time + 5;
+Time::HiRes::sleep(0.02) while $s->running && time < $deadline;
+ok !$s->running, 'api: nginx exited by itself';
+ok !$s->stop, 'api: stop reports an nginx that had already exited';
+like $s->{stop_error}, qr/exited before it was asked to stop/, 'api: ... and says so';
+
 # an nginx left behind by an aborted test run is killed before a new start
 my $kid = fork // die;
 if (!$kid) {
@@ -290,8 +301,26 @@ a< type=hello
 === TEST 3: should die but does not
 --- config
 --- must_die
+
+=== TEST 4: an expected alert excuses its own lines only
+--- main_config
+    worker_rlimit_nofile 2000000000;
+--- error_log eval
+qr/\[alert\] .*a line nginx never writes/
+
+=== TEST 5: crit
+--- config
+    location /fifo/ { alias FIFO/; }
+--- request
+GET /fifo/a
+--- ignore_response
 EOF
 close $fh;
+# a FIFO where a file is expected: nginx logs "is not a regular file" at
+# the crit level
+mkdir "$dir/fifo" or die;
+POSIX::mkfifo("$dir/fifo/a", 0600) or die "mkfifo: $!";
+system($^X, '-pi', '-e', "s{FIFO/}{$dir/fifo/}", "$dir/fail.t") == 0 or die;
 my $port = $s->port + 1;
 my $out = `TEST_NGINX_PORT=$port TEST_NGINX_SERVROOT=$dir/servroot $^X -It/lib $dir/fail.t 2>&1`;
 like $out, qr/^not ok 1 - TEST 1: wrong expectations - status code ok$/m, 'runner: status failure';
@@ -306,6 +335,9 @@ like $out, qr/handshake answered HTTP 200/, 'runner: ws_exchange diagnostic';
 like $out, qr/^not ok \d+ - TEST 2: alert - no \[alert\] in error.log$/m, 'runner: implicit alert check';
 like $out, qr/^not ok \d+ - TEST 3: should die but does not - nginx failed to start as expected$/m,
      'runner: must_die failure';
+like $out, qr/^not ok \d+ - TEST 4: an expected alert excuses its own lines only - no \[alert\] in error.log$/m,
+     'runner: an expected alert does not excuse the others';
+like $out, qr/^not ok \d+ - TEST 5: crit - no \[crit\] in error.log$/m, 'runner: implicit crit check';
 unlike $out, qr/^ok /m, 'runner: nothing passed by mistake' or diag $out;
 
 __DATA__
@@ -516,3 +548,16 @@ h<header Content-Type: text/html
 h<header !Sec-WebSocket-Accept
 --- no_error_log
 [error]
+
+
+
+=== TEST 13: an expected alert is allowed, and only the lines it matches
+# each worker fails to raise its limit past fs.nr_open, and says so
+--- main_config
+    worker_rlimit_nofile 2000000000;
+--- config
+    location /t { return 200; }
+--- request
+GET /t
+--- error_log eval
+qr/\[alert\] .*setrlimit\(RLIMIT_NOFILE, 2000000000\) failed/

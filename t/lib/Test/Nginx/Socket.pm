@@ -138,8 +138,9 @@ with C<eval>, a C<qr//>, a string or an array of them.  One test per pattern.
 For C<must_die> blocks the text checked is F<error.log> plus nginx's stderr.
 
 Implicitly, every block that is not C<must_die> fails if F<error.log> has an
-C<[alert]> or C<[emerg]> line, unless its C<error_log> expects that level.
-This check only shows up as a test when it fails.
+C<[alert]>, C<[crit]> or C<[emerg]> line that no pattern of its C<error_log>
+matches (expecting one alert excuses that line, not the level).  This check
+only shows up as a test when it fails.
 
 =item grep_error_log, grep_error_log_out
 
@@ -311,6 +312,7 @@ Test::More):
 =cut
 
 use Test::Base -base;    # lower-case -base: inherit, no source filter
+use Test::Parley::ErrorLog;
 use Test::Parley::HTTP;
 use Test::Parley::Server;
 use Test::Parley::WebSocket::Exchange;
@@ -523,14 +525,13 @@ sub check_logs {
     }
     return if $must_die;
     # Implicit check, only reported when it fails (so the number of tests
-    # stays that of upstream Test::Nginx): no [alert] or [emerg], unless
-    # the block expects one in --- error_log.
-    for my $level ('[alert]', '[emerg]') {
-        my $word = substr $level, 1, -1;
-        next if grep { "$_" =~ /\Q$word\E/ } @want;
-        my @hits = grep { index($_, $level) >= 0 } split /\n/, $log;
+    # stays that of upstream Test::Nginx): no [alert], [crit] or [emerg]
+    # line that no --- error_log pattern matches.
+    my @bad = Test::Parley::ErrorLog::unexpected($log, @want);
+    for my $level (@Test::Parley::ErrorLog::Levels) {
+        my @hits = grep { /\[$level\]/ } @bad;
         next unless @hits;
-        fail("$name - no $level in error.log");
+        fail("$name - no [$level] in error.log");
         diag(join "\n", @hits);
     }
 }

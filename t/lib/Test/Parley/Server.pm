@@ -153,6 +153,7 @@ sub kill_stale {
 # came up after all (the server is then left running; call ->stop).
 sub launch {
     my ($self, %a) = @_;
+    delete @$self{qw(stopped stop_error start_error exit_status)};
     $self->kill_stale;
     $self->prepare;
     my $root = $self->{servroot};
@@ -213,15 +214,28 @@ sub running {
 }
 
 # Graceful stop (SIGQUIT); after stop_timeout seconds, SIGKILL to the master
-# and its children.  Returns 1 if nginx stopped gracefully in time.
+# and its children.  Returns 1 if nginx stopped gracefully in time: it was
+# still running when asked, and exited with status 0.  Otherwise returns 0
+# with the reason in {stop_error}.  Stopping again returns the same.
 sub stop {
     my ($self) = @_;
-    return 1 unless $self->running;
+    return $self->{stopped} if defined $self->{stopped};
+    return 1 unless $self->{pid} || defined $self->{exit_status};    # never started
+    unless ($self->running) {
+        $self->{stop_error} = 'nginx exited before it was asked to stop ('
+            . _exit_text($self->{exit_status}) . ')';
+        return $self->{stopped} = 0;
+    }
     my $pid = $self->{pid};
     kill 'QUIT', $pid;
     my $deadline = time + $self->{stop_timeout};
     while (time < $deadline) {
-        return 1 unless $self->running;
+        unless ($self->running) {
+            return $self->{stopped} = 1 if $self->{exit_status} == 0;
+            $self->{stop_error} = 'nginx did not exit cleanly after SIGQUIT ('
+                . _exit_text($self->{exit_status}) . ')';
+            return $self->{stopped} = 0;
+        }
         sleep 0.02;
     }
     # workers first, so that the master reaps them (no orphaned zombies)
@@ -235,7 +249,15 @@ sub stop {
         delete $self->{pid};
     }
     $self->{stop_error} = "nginx did not stop within $self->{stop_timeout} s after SIGQUIT; killed";
-    return 0;
+    return $self->{stopped} = 0;
+}
+
+# "exit status 1", "killed by signal 11"
+sub _exit_text {
+    my ($status) = @_;
+    return 'exit status unknown' unless defined $status;
+    return 'killed by signal ' . ($status & 127) if $status & 127;
+    return 'exit status ' . ($status >> 8);
 }
 
 sub DESTROY {
