@@ -161,4 +161,4 @@ browser: $(MODULE)
 	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) sh tests/browser/run.sh
 
 clean:
-	rm -rf $(BUILD) t/servroot
+	rm -rf $(BUILD) t/servroot*

@@ -243,6 +243,30 @@ like $s->{stop_error}, qr/did not stop within 1 s/, 'api: ... and why';
 Time::HiRes::sleep(0.2);
 ok !alive($stuck), 'api: stuck worker killed';
 
+# ports: each process claims its own, unless the environment sets them
+sub claim_in_child {
+    my ($what, $range) = @_;
+    my ($min, $max) = $range =~ /^(\d+)(?:-(\d+))?$/;
+    my ($lo, $hi) = $what eq 'tcp' ? qw(HttpMin HttpMax) : qw(MediaMin MediaMax);
+    local %ENV = %ENV;
+    delete @ENV{qw(TEST_NGINX_PORT TEST_NGINX_ICE_PORTS TEST_NGINX_SERVROOT)};
+    my $code = "\$Test::Parley::Ports::$lo = $min; \$Test::Parley::Ports::$hi = "
+        . ($max // $min) . "; print eval { Test::Parley::Ports::claim_$what() } // 'none'";
+    return scalar `$^X -It/lib -MTest::Parley::Ports -e '$code'`;
+}
+SKIP: {
+    skip 'TEST_NGINX_PORT was set by the environment', 2
+        if (Test::Parley::Ports::servroot() // '') ne $ENV{TEST_NGINX_SERVROOT};
+    is claim_in_child('tcp', $ENV{TEST_NGINX_PORT}), 'none',
+       'ports: another process cannot claim this HTTP port';
+    is claim_in_child('udp_range', $ENV{TEST_NGINX_ICE_PORTS}), 'none',
+       'ports: nor this media range';
+}
+my ($other) = claim_in_child('tcp', '20000-29999') =~ /^(\d+)$/;
+ok $other && $other != $ENV{TEST_NGINX_PORT}, 'ports: another process gets another port';
+is `TEST_NGINX_PORT=12345 $^X -It/lib -MTest::Parley::Server -e 'print \$ENV{TEST_NGINX_PORT}'`,
+   12345, 'ports: TEST_NGINX_PORT from the environment is kept';
+
 # an nginx that exited before it was asked to stop did not stop gracefully
 $s = Test::Parley::Server->start;
 kill 'TERM', $s->pid;    # a fast shutdown the harness did not ask for
@@ -262,7 +286,7 @@ if (!$kid) {
     POSIX::_exit(0);
 }
 waitpid $kid, 0;
-my $left_pid = do { open my $p, '<', servroot() . '/left.pid' or die; <$p> };
+my $left_pid = do { open my $p, '<', "$ENV{TEST_NGINX_SERVROOT}/left.pid" or die; <$p> };
 ok alive($left_pid), 'api: an orphaned nginx is running';
 $s = Test::Parley::Server->start(config => 'location /t { return 200 "new\n"; }');
 ok !alive($left_pid), 'api: ... and was killed by the next start';
@@ -321,8 +345,13 @@ close $fh;
 mkdir "$dir/fifo" or die;
 POSIX::mkfifo("$dir/fifo/a", 0600) or die "mkfifo: $!";
 system($^X, '-pi', '-e', "s{FIFO/}{$dir/fifo/}", "$dir/fail.t") == 0 or die;
-my $port = $s->port + 1;
-my $out = `TEST_NGINX_PORT=$port TEST_NGINX_SERVROOT=$dir/servroot $^X -It/lib $dir/fail.t 2>&1`;
+# the runner picks a port of its own (this process holds its own)
+my $out = do {
+    local %ENV = %ENV;
+    delete @ENV{qw(TEST_NGINX_PORT TEST_NGINX_ICE_PORTS)};
+    $ENV{TEST_NGINX_SERVROOT} = "$dir/servroot";
+    `$^X -It/lib $dir/fail.t 2>&1`;
+};
 like $out, qr/^not ok 1 - TEST 1: wrong expectations - status code ok$/m, 'runner: status failure';
 like $out, qr/^not ok \d+ - TEST 1: wrong expectations - header X-Missing ok$/m, 'runner: header failure';
 like $out, qr/^not ok \d+ - TEST 1: wrong expectations - response_body - response is expected$/m,

@@ -1010,7 +1010,7 @@ alice< {"type":"pong"}
 --- http_config
     parley_zone parley 4m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41700-41827;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
 --- config
     location /ws { parley_signaling; }
 --- ws_exchange
@@ -1050,7 +1050,7 @@ alice< {"type":"pong"}
 --- http_config
     parley_zone parley 4m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41900-42027;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
 --- config
     location /ws { parley_signaling; }
 --- ws_exchange
@@ -1089,7 +1089,7 @@ alice< {"type":"error","code":"media_unavailable"}
 --- http_config
     parley_zone parley 4m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41900-42027;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
     parley_codecs opus;
 --- config
     location /ws { parley_signaling; }
@@ -1110,7 +1110,7 @@ S
 --- http_config
     parley_zone parley 4m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41900-42027;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
 --- config
     location /ws { parley_signaling; }
 --- ws_exchange
@@ -1132,7 +1132,7 @@ alice< {"type":"error","code":"invalid_sdp","ref":4}
 --- http_config
     parley_zone parley 4m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41900-42027;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
 --- config
     location /ws { parley_signaling; }
 --- ws_exchange

@@ -132,7 +132,7 @@ $S = Test::Parley::Server->start(
     workers     => 1,
     http_config => "    parley_zone parley 4m;\n"
                  . "    parley_ice_address 127.0.0.1;\n"
-                 . "    parley_ice_ports 42300-42427;\n",
+                 . "    parley_ice_ports \$TEST_NGINX_ICE_PORTS;\n",
     config      => "    location = /status { parley_status; }\n");
 
 my ($port) = $S->wait_for_log(qr/takes media on 127\.0\.0\.1:(\d+)/, timeout => 3)

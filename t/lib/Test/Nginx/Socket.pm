@@ -323,7 +323,7 @@ our $VERSION = '0.01';
 our @EXPORT = qw(
     run_tests repeat_each workers master_on master_off no_shuffle
     log_level no_root_location no_long_string env_to_nginx
-    add_block_preprocessor server_port servroot
+    add_block_preprocessor server_port server_root html_dir
 );
 
 my $RepeatEach   = 1;
@@ -344,8 +344,9 @@ sub env_to_nginx (@)   { push @EnvToNginx, @_ }
 sub add_block_preprocessor (&) { push @Preprocessors, shift }
 sub no_shuffle ()      { }    # blocks always run in file order
 sub no_long_string ()  { }
-sub server_port ()     { $ENV{TEST_NGINX_PORT} // 1984 }
-sub servroot ()        { $ENV{TEST_NGINX_SERVROOT} // 't/servroot' }
+sub server_port ()     { $ENV{TEST_NGINX_PORT} }    # see Test::Parley::Ports
+sub server_root ()     { $ENV{TEST_NGINX_SERVROOT} }
+sub html_dir ()        { "$ENV{TEST_NGINX_SERVROOT}/html" }
 
 sub run_tests () {
     # no plan given: no_plan (through Test::Base, whose END block checks it)

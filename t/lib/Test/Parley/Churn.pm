@@ -43,7 +43,7 @@ sub start {
     http_config => <<'EOF',
     parley_zone parley 8m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41700-41827;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
     parley_max_tracks 16;
 EOF
     config => <<'EOF');

@@ -15,8 +15,12 @@ package Test::Parley::Server;
 #   $s->stop;
 #
 # Environment (as in OpenResty's Test::Nginx): TEST_NGINX_BINARY
-# (/usr/sbin/nginx), TEST_NGINX_PORT (1984), TEST_NGINX_SERVROOT
-# (t/servroot), TEST_NGINX_LOAD_MODULES (space-separated .so paths).
+# (/usr/sbin/nginx), TEST_NGINX_PORT, TEST_NGINX_SERVROOT,
+# TEST_NGINX_LOAD_MODULES (space-separated .so paths).  Unset,
+# TEST_NGINX_PORT, TEST_NGINX_ICE_PORTS and TEST_NGINX_SERVROOT are chosen
+# for this process when this module loads (see Test::Parley::Ports).
+#
+# Any nginx still running when the process ends is stopped by an END block.
 
 use strict;
 use warnings;
@@ -24,19 +28,31 @@ use Carp qw(croak);
 use File::Path qw(make_path remove_tree);
 use File::Spec;
 use POSIX qw(WNOHANG);
+use Scalar::Util qw(refaddr weaken);
 use Time::HiRes qw(time sleep);
 use Test::Parley::HTTP;
+use Test::Parley::Ports;
+
+Test::Parley::Ports::setup();
 
 my @Temp_paths = qw(client_body proxy fastcgi uwsgi scgi);
+my %Running;    # launched and not stopped yet, by address (weak references)
+
+END {
+    local ($?, $@, $!);
+    for my $s (grep { defined } values %Running) {
+        $s->stop if ($s->{owner} // 0) == $$;
+    }
+    Test::Parley::Ports::cleanup();
+}
 
 sub new {
     my ($class, %a) = @_;
     my $self = bless {
         binary       => $a{binary}   // $ENV{TEST_NGINX_BINARY}   // '/usr/sbin/nginx',
         wrapper      => $a{wrapper}  // [],       # e.g. [qw(valgrind -q)]
-        port         => $a{port}     // $ENV{TEST_NGINX_PORT}     // 1984,
-        servroot     => File::Spec->rel2abs(
-                            $a{servroot} // $ENV{TEST_NGINX_SERVROOT} // 't/servroot'),
+        port         => $a{port}     // $ENV{TEST_NGINX_PORT},
+        servroot     => File::Spec->rel2abs($a{servroot} // $ENV{TEST_NGINX_SERVROOT}),
         load_modules => [ split ' ', $a{load_modules} // $ENV{TEST_NGINX_LOAD_MODULES} // '' ],
         workers      => $a{workers}   // 1,
         master       => $a{master}    // 1,
@@ -158,6 +174,7 @@ sub launch {
     $self->prepare;
     my $root = $self->{servroot};
     $self->{owner} = $$;
+    weaken($Running{ refaddr $self } = $self);
     my $pid = fork // croak "fork: $!";
     if (!$pid) {
         open STDIN,  '<', '/dev/null';
@@ -220,6 +237,7 @@ sub running {
 sub stop {
     my ($self) = @_;
     return $self->{stopped} if defined $self->{stopped};
+    delete $Running{ refaddr $self };
     return 1 unless $self->{pid} || defined $self->{exit_status};    # never started
     unless ($self->running) {
         $self->{stop_error} = 'nginx exited before it was asked to stop ('
