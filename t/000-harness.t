@@ -6,6 +6,7 @@
 #   prove -It/lib t/000-harness.t
 
 use Test::Nginx::Socket 'no_plan';
+use Test::Parley::Blocks;
 use Test::Parley::Server;
 use Test::Parley::WebSocket;
 use Test::Parley::WebSocket::Exchange;
@@ -129,6 +130,7 @@ my $ws_config = <<'EOF';
 EOF
 
 master_on();
+no_shuffle();
 
 add_block_preprocessor(sub {
     my $block = shift;
@@ -299,6 +301,8 @@ my $dir = tempdir(CLEANUP => 1);
 open my $fh, '>', "$dir/fail.t" or die;
 print $fh <<'EOF';
 use Test::Nginx::Socket 'no_plan';
+use Test::Parley::Blocks;
+master_on();    # the [alert]s come from worker processes
 run_tests();
 __DATA__
 
@@ -321,6 +325,9 @@ a< type=hello
 === TEST 2: alert
 --- main_config
     worker_rlimit_nofile 2000000000;
+--- request
+GET /
+--- ignore_response
 
 === TEST 3: should die but does not
 --- config
@@ -329,6 +336,9 @@ a< type=hello
 === TEST 4: an expected alert excuses its own lines only
 --- main_config
     worker_rlimit_nofile 2000000000;
+--- request
+GET /
+--- ignore_response
 --- error_log eval
 qr/\[alert\] .*a line nginx never writes/
 
@@ -338,6 +348,17 @@ qr/\[alert\] .*a line nginx never writes/
 --- request
 GET /fifo/a
 --- ignore_response
+
+=== TEST 6: sections upstream would ignore
+--- config
+    location /t { return 200 "hello\n"; }
+--- request
+GET /t
+--- error_code: 404
+--- response_headers
+X-Missing: 1
+--- response_headers_like
+X-Missing: 1
 EOF
 close $fh;
 # a FIFO where a file is expected: nginx logs "is not a regular file" at
@@ -367,6 +388,8 @@ like $out, qr/^not ok \d+ - TEST 3: should die but does not - nginx failed to st
 like $out, qr/^not ok \d+ - TEST 4: an expected alert excuses its own lines only - no \[alert\] in error.log$/m,
      'runner: an expected alert does not excuse the others';
 like $out, qr/^not ok \d+ - TEST 5: crit - no \[crit\] in error.log$/m, 'runner: implicit crit check';
+like $out, qr/^not ok \d+ - TEST 6: sections upstream would ignore - --- response_headers_like is ignored by upstream/m,
+     'runner: a section upstream would ignore';
 unlike $out, qr/^ok /m, 'runner: nothing passed by mistake' or diag $out;
 
 __DATA__
@@ -489,28 +512,30 @@ qr/\[emerg\].*invalid_in_server/
 --- ws_config
 --- raw_request eval
 "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    # then a close frame (masked, code 1000), so that the server closes
+    . "\x88\x82\x00\x00\x00\x00\x03\xe8"
 --- error_code: 101
---- response_headers
-Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
 --- response_headers_like
+Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=
 Upgrade: (?i)websocket
 --- raw_response_headers_like: ^HTTP/1.1 101 [^\r\n]+\r\n
 
 
 
 === TEST 11: grep_error_log
+# one request (upstream checks grep_error_log after each request, against
+# what that request logged): a missing file, then a missing error page
 --- config
-    location /t { return 200; }
-    location /missing { root /nonexistent; }
---- request eval
-["GET /missing", "GET /missing"]
---- error_code eval
-[404, 404]
+    location /missing { root /nonexistent; error_page 404 /missing-page; }
+    location /missing-page { root /nonexistent; }
+--- request
+GET /missing
+--- error_code: 404
 --- grep_error_log eval
 qr/open\(\) "[^"]+"/
 --- grep_error_log_out
 open() "/nonexistent/missing"
-open() "/nonexistent/missing"
+open() "/nonexistent/missing-page"
 
 
 

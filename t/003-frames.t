@@ -9,6 +9,7 @@
 #       prove -It/lib t/003-frames.t
 
 use Test::Nginx::Socket 'no_plan';
+use Test::Parley::Blocks;
 use Test::Parley::Server;
 use Test::Parley::WebSocket;
 

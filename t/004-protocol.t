@@ -8,6 +8,7 @@
 # (for strings at and just over their length limits).
 
 use Test::Nginx::Socket 'no_plan';
+use Test::Parley::Blocks;
 
 repeat_each(1);
 workers(1);

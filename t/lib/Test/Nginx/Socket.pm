@@ -315,24 +315,25 @@ use Test::Base -base;    # lower-case -base: inherit, no source filter
 use Test::Parley::ErrorLog;
 use Test::Parley::HTTP;
 use Test::Parley::Server;
-use Test::Parley::WebSocket::Exchange;
 use Time::HiRes ();
 
-our $VERSION = '0.01';
+our $VERSION = '0.02';
 
 our @EXPORT = qw(
     run_tests repeat_each workers master_on master_off no_shuffle
     log_level no_root_location no_long_string env_to_nginx
-    add_block_preprocessor server_port server_root html_dir
+    add_block_preprocessor add_response_body_check add_test_cleanup_handler
+    server_port server_root html_dir
 );
 
+# Defaults as upstream's: one process without a master, debug log level.
 my $RepeatEach   = 1;
 my $Workers      = 1;
-my $Master       = 1;
-my $LogLevel     = 'info';
+my $Master       = ($ENV{TEST_NGINX_MASTER_PROCESS} // 'off') eq 'on';
+my $LogLevel     = $ENV{TEST_NGINX_LOG_LEVEL} || 'debug';
 my $RootLocation = 1;
 my @EnvToNginx;
-my @Preprocessors;
+my (@Preprocessors, @ResponseBodyChecks, @TestCleanupHandlers);
 
 sub repeat_each (@)    { $RepeatEach = shift if @_; $RepeatEach }
 sub workers (@)        { $Workers = shift if @_; $Workers }
@@ -341,12 +342,17 @@ sub master_off ()      { $Master = 0 }
 sub log_level (@)      { $LogLevel = shift if @_; $LogLevel }
 sub no_root_location () { $RootLocation = 0 }
 sub env_to_nginx (@)   { push @EnvToNginx, @_ }
-sub add_block_preprocessor (&) { push @Preprocessors, shift }
 sub no_shuffle ()      { }    # blocks always run in file order
 sub no_long_string ()  { }
 sub server_port ()     { $ENV{TEST_NGINX_PORT} }    # see Test::Parley::Ports
 sub server_root ()     { $ENV{TEST_NGINX_SERVROOT} }
 sub html_dir ()        { "$ENV{TEST_NGINX_SERVROOT}/html" }
+
+# Extension points, called as upstream calls them: the preprocessor added
+# last runs first.
+sub add_block_preprocessor (&) { unshift @Preprocessors, shift }
+sub add_response_body_check ($) { push @ResponseBodyChecks, shift }
+sub add_test_cleanup_handler ($) { unshift @TestCleanupHandlers, shift }
 
 sub run_tests () {
     # no plan given: no_plan (through Test::Base, whose END block checks it)
@@ -354,6 +360,7 @@ sub run_tests () {
     for my $block (Test::Base::blocks()) {
         $_->($block) for @Preprocessors;
         run_block($block) for 1 .. $RepeatEach;
+        $_->($block) for @TestCleanupHandlers;
     }
 }
 
@@ -362,19 +369,6 @@ sub run_tests () {
 sub _nth {
     my ($v, $i) = @_;
     return ref $v eq 'ARRAY' ? $v->[$i] : $v;
-}
-
-# Patterns of an error_log-like section: lines (substrings), or with
-# "eval" a qr//, a string or an array of them.
-sub _patterns {
-    my ($block, $section) = @_;
-    my @v = $block->$section;
-    return map { ref eq 'ARRAY' ? @$_ : ref eq 'Regexp' ? $_ : grep { /\S/ } split /\n/ } @v;
-}
-
-sub _found {
-    my ($log, $pat) = @_;
-    return ref $pat ? $log =~ $pat : index($log, $pat) >= 0;
 }
 
 # The last lines of a log, for diagnostics.
@@ -403,6 +397,14 @@ sub run_block {
         return;
     }
 
+    # as upstream, which refuses such a block (Test::Parley::Blocks gives
+    # a block with a ws_exchange one)
+    my @requests = build_requests($block, $server);
+    unless (@requests) {
+        fail("$name - request empty");
+        return;
+    }
+
     unless ($server->launch) {
         fail("$name - nginx started");
         diag($server->startup_output);
@@ -410,26 +412,10 @@ sub run_block {
     }
 
     my $timeout = $block->timeout // 3;
-    my @requests = build_requests($block, $server);
     for my $i (0 .. $#requests) {
         my $r = Test::Parley::HTTP::request(port => $server->port, raw => $requests[$i][0],
-            head => $requests[$i][1], timeout => $timeout);
+            head => $requests[$i][1], timeout => $timeout, until_close => 1);
         check_response($block, @requests > 1 ? "$name (req $i)" : $name, $r, $i);
-    }
-
-    if (defined $block->ws_exchange) {
-        my @h = map { /^\s*!\s*(\S+)/ ? ($1 => undef) : /^\s*([^:\s]+)\s*:\s*(.*?)\s*$/ ? ($1 => $2) : () }
-                split /\n/, $server->subst($block->ws_headers // '');
-        my $path = $server->subst($block->ws_path // '/ws');
-        $path =~ s/\s+$//;
-        my $r = Test::Parley::WebSocket::Exchange->run(port => $server->port, path => $path,
-            headers => \@h, timeout => $timeout, script => $block->ws_exchange);
-        if ($r->{ok}) {
-            pass("$name - ws_exchange");
-        } else {
-            fail("$name - ws_exchange line $r->{line}: $r->{text}");
-            diag("ws_exchange line $r->{line}: $r->{text}\n  $r->{error}");
-        }
     }
 
     Time::HiRes::sleep($block->wait) if $block->wait;
@@ -468,9 +454,20 @@ sub build_requests {
     return @out;
 }
 
+# Sections upstream ignores when another is present: a block that has both
+# would check less under upstream than it seems to.
+my @Shadowed = ([qw(response_headers response_headers_like)],
+                [qw(response_body response_body_like)]);
+
 sub check_response {
     my ($block, $name, $r, $i) = @_;
     return if defined $block->ignore_response;
+    for (@Shadowed) {
+        my ($first, $second) = @$_;
+        next unless defined $block->$first && defined $block->$second;
+        fail("$name - --- $second is ignored by upstream when --- $first is present");
+        diag("move the lines of --- $first into --- $second, as regexes");
+    }
     my $status = $r->{status};
     if ($r->{error}) {
         diag("$name: $r->{error}");
@@ -478,18 +475,23 @@ sub check_response {
     }
     is($status, _nth(scalar $block->error_code, $i) // 200, "$name - status code ok");
 
+    # as upstream: response_headers_like only when there is no
+    # response_headers, and its values match the whole header value
     my $h = $r->{headers} // {};
-    for my $line (split /\n/, _nth(scalar $block->response_headers, $i) // '') {
-        if ($line =~ /^\s*!\s*(\S+)\s*$/) {
-            ok(!defined $h->{ lc $1 }, "$name - header $1 absent")
-                or diag("got $1: $h->{lc $1}");
-        } elsif ($line =~ /^\s*([^:\s]+)\s*:\s*(.*?)\s*$/) {
-            is($h->{ lc $1 }, $2, "$name - header $1 ok");
+    if (defined(my $want = _nth(scalar $block->response_headers, $i))) {
+        for my $line (split /\n/, $want) {
+            if ($line =~ /^\s*!\s*(\S+)\s*$/) {
+                ok(!defined $h->{ lc $1 }, "$name - header $1 absent")
+                    or diag("got $1: $h->{lc $1}");
+            } elsif ($line =~ /^\s*([^:\s]+)\s*:\s*(.*?)\s*$/) {
+                is($h->{ lc $1 }, $2, "$name - header $1 ok");
+            }
         }
-    }
-    for my $line (split /\n/, _nth(scalar $block->response_headers_like, $i) // '') {
-        next unless $line =~ /^\s*([^:\s]+)\s*:\s*(.*?)\s*$/;
-        like($h->{ lc $1 } // '', qr/$2/, "$name - header $1 like ok");
+    } elsif (defined(my $like = _nth(scalar $block->response_headers_like, $i))) {
+        for my $line (split /\n/, $like) {
+            next unless $line =~ /^\s*([^:\s]+)\s*:\s*(.*?)\s*$/;
+            like($h->{ lc $1 } // '', qr/^$2$/, "$name - header $1 like ok");
+        }
     }
     if (defined(my $re = _nth(scalar $block->raw_response_headers_like, $i))) {
         like($r->{raw_headers} // '', ref $re ? $re : qr/$re/s,
@@ -497,29 +499,34 @@ sub check_response {
     }
     if (defined(my $want = _nth(scalar $block->response_body, $i))) {
         is($r->{body}, $want, "$name - response_body - response is expected");
-    }
-    if (defined(my $re = _nth(scalar $block->response_body_like, $i))) {
+    } elsif (defined(my $re = _nth(scalar $block->response_body_like, $i))) {
         like($r->{body} // '', ref $re ? $re : qr/$re/s,
              "$name - response_body_like - response is expected");
     }
+    $_->($block, $r->{body}, $i, 0, 0) for @ResponseBodyChecks;
 }
 
+# As upstream, each pattern is matched against each line of the log.
 sub check_logs {
     my ($block, $name, $log, $must_die) = @_;
-    my @want = _patterns($block, 'error_log');
+    my @lines = split /\n/, $log;
+    my $found = sub {
+        my ($p) = @_;
+        grep { Test::Parley::ErrorLog::matches($_, $p) } @lines;
+    };
+    my @want = Test::Parley::ErrorLog::patterns($block->error_log);
     for my $p (@want) {
-        ok(_found($log, $p), "$name - error_log: \"$p\" found")
+        ok(scalar $found->($p), "$name - error_log: \"$p\" found")
             or diag("error.log:\n" . _tail($log, 40));
     }
-    for my $p (_patterns($block, 'no_error_log')) {
-        ok(!_found($log, $p), "$name - no_error_log: \"$p\" not found")
-            or diag("found: " . join "\n", grep { _found($_, $p) } split /\n/, $log);
+    for my $p (Test::Parley::ErrorLog::patterns($block->no_error_log)) {
+        my @hits = $found->($p);
+        ok(!@hits, "$name - no_error_log: \"$p\" not found") or diag("found: " . join "\n", @hits);
     }
     if (defined(my $pat = $block->grep_error_log)) {
         $pat =~ s/\n$// unless ref $pat;
         my $re = ref $pat ? $pat : qr/\Q$pat\E/;
-        my $out = '';
-        $out .= "$&\n" while $log =~ /$re/g;
+        my $out = join '', map { /$re/ ? "$&\n" : () } @lines;
         my $want = $block->grep_error_log_out // '';
         ref $want ? like($out, $want, "$name - grep_error_log_out ok")
                   : is($out, $want, "$name - grep_error_log_out ok");

@@ -3,17 +3,26 @@ package Test::Parley::ErrorLog;
 # The error.log check every nginx test makes, whichever harness runs it:
 # no [alert], [crit] or [emerg] line, except the lines a test expects.
 #
-#   my @bad = Test::Parley::ErrorLog::unexpected($log, @expected);
+#   my @bad = Test::Parley::ErrorLog::unexpected($log,
+#       Test::Parley::ErrorLog::patterns($block->error_log));
 #
-# @expected holds the patterns of a block's --- error_log (substrings, or
-# qr// from "eval"): a line at one of those levels is allowed only when one
-# of them matches that very line, so expecting one alert excuses no other.
-# Returns the lines that are not allowed, in log order.
+# unexpected() takes the patterns a block expects (substrings, or qr// from
+# "eval"): a line at one of those levels is allowed only when one of them
+# matches that very line, so expecting one alert excuses no other.  It
+# returns the lines that are not allowed, in log order.
 
 use strict;
 use warnings;
 
 our @Levels = qw(alert crit emerg);
+
+# The patterns of an --- error_log (or no_error_log) section: its
+# non-blank lines, or with "eval" a qr//, a string or an array of them.
+sub patterns {
+    return map {
+        ref eq 'ARRAY' ? @$_ : ref eq 'Regexp' ? $_ : grep { /\S/ } split /\n/
+    } grep { defined } @_;
+}
 
 sub matches {
     my ($line, $pat) = @_;

@@ -128,7 +128,7 @@ sub conf_text {
     $c .= "        client_max_body_size 30M;\n";
     $c .= "$conf\n";
     $c .= "        location / {\n            root $root/html;\n            index index.html;\n        }\n"
-        if $self->{root_location} && $conf !~ /^\s*location\s+\/\s*\{/m;
+        if $self->{root_location};
     $c .= "    }\n}\n";
     return $c;
 }
@@ -140,12 +140,16 @@ sub write_config {
     close $fh;
 }
 
-# A clean servroot: conf/, logs/, html/ and the temp directories.
+# A clean servroot: conf/, logs/, html/ with an index.html (as upstream
+# writes one) and the temp directories.
 sub prepare {
     my ($self) = @_;
     my $root = $self->{servroot};
     remove_tree($root);
     make_path(map { "$root/$_" } qw(conf logs html), map { "${_}_temp" } @Temp_paths);
+    open my $fh, '>', "$root/html/index.html" or croak "write index.html: $!";
+    print $fh "<html><body>nginx under test</body></html>\n";
+    close $fh;
     $self->write_config;
 }
 
