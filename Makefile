@@ -33,7 +33,7 @@ MOD_SRCS   := $(wildcard ngx_module/*.c ngx_module/*.h ngx_module/app/*) \
               $(SHM_SRCS) $(SHM_HDRS)
 
 .PHONY: all deps deps-test deps-bench run test unit fuzz-smoke fuzz bench t \
-	browser clean peer peer-test
+	t-upstream browser clean peer peer-test
 
 all: $(MODULE)
 
@@ -156,6 +156,14 @@ peer-test: $(MODULE) $(PEER)
 t: $(MODULE)
 	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \
 		prove -It/lib -r t/
+
+# The same files under OpenResty's Test::Nginx, from a checkout of
+# openresty/test-nginx outside this tree: make t-upstream
+# TEST_NGINX_UPSTREAM=/path/to/test-nginx
+t-upstream: $(MODULE)
+	@sh tools/deps.sh upstream
+	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \
+		sh tools/t-upstream.sh
 
 browser: $(MODULE)
 	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) sh tests/browser/run.sh
