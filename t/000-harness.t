@@ -231,6 +231,11 @@ $r = Test::Parley::WebSocket::Exchange->run(%ex, script => "a<! type=hello");
 is $r->{line}, 1, 'exchange: <! fails on a match';
 $r = Test::Parley::WebSocket::Exchange->run(%ex, script => "a< type=hello\na<close 1000");
 like $r->{error}, qr/expected a close frame, got nothing/, 'exchange: <close fails';
+$r = Test::Parley::WebSocket::Exchange->run(%ex, script => "poll /t ^two\$");
+ok $r->{ok}, 'exchange: poll a page until it matches';
+$r = Test::Parley::WebSocket::Exchange->run(%ex, script => "poll /t ^three\$");
+like $r->{error}, qr{GET /t did not match /\^three\$/ within 0.5 s; the last answer:\nHTTP 200: two},
+     'exchange: poll times out, with the last answer';
 Test::Parley::WebSocket::Exchange::exchange_ok(%ex, script => "a< type=hello n=7", name => 'exchange_ok');
 
 ok $s->stop, 'api: graceful stop';

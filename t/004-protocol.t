@@ -431,16 +431,19 @@ alice< {"type":"created","room":"$room2"}
 
 
 === TEST 15: the organiser alone disconnects: the room is gone
+# nobody is told, so the status page says when it is done
 --- http_config
     parley_zone parley 4m;
 --- config
     location /ws { parley_signaling; }
+    location = /status { parley_status; }
 --- ws_exchange
 alice< type=hello
 alice> {"type":"create","name":"Alice"}
 alice< {"type":"created","room":"$room"}
+poll /status ^parley_rooms 1$
 alice>disconnect
-sleep 0.2
+poll /status ^parley_rooms 0$
 bob< type=hello
 bob> {"type":"join","room":"$room","name":"Bob"}
 bob< {"type":"error","code":"room_not_found","field":"room"}

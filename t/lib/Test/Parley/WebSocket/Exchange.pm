@@ -13,7 +13,8 @@ use strict;
 use warnings;
 use B ();
 use JSON::PP ();
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(sleep time);
+use Test::Parley::HTTP;
 use Test::Parley::WebSocket;
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
@@ -94,6 +95,7 @@ sub open_ws {
 sub step {
     my ($self, $line) = @_;
     if ($line =~ /^sleep\s+([\d.]+)$/) { sleep $1; return undef }
+    return $self->poll_step($1, $2) if $line =~ /^poll\s+(\S+)\s+(.+)$/;
     $line =~ /^([A-Za-z_]\w*)([<>])(.*)$/
         or return "cannot parse this line";
     my ($name, $dir, $rest) = ($1, $2, $3);
@@ -108,6 +110,27 @@ sub step {
         return $self->expect_step($name, $1, $2 // '')  if $rest =~ /^([\w-]+)(?:\s+(.*))?$/;
     }
     return "cannot parse this line";
+}
+
+# "poll /status ^parley_rooms 0$": GET the path every 50 ms until the body
+# matches the regex (multi-line: ^ and $ match at each line), within the
+# timeout.  The way to wait for the server to have done something no
+# client is told about, instead of a sleep.
+sub poll_step {
+    my ($self, $path, $re) = @_;
+    my $raw = "GET $path HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    my $deadline = time + $self->{timeout};
+    my $r;
+    while (1) {
+        $r = Test::Parley::HTTP::request(port => $self->{port}, host => $self->{host},
+                                        raw => $raw, timeout => $self->{timeout});
+        return undef if ($r->{body} // '') =~ /$re/m;
+        last if time >= $deadline;
+        sleep 0.05;
+    }
+    my $got = $r->{error} // "HTTP $r->{status}: $r->{body}";
+    $got = substr($got, 0, 2000) . '...' if length $got > 2000;
+    return "GET $path did not match /$re/ within $self->{timeout} s; the last answer:\n$got";
 }
 
 sub _hex {
