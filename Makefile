@@ -124,6 +124,8 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 bench: deps-bench $(BENCH_BINS) $(MODULE) $(PEER)
 	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b > $$b.txt; \
 		cat $$b.txt; done
+	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \
+		perl -It/lib tests/bench/workers.pl
 	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) PARLEY_PEER=$(PEER) \
 		bash tests/bench/sfu.sh $(BUILD)/bench/bench_srtp.txt
 
