@@ -397,6 +397,74 @@ like $out, qr/^not ok \d+ - TEST 6: sections upstream would ignore - --- respons
      'runner: a section upstream would ignore';
 unlike $out, qr/^ok /m, 'runner: nothing passed by mistake' or diag $out;
 
+# --- under upstream, Test::Parley::Blocks' hooks report failures too -----------
+#
+# Only with TEST_NGINX_UPSTREAM (make t-upstream sets it): a hook that never
+# ran would make the ws_exchange tests of every file vanish, not fail.
+
+SKIP: {
+    my $up = $ENV{TEST_NGINX_UPSTREAM};
+    skip 'TEST_NGINX_UPSTREAM is not set', 4 unless $up;
+    open my $fh, '>', "$dir/upstream.t" or die;
+    print $fh <<'EOF';
+use Test::Nginx::Socket 'no_plan';
+use Test::Parley::Blocks;
+master_on();
+no_shuffle();
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_');
+    location /ws {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_ECHO_PORT;
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection "upgrade";
+    }
+_EOC_
+});
+run_tests();
+__DATA__
+
+=== TEST 1: an exchange that fails
+--- ws_exchange
+a< type=goodbye
+
+=== TEST 2: an exchange that passes
+--- ws_exchange
+a< type=hello
+
+=== TEST 3: an unexpected alert
+--- main_config
+    worker_rlimit_nofile 2000000000;
+--- request
+GET /
+
+=== TEST 4: an expected alert
+--- main_config
+    worker_rlimit_nofile 2000000000;
+--- request
+GET /
+--- error_log eval
+qr/\[alert\] .*setrlimit/
+EOF
+    close $fh;
+    my $port = Test::Parley::Ports::claim_tcp();
+    my $out = do {
+        local %ENV = %ENV;
+        delete @ENV{qw(TEST_NGINX_SERVER_PORT TEST_NGINX_CLIENT_PORT)};
+        @ENV{qw(TEST_NGINX_PORT TEST_NGINX_SERVROOT)} = ($port, "$dir/upstream-servroot");
+        `$^X -I$up/lib -It/lib $dir/upstream.t 2>&1`;
+    };
+    like $out, qr/^not ok \d+ - \S+ TEST 1: an exchange that fails - ws_exchange line 1: a< type=goodbye$/m,
+         'upstream: a failing ws_exchange fails';
+    like $out, qr/^ok \d+ - \S+ TEST 2: an exchange that passes - ws_exchange$/m,
+         'upstream: a passing one passes' or diag $out;
+    like $out, qr/^not ok \d+ - \S+ TEST 3: an unexpected alert - no \[alert\] in error.log$/m,
+         'upstream: an unexpected [alert] fails';
+    unlike $out, qr/^not ok \d+ - \S+ TEST 4/m, 'upstream: an expected one does not'
+        or diag $out;
+}
+
 __DATA__
 
 === TEST 1: a plain GET

@@ -22,6 +22,7 @@ if [ -z "$up" ] || [ ! -f "$up/lib/Test/Nginx/Socket.pm" ]; then
     exit 2
 fi
 up=$(cd "$up" && pwd)
+export TEST_NGINX_UPSTREAM="$up"    # t/000-harness.t runs a file under it too
 cd "$(dirname "$0")/.."
 
 export TEST_NGINX_BINARY="${TEST_NGINX_BINARY:-/usr/sbin/nginx}"

@@ -30,10 +30,10 @@ package Test::Parley::Blocks;
 #   line (Test::Parley::ErrorLog).  parley's runner makes the same check
 #   itself, after nginx has stopped.
 #
-# It also fills in TEST_NGINX_PORT and TEST_NGINX_SERVROOT from upstream's
-# settings when the environment lacks them, and TEST_NGINX_ICE_PORTS (see
-# Test::Parley::Ports), so that $TEST_NGINX_ICE_PORTS can be used in
-# config sections under either runner.
+# Under upstream, it also sets TEST_NGINX_PORT to the port upstream's nginx
+# listens on (upstream prefers TEST_NGINX_SERVER_PORT) and fills in
+# TEST_NGINX_SERVROOT; under either runner, TEST_NGINX_ICE_PORTS (see
+# Test::Parley::Ports), so that config sections can use it.
 
 use strict;
 use warnings;
@@ -48,8 +48,13 @@ use Test::Parley::WebSocket::Exchange;
 our $Upstream = exists $INC{'Test/Nginx/Util.pm'};
 
 if ($Upstream) {
-    $ENV{TEST_NGINX_PORT} //= Test::Nginx::Socket::server_port();
+    $ENV{TEST_NGINX_PORT} = Test::Nginx::Socket::server_port();
     $ENV{TEST_NGINX_SERVROOT} //= Test::Nginx::Socket::server_root();
+}
+
+# Where clients connect (upstream: TEST_NGINX_CLIENT_PORT, if set).
+sub client_port {
+    return $Upstream ? Test::Nginx::Socket::server_port_for_client() : $ENV{TEST_NGINX_PORT};
 }
 Test::Parley::Ports::setup();
 
@@ -94,7 +99,7 @@ sub ws_exchange_check {
         } split /\n/, expand($block->ws_headers // '');
         (my $path = expand($block->ws_path // '/ws')) =~ s/\s+$//;
         my $r = Test::Parley::WebSocket::Exchange->run(
-            port => $ENV{TEST_NGINX_PORT}, path => $path, headers => \@headers,
+            port => client_port(), path => $path, headers => \@headers,
             timeout => $block->timeout // 3, script => $script);
         local $Test::Builder::Level = $Test::Builder::Level + 1;
         if ($r->{ok}) {
