@@ -431,7 +431,6 @@ alice< {"type":"created","room":"$room2"}
 
 
 === TEST 15: the organiser alone disconnects: the room is gone
-# nobody is told, so the status page says when it is done
 --- http_config
     parley_zone parley 4m;
 --- config
@@ -443,6 +442,7 @@ alice> {"type":"create","name":"Alice"}
 alice< {"type":"created","room":"$room"}
 poll /status ^parley_rooms 1$
 alice>disconnect
+# nobody is told: the status page says when the room is gone
 poll /status ^parley_rooms 0$
 bob< type=hello
 bob> {"type":"join","room":"$room","name":"Bob"}

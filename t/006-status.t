@@ -85,7 +85,7 @@ like($r->{headers}{'content-type'}, qr{^text/plain; version=0\.0\.4},
 like($r->{body}, qr/^# HELP parley_sessions_opened_total .+$/m, 'HELP line');
 like($r->{body}, qr/^# TYPE parley_sessions_opened_total counter$/m,
      'TYPE line');
-like($r->{body}, qr/^parley_sessions_opened_total\{pid="\d+",inbox="\d+"\} \d+$/m,
+like($r->{body}, qr/^parley_sessions_opened_total\{pid="\d+",inbox="\d+"\} 0$/m,
      'one line per worker, labelled');
 is(figure($r->{body}, 'workers'), 2, 'two workers report');
 is(figure($r->{body}, 'rooms'), 0, 'no rooms');
