@@ -35,7 +35,7 @@ MOD_SRCS   := $(wildcard ngx_module/*.c ngx_module/*.h ngx_module/app/*) \
               $(SHM_SRCS) $(SHM_HDRS)
 
 .PHONY: all deps deps-test deps-bench run test unit fuzz-smoke fuzz bench t \
-	browser clean peer peer-test
+	t-upstream browser clean peer peer-test
 
 all: $(MODULE)
 
@@ -133,6 +133,8 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 bench: deps-bench $(BENCH_BINS) $(MODULE) $(PEER)
 	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b > $$b.txt; \
 		cat $$b.txt; done
+	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \
+		perl -It/lib tests/bench/workers.pl
 	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) PARLEY_PEER=$(PEER) \
 		bash tests/bench/sfu.sh $(BUILD)/bench/bench_srtp.txt
 
@@ -167,8 +169,16 @@ t: $(MODULE) $(HOOKS)
 		TEST_PARLEY_HOOKS_MODULE=$(HOOKS) \
 		prove -It/lib -r t/
 
+# The same files under OpenResty's Test::Nginx, from a checkout of
+# openresty/test-nginx outside this tree: make t-upstream
+# TEST_NGINX_UPSTREAM=/path/to/test-nginx
+t-upstream: $(MODULE) $(HOOKS)
+	@sh tools/deps.sh upstream
+	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \
+		TEST_PARLEY_HOOKS_MODULE=$(HOOKS) sh tools/t-upstream.sh
+
 browser: $(MODULE)
 	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) sh tests/browser/run.sh
 
 clean:
-	rm -rf $(BUILD) t/servroot
+	rm -rf $(BUILD) t/servroot*

@@ -581,7 +581,10 @@ ngx_http_parley_ws_read_handler(ngx_event_t *rev)
             return;
         }
 
-        ngx_http_parley_ws_move(s);
+        /* without resuming, a move would be a leave: the session stays */
+        if (ngx_http_parley_worker.conf->resume_timeout) {
+            ngx_http_parley_ws_move(s);
+        }
     }
 
     s->read_messages = 0;

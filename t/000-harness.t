@@ -6,9 +6,10 @@
 #   prove -It/lib t/000-harness.t
 
 use Test::Nginx::Socket 'no_plan';
-use Test::Nginx::Socket::Server;
-use Test::Nginx::WebSocket;
-use Test::Nginx::WebSocket::Exchange;
+use Test::Parley::Blocks;
+use Test::Parley::Server;
+use Test::Parley::WebSocket;
+use Test::Parley::WebSocket::Exchange;
 use IO::Socket::INET;
 use File::Temp qw(tempdir);
 use POSIX ();
@@ -128,6 +129,9 @@ my $ws_config = <<'EOF';
     location /forbidden { return 403; }
 EOF
 
+master_on();
+no_shuffle();
+
 add_block_preprocessor(sub {
     my $block = shift;
     $block->set_value(config => $ws_config) if defined $block->ws_config;
@@ -143,7 +147,7 @@ sub alive {
 
 # --- the programmatic API ---------------------------------------------------
 
-my $s = Test::Nginx::Socket::Server->start(workers => 2, config => $ws_config . <<'EOF');
+my $s = Test::Parley::Server->start(workers => 2, config => $ws_config . <<'EOF');
     location /t { return 200 "one\n"; }
 EOF
 my @w = $s->worker_pids;
@@ -171,7 +175,7 @@ is $s->http(path => '/t')->{body}, "two\n", 'api: old config still serving';
 $s->{config} = $ws_config;    # (so that later reloads would work again)
 
 # WebSocket client
-my $ws = Test::Nginx::WebSocket->connect(port => $s->port, path => '/ws?a=1',
+my $ws = Test::Parley::WebSocket->connect(port => $s->port, path => '/ws?a=1',
                                          headers => { Origin => 'http://o.test' });
 is $ws->handshake_status, 101, 'ws: handshake 101';
 is lc $ws->handshake_headers->{upgrade}, 'websocket', 'ws: Upgrade header';
@@ -201,13 +205,13 @@ is $ws->recv_json->{type}, 'got-pong', 'ws: pings are answered';
 is $ws->recv_json(timeout => 0.3), undef, 'ws: recv_json timeout';
 is $ws->close(1000), 1000, 'ws: closing handshake';
 
-my $bad = Test::Nginx::WebSocket->connect(port => $s->port, path => '/forbidden');
+my $bad = Test::Parley::WebSocket->connect(port => $s->port, path => '/forbidden');
 is $bad->handshake_status, 403, 'ws: failed handshake status';
 ok !$bad->is_open, 'ws: failed handshake not open';
 
 # Exchange failures are detected and located
 my %ex = (port => $s->port, path => '/ws', timeout => 0.5);
-my $r = Test::Nginx::WebSocket::Exchange->run(%ex, script => <<'EOF');
+my $r = Test::Parley::WebSocket::Exchange->run(%ex, script => <<'EOF');
 a< {"type":"hello","n":"$n"}
 # a comment
 a> {"type":"echo","data":"$n"}
@@ -217,23 +221,28 @@ EOF
 is "$r->{ok} $r->{line}", '0 4', 'exchange: failing line found';
 like $r->{error}, qr/\$\.data: expected 8, got 7/, 'exchange: says what differs';
 like $r->{error}, qr/in text '\{"data":7,"type":"echoed"\}'/, 'exchange: shows the message';
-$r = Test::Nginx::WebSocket::Exchange->run(%ex, script => "a< type=hello\na< type=more");
+$r = Test::Parley::WebSocket::Exchange->run(%ex, script => "a< type=hello\na< type=more");
 like $r->{error}, qr/nothing within 0.5 s/, 'exchange: timeout reported';
-$r = Test::Nginx::WebSocket::Exchange->run(%ex, script => "a< type=hello\na> \"x\"\na<quiet 100");
+$r = Test::Parley::WebSocket::Exchange->run(%ex, script => "a< type=hello\na> \"x\"\na<quiet 100");
 like $r->{error}, qr/expected nothing for 100 ms, got text '"x"'/, 'exchange: quiet fails';
-$r = Test::Nginx::WebSocket::Exchange->run(%ex, script => "a> {\"x\":\"\$nope\"}");
+$r = Test::Parley::WebSocket::Exchange->run(%ex, script => "a> {\"x\":\"\$nope\"}");
 like $r->{error}, qr/variable \$nope is not set/, 'exchange: unset variable';
-$r = Test::Nginx::WebSocket::Exchange->run(%ex, script => "a<! type=hello");
+$r = Test::Parley::WebSocket::Exchange->run(%ex, script => "a<! type=hello");
 is $r->{line}, 1, 'exchange: <! fails on a match';
-$r = Test::Nginx::WebSocket::Exchange->run(%ex, script => "a< type=hello\na<close 1000");
+$r = Test::Parley::WebSocket::Exchange->run(%ex, script => "a< type=hello\na<close 1000");
 like $r->{error}, qr/expected a close frame, got nothing/, 'exchange: <close fails';
-Test::Nginx::WebSocket::Exchange::exchange_ok(%ex, script => "a< type=hello n=7", name => 'exchange_ok');
+$r = Test::Parley::WebSocket::Exchange->run(%ex, script => "poll /t ^two\$");
+ok $r->{ok}, 'exchange: poll a page until it matches';
+$r = Test::Parley::WebSocket::Exchange->run(%ex, script => "poll /t ^three\$");
+like $r->{error}, qr{GET /t did not match /\^three\$/ within 0.5 s; the last answer:\nHTTP 200: two},
+     'exchange: poll times out, with the last answer';
+Test::Parley::WebSocket::Exchange::exchange_ok(%ex, script => "a< type=hello n=7", name => 'exchange_ok');
 
 ok $s->stop, 'api: graceful stop';
 ok !$s->running, 'api: stopped';
 
 # a stuck worker: stop escalates to SIGKILL for master and workers
-$s = Test::Nginx::Socket::Server->start(stop_timeout => 1);
+$s = Test::Parley::Server->start(stop_timeout => 1);
 my ($stuck) = $s->worker_pids;
 kill 'STOP', $stuck;
 ok !$s->stop, 'api: stop reports a worker that does not exit';
@@ -241,19 +250,52 @@ like $s->{stop_error}, qr/did not stop within 1 s/, 'api: ... and why';
 Time::HiRes::sleep(0.2);
 ok !alive($stuck), 'api: stuck worker killed';
 
+# ports: each process claims its own, unless the environment sets them
+sub claim_in_child {
+    my ($what, $range) = @_;
+    my ($min, $max) = $range =~ /^(\d+)(?:-(\d+))?$/;
+    my ($lo, $hi) = $what eq 'tcp' ? qw(HttpMin HttpMax) : qw(MediaMin MediaMax);
+    local %ENV = %ENV;
+    delete @ENV{qw(TEST_NGINX_PORT TEST_NGINX_ICE_PORTS TEST_NGINX_SERVROOT)};
+    my $code = "\$Test::Parley::Ports::$lo = $min; \$Test::Parley::Ports::$hi = "
+        . ($max // $min) . "; print eval { Test::Parley::Ports::claim_$what() } // 'none'";
+    return scalar `$^X -It/lib -MTest::Parley::Ports -e '$code'`;
+}
+SKIP: {
+    skip 'TEST_NGINX_PORT was set by the environment', 2
+        if (Test::Parley::Ports::servroot() // '') ne $ENV{TEST_NGINX_SERVROOT};
+    is claim_in_child('tcp', $ENV{TEST_NGINX_PORT}), 'none',
+       'ports: another process cannot claim this HTTP port';
+    is claim_in_child('udp_range', $ENV{TEST_NGINX_ICE_PORTS}), 'none',
+       'ports: nor this media range';
+}
+my ($other) = claim_in_child('tcp', '20000-29999') =~ /^(\d+)$/;
+ok $other && $other != $ENV{TEST_NGINX_PORT}, 'ports: another process gets another port';
+is `TEST_NGINX_PORT=12345 $^X -It/lib -MTest::Parley::Server -e 'print \$ENV{TEST_NGINX_PORT}'`,
+   12345, 'ports: TEST_NGINX_PORT from the environment is kept';
+
+# an nginx that exited before it was asked to stop did not stop gracefully
+$s = Test::Parley::Server->start;
+kill 'TERM', $s->pid;    # a fast shutdown the harness did not ask for
+my $deadline = time + 5;
+Time::HiRes::sleep(0.02) while $s->running && time < $deadline;
+ok !$s->running, 'api: nginx exited by itself';
+ok !$s->stop, 'api: stop reports an nginx that had already exited';
+like $s->{stop_error}, qr/exited before it was asked to stop/, 'api: ... and says so';
+
 # an nginx left behind by an aborted test run is killed before a new start
 my $kid = fork // die;
 if (!$kid) {
-    my $left = Test::Nginx::Socket::Server->start;
+    my $left = Test::Parley::Server->start;
     open my $p, '>', "$left->{servroot}/left.pid";
     print $p $left->pid;
     close $p;
     POSIX::_exit(0);
 }
 waitpid $kid, 0;
-my $left_pid = do { open my $p, '<', servroot() . '/left.pid' or die; <$p> };
+my $left_pid = do { open my $p, '<', "$ENV{TEST_NGINX_SERVROOT}/left.pid" or die; <$p> };
 ok alive($left_pid), 'api: an orphaned nginx is running';
-$s = Test::Nginx::Socket::Server->start(config => 'location /t { return 200 "new\n"; }');
+$s = Test::Parley::Server->start(config => 'location /t { return 200 "new\n"; }');
 ok !alive($left_pid), 'api: ... and was killed by the next start';
 is $s->http(path => '/t')->{body}, "new\n", 'api: the new one answers';
 $s->stop;
@@ -264,6 +306,8 @@ my $dir = tempdir(CLEANUP => 1);
 open my $fh, '>', "$dir/fail.t" or die;
 print $fh <<'EOF';
 use Test::Nginx::Socket 'no_plan';
+use Test::Parley::Blocks;
+master_on();    # the [alert]s come from worker processes
 run_tests();
 __DATA__
 
@@ -286,14 +330,54 @@ a< type=hello
 === TEST 2: alert
 --- main_config
     worker_rlimit_nofile 2000000000;
+--- request
+GET /
+--- ignore_response
 
 === TEST 3: should die but does not
 --- config
 --- must_die
+
+=== TEST 4: an expected alert excuses its own lines only
+--- main_config
+    worker_rlimit_nofile 2000000000;
+--- request
+GET /
+--- ignore_response
+--- error_log eval
+qr/\[alert\] .*a line nginx never writes/
+
+=== TEST 5: crit
+--- config
+    location /fifo/ { alias FIFO/; }
+--- request
+GET /fifo/a
+--- ignore_response
+
+=== TEST 6: sections upstream would ignore
+--- config
+    location /t { return 200 "hello\n"; }
+--- request
+GET /t
+--- error_code: 404
+--- response_headers
+X-Missing: 1
+--- response_headers_like
+X-Missing: 1
 EOF
 close $fh;
-my $port = $s->port + 1;
-my $out = `TEST_NGINX_PORT=$port TEST_NGINX_SERVROOT=$dir/servroot $^X -It/lib $dir/fail.t 2>&1`;
+# a FIFO where a file is expected: nginx logs "is not a regular file" at
+# the crit level
+mkdir "$dir/fifo" or die;
+POSIX::mkfifo("$dir/fifo/a", 0600) or die "mkfifo: $!";
+system($^X, '-pi', '-e', "s{FIFO/}{$dir/fifo/}", "$dir/fail.t") == 0 or die;
+# the runner picks a port of its own (this process holds its own)
+my $out = do {
+    local %ENV = %ENV;
+    delete @ENV{qw(TEST_NGINX_PORT TEST_NGINX_ICE_PORTS)};
+    $ENV{TEST_NGINX_SERVROOT} = "$dir/servroot";
+    `$^X -It/lib $dir/fail.t 2>&1`;
+};
 like $out, qr/^not ok 1 - TEST 1: wrong expectations - status code ok$/m, 'runner: status failure';
 like $out, qr/^not ok \d+ - TEST 1: wrong expectations - header X-Missing ok$/m, 'runner: header failure';
 like $out, qr/^not ok \d+ - TEST 1: wrong expectations - response_body - response is expected$/m,
@@ -306,7 +390,80 @@ like $out, qr/handshake answered HTTP 200/, 'runner: ws_exchange diagnostic';
 like $out, qr/^not ok \d+ - TEST 2: alert - no \[alert\] in error.log$/m, 'runner: implicit alert check';
 like $out, qr/^not ok \d+ - TEST 3: should die but does not - nginx failed to start as expected$/m,
      'runner: must_die failure';
+like $out, qr/^not ok \d+ - TEST 4: an expected alert excuses its own lines only - no \[alert\] in error.log$/m,
+     'runner: an expected alert does not excuse the others';
+like $out, qr/^not ok \d+ - TEST 5: crit - no \[crit\] in error.log$/m, 'runner: implicit crit check';
+like $out, qr/^not ok \d+ - TEST 6: sections upstream would ignore - --- response_headers_like is ignored by upstream/m,
+     'runner: a section upstream would ignore';
 unlike $out, qr/^ok /m, 'runner: nothing passed by mistake' or diag $out;
+
+# --- under upstream, Test::Parley::Blocks' hooks report failures too -----------
+#
+# Only with TEST_NGINX_UPSTREAM (make t-upstream sets it): a hook that never
+# ran would make the ws_exchange tests of every file vanish, not fail.
+
+SKIP: {
+    my $up = $ENV{TEST_NGINX_UPSTREAM};
+    skip 'TEST_NGINX_UPSTREAM is not set', 4 unless $up;
+    open my $fh, '>', "$dir/upstream.t" or die;
+    print $fh <<'EOF';
+use Test::Nginx::Socket 'no_plan';
+use Test::Parley::Blocks;
+master_on();
+no_shuffle();
+add_block_preprocessor(sub {
+    my $block = shift;
+    $block->set_value(config => <<'_EOC_');
+    location /ws {
+        proxy_pass http://127.0.0.1:$TEST_NGINX_ECHO_PORT;
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection "upgrade";
+    }
+_EOC_
+});
+run_tests();
+__DATA__
+
+=== TEST 1: an exchange that fails
+--- ws_exchange
+a< type=goodbye
+
+=== TEST 2: an exchange that passes
+--- ws_exchange
+a< type=hello
+
+=== TEST 3: an unexpected alert
+--- main_config
+    worker_rlimit_nofile 2000000000;
+--- request
+GET /
+
+=== TEST 4: an expected alert
+--- main_config
+    worker_rlimit_nofile 2000000000;
+--- request
+GET /
+--- error_log eval
+qr/\[alert\] .*setrlimit/
+EOF
+    close $fh;
+    my $port = Test::Parley::Ports::claim_tcp();
+    my $out = do {
+        local %ENV = %ENV;
+        delete @ENV{qw(TEST_NGINX_SERVER_PORT TEST_NGINX_CLIENT_PORT)};
+        @ENV{qw(TEST_NGINX_PORT TEST_NGINX_SERVROOT)} = ($port, "$dir/upstream-servroot");
+        `$^X -I$up/lib -It/lib $dir/upstream.t 2>&1`;
+    };
+    like $out, qr/^not ok \d+ - \S+ TEST 1: an exchange that fails - ws_exchange line 1: a< type=goodbye$/m,
+         'upstream: a failing ws_exchange fails';
+    like $out, qr/^ok \d+ - \S+ TEST 2: an exchange that passes - ws_exchange$/m,
+         'upstream: a passing one passes' or diag $out;
+    like $out, qr/^not ok \d+ - \S+ TEST 3: an unexpected alert - no \[alert\] in error.log$/m,
+         'upstream: an unexpected [alert] fails';
+    unlike $out, qr/^not ok \d+ - \S+ TEST 4/m, 'upstream: an expected one does not'
+        or diag $out;
+}
 
 __DATA__
 
@@ -428,28 +585,30 @@ qr/\[emerg\].*invalid_in_server/
 --- ws_config
 --- raw_request eval
 "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    # then a close frame (masked, code 1000), so that the server closes
+    . "\x88\x82\x00\x00\x00\x00\x03\xe8"
 --- error_code: 101
---- response_headers
-Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
 --- response_headers_like
+Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=
 Upgrade: (?i)websocket
 --- raw_response_headers_like: ^HTTP/1.1 101 [^\r\n]+\r\n
 
 
 
 === TEST 11: grep_error_log
+# one request (upstream checks grep_error_log after each request, against
+# what that request logged): a missing file, then a missing error page
 --- config
-    location /t { return 200; }
-    location /missing { root /nonexistent; }
---- request eval
-["GET /missing", "GET /missing"]
---- error_code eval
-[404, 404]
+    location /missing { root /nonexistent; error_page 404 /missing-page; }
+    location /missing-page { root /nonexistent; }
+--- request
+GET /missing
+--- error_code: 404
 --- grep_error_log eval
 qr/open\(\) "[^"]+"/
 --- grep_error_log_out
 open() "/nonexistent/missing"
-open() "/nonexistent/missing"
+open() "/nonexistent/missing-page"
 
 
 
@@ -516,3 +675,16 @@ h<header Content-Type: text/html
 h<header !Sec-WebSocket-Accept
 --- no_error_log
 [error]
+
+
+
+=== TEST 13: an expected alert is allowed, and only the lines it matches
+# each worker fails to raise its limit past fs.nr_open, and says so
+--- main_config
+    worker_rlimit_nofile 2000000000;
+--- config
+    location /t { return 200; }
+--- request
+GET /t
+--- error_log eval
+qr/\[alert\] .*setrlimit\(RLIMIT_NOFILE, 2000000000\) failed/

@@ -6,9 +6,11 @@
 #       prove -It/lib t/001-directives.t
 
 use Test::Nginx::Socket 'no_plan';
+use Test::Parley::Blocks;
 
 log_level('info');
 no_shuffle();
+no_root_location();    # TEST 23 and the parley_app tests have their own "location /"
 run_tests();
 
 __DATA__
@@ -481,12 +483,11 @@ invalid number of arguments in "parley_allowed_origins" directive
     location / { parley_app; }
 --- request
 GET /
---- response_headers
+--- response_headers_like
 Cache-Control: no-cache
 X-Content-Type-Options: nosniff
---- response_headers_like
-Content-Type: ^text/html(;|$)
-Content-Length: ^[1-9]\d*$
+Content-Type: text/html(;.*)?
+Content-Length: [1-9]\d*
 --- response_body_like: <title>parley
 --- no_error_log
 [error]
@@ -501,7 +502,7 @@ Content-Length: ^[1-9]\d*$
 --- request
 GET /index.html
 --- response_headers_like
-Content-Type: ^text/html(;|$)
+Content-Type: text/html(;.*)?
 --- response_body_like: <title>parley
 
 
@@ -513,11 +514,10 @@ Content-Type: ^text/html(;|$)
     location / { parley_app; }
 --- request
 GET /app.js
---- response_headers
+--- response_headers_like
 Cache-Control: no-cache
 X-Content-Type-Options: nosniff
---- response_headers_like
-Content-Type: ^text/javascript(;|$)
+Content-Type: text/javascript(;.*)?
 --- response_body_like: \S
 
 
@@ -529,11 +529,10 @@ Content-Type: ^text/javascript(;|$)
     location / { parley_app; }
 --- request
 GET /app.css
---- response_headers
+--- response_headers_like
 Cache-Control: no-cache
 X-Content-Type-Options: nosniff
---- response_headers_like
-Content-Type: ^text/css(;|$)
+Content-Type: text/css(;.*)?
 --- response_body_like: \S
 
 
@@ -574,11 +573,10 @@ x=1
     location / { parley_app; }
 --- raw_request eval
 "HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\nGET /app.js HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
---- response_headers
-Cache-Control: no-cache
 --- response_headers_like
-Content-Type: ^text/html(;|$)
-Content-Length: ^[1-9]\d*$
+Cache-Control: no-cache
+Content-Type: text/html(;.*)?
+Content-Length: [1-9]\d*
 --- response_body_like eval
 qr{\AHTTP/1\.1 200 OK\r\n.*?Content-Type: text/javascript}s
 
@@ -594,8 +592,8 @@ qr{\AHTTP/1\.1 200 OK\r\n.*?Content-Type: text/javascript}s
 --- error_code eval
 [200, 200, 200, 404, 404]
 --- response_headers_like eval
-["Content-Type: ^text/html(;|\$)", "Content-Type: ^text/javascript(;|\$)",
- "Content-Type: ^text/css(;|\$)", "", ""]
+["Content-Type: text/html(;.*)?", "Content-Type: text/javascript(;.*)?",
+ "Content-Type: text/css(;.*)?", "", ""]
 --- response_body_like eval
 ["<title>parley", "\\S", "\\S", "", ""]
 
@@ -647,14 +645,14 @@ invalid number of arguments in "parley_status" directive
 --- http_config
     parley_zone parley 4m;
     parley_ice_address 127.0.0.1 announce=192.0.2.7;
-    parley_ice_ports 41500-41627;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
 --- config
     location /ws { parley_signaling; }
 --- request
 GET /ws
 --- error_code: 426
 --- error_log eval
-qr/parley: worker \d+ takes media on 127\.0\.0\.1:415\d\d, announced as 192\.0\.2\.7/
+qr/parley: worker \d+ takes media on 127\.0\.0\.1:\d+, announced as 192\.0\.2\.7/
 
 
 
@@ -712,7 +710,7 @@ invalid port range "5000"
 --- http_config
     parley_zone parley 4m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41500-41627;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
     parley_max_tracks 16;
     parley_track_packets 64;
 --- config

@@ -7,6 +7,7 @@
 #       prove -It/lib t/002-handshake.t
 
 use Test::Nginx::Socket 'no_plan';
+use Test::Parley::Blocks;
 
 log_level('info');
 no_shuffle();
@@ -21,6 +22,8 @@ __DATA__
     location /ws { parley_signaling; }
 --- raw_request eval
 "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    # then a close frame (masked, code 1000), so that the server closes
+    . "\x88\x82\x00\x00\x00\x00\x03\xe8"
 --- error_code: 101
 --- response_headers
 Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=
@@ -87,7 +90,7 @@ handshake refused
 --- config
     location /ws { parley_signaling; }
 --- raw_request eval
-"POST /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nContent-Length: 5\r\n\r\nhello"
+"POST /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nContent-Length: 5\r\n\r\nhello"
 --- error_code: 405
 --- response_headers
 Allow: GET
@@ -214,7 +217,7 @@ parley: WebSocket handshake refused: "Sec-WebSocket-Version" must be 13
 --- config
     location /ws { parley_signaling; }
 --- raw_request eval
-"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n"
+"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nSec-WebSocket-Version: 13\r\n\r\n"
 --- error_code: 400
 --- response_headers
 !Sec-WebSocket-Accept
@@ -229,7 +232,7 @@ parley: WebSocket handshake refused: "Sec-WebSocket-Key" must be the base64 of 1
 --- config
     location /ws { parley_signaling; }
 --- raw_request eval
-"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: !!!!!!!!!!!!!!!!!!!!!!==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nSec-WebSocket-Key: !!!!!!!!!!!!!!!!!!!!!!==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 --- error_code: 400
 --- error_log
 parley: WebSocket handshake refused: "Sec-WebSocket-Key" must be the base64 of 16 bytes
@@ -242,7 +245,7 @@ parley: WebSocket handshake refused: "Sec-WebSocket-Key" must be the base64 of 1
 --- config
     location /ws { parley_signaling; }
 --- raw_request eval
-"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25j\r\nSec-WebSocket-Version: 13\r\n\r\n"
+"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25j\r\nSec-WebSocket-Version: 13\r\n\r\n"
 --- error_code: 400
 --- error_log
 parley: WebSocket handshake refused: "Sec-WebSocket-Key" must be the base64 of 16 bytes
@@ -255,7 +258,7 @@ parley: WebSocket handshake refused: "Sec-WebSocket-Key" must be the base64 of 1
 --- config
     location /ws { parley_signaling; }
 --- raw_request eval
-"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZSEh\r\nSec-WebSocket-Version: 13\r\n\r\n"
+"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZSEh\r\nSec-WebSocket-Version: 13\r\n\r\n"
 --- error_code: 400
 --- error_log
 parley: WebSocket handshake refused: "Sec-WebSocket-Key" must be the base64 of 16 bytes
@@ -283,7 +286,7 @@ handshake refused
 --- config
     location /ws { parley_signaling; parley_allowed_origins https://good.example; }
 --- raw_request eval
-"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: https://evil.example\r\n\r\n"
+"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: https://evil.example\r\n\r\n"
 --- error_code: 403
 --- response_headers
 !Sec-WebSocket-Accept
@@ -298,7 +301,7 @@ parley: WebSocket handshake refused: the origin is not allowed
 --- config
     location /ws { parley_signaling; parley_allowed_origins https://good.example; }
 --- raw_request eval
-"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 --- error_code: 403
 --- error_log
 parley: WebSocket handshake refused: the origin is not allowed
@@ -311,7 +314,7 @@ parley: WebSocket handshake refused: the origin is not allowed
 --- config
     location /ws { parley_signaling; parley_allowed_origins https://good.example; }
 --- raw_request eval
-"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: https://good.example.evil.example\r\n\r\n"
+"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: https://good.example.evil.example\r\n\r\n"
 --- error_code: 403
 --- error_log
 parley: WebSocket handshake refused: the origin is not allowed
@@ -394,7 +397,7 @@ parley: WebSocket handshake refused: "Sec-WebSocket-Version" must be 13
 --- config
     location /ws { parley_signaling; }
 --- raw_request eval
-"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nContent-Length: 5\r\n\r\nhello"
+"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nContent-Length: 5\r\n\r\nhello"
 --- error_code: 400
 --- response_headers
 !Sec-WebSocket-Accept
@@ -409,7 +412,7 @@ parley: WebSocket handshake refused: a handshake has no body
 --- config
     location /ws { parley_signaling; }
 --- raw_request eval
-"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
 --- error_code: 400
 --- response_headers
 !Sec-WebSocket-Accept
@@ -425,6 +428,8 @@ parley: WebSocket handshake refused: a handshake has no body
     location /ws { parley_signaling; }
 --- raw_request eval
 "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n"
+    # then a close frame (masked, code 1000), so that the server closes
+    . "\x88\x82\x00\x00\x00\x00\x03\xe8"
 --- error_code: 101
 --- response_headers
 Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=

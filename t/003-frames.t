@@ -9,6 +9,9 @@
 #       prove -It/lib t/003-frames.t
 
 use Test::Nginx::Socket 'no_plan';
+use Test::Parley::Blocks;
+use Test::Parley::Server;
+use Test::Parley::WebSocket;
 
 repeat_each(1);
 workers(1);
@@ -19,23 +22,18 @@ run_tests();
 
 # --- back-pressure: a client that does not read -----------------------------
 #
-# Plain Perl with our own API (Test::Nginx::Socket::Server and
-# Test::Nginx::WebSocket): skipped when the file runs under a harness that
-# does not have them.  The server's socket buffer is small (sndbuf=4k) and
-# so is the client's (SO_RCVBUF), so that parley_send_buffer (1k) fills up
-# after a few hundred answers.
+# Plain Perl with parley's own helpers (Test::Parley::Server and
+# Test::Parley::WebSocket, in t/lib under either harness).  The server's
+# socket buffer is small (sndbuf=4k) and so is the client's (SO_RCVBUF), so
+# that parley_send_buffer (1k) fills up after a few hundred answers.
 
-if (eval { require Test::Nginx::Socket::Server; require Test::Nginx::WebSocket; 1 }) {
-    back_pressure();
-} else {
-    diag("back-pressure tests skipped: no Test::Nginx::Socket::Server");
-}
+back_pressure();
 
 sub back_pressure {
     require Socket;
     require Time::HiRes;
 
-    my $s = Test::Nginx::Socket::Server->start(
+    my $s = Test::Parley::Server->start(
         http_config => "    parley_zone parley 4m;\n",
         config      => <<'EOF');
         listen 127.0.0.1:$TEST_NGINX_PORT sndbuf=4k;
@@ -50,12 +48,12 @@ EOF
     my $ref  = 'r' x 64;
     my $ping = qq({"type":"ping","ref":"$ref"});
     my $five = join '', map {
-        Test::Nginx::WebSocket::encode_frame(opcode => 1, payload => $ping) } 1 .. 5;
+        Test::Parley::WebSocket::encode_frame(opcode => 1, payload => $ping) } 1 .. 5;
 
     # First a client that sends the same pings in the same batches of five,
     # but reads the answers: it is never cut off, so what follows measures
     # slow reading, not bursts.
-    my $fast = Test::Nginx::WebSocket->connect(port => $s->port);
+    my $fast = Test::Parley::WebSocket->connect(port => $s->port);
     my $m = $fast->recv_json;
     is($m && $m->{type}, 'hello', 'back-pressure: a reading client gets hello');
     my ($sent, $answered) = (0, 0);
@@ -97,7 +95,7 @@ EOF
     # reported: it gets the answers queued before, the close frame 1008,
     # and the closing handshake completes.
     my $mark = $s->error_log_mark;
-    my $slow = Test::Nginx::WebSocket->connect(port => $s->port, rcvbuf => 4096);
+    my $slow = Test::Parley::WebSocket->connect(port => $s->port, rcvbuf => 4096);
     $m = $slow->recv_json;
     is($m && $m->{type}, 'hello', 'back-pressure: a slow client gets hello');
     ok(my $n = $flood->($slow, $mark),
@@ -122,7 +120,7 @@ EOF
     # A client that never reads again: the server gives up on the closing
     # handshake and closes the connection.
     $mark = $s->error_log_mark;
-    my $dead = Test::Nginx::WebSocket->connect(port => $s->port, rcvbuf => 4096);
+    my $dead = Test::Parley::WebSocket->connect(port => $s->port, rcvbuf => 4096);
     ok($flood->($dead, $mark), 'back-pressure: a client that never reads is reported too');
     ok($s->wait_for_log(qr/client did not finish the closing handshake/, from => $mark,
                         timeout => 8),
@@ -131,7 +129,7 @@ EOF
     $dead->disconnect;
 
     # the worker is fine afterwards
-    my $next = Test::Nginx::WebSocket->connect(port => $s->port);
+    my $next = Test::Parley::WebSocket->connect(port => $s->port);
     $m = $next->recv_json;
     is($m && $m->{type}, 'hello', 'back-pressure: a new connection gets hello');
     $next->send_json({ type => 'ping', ref => 1 });

@@ -8,6 +8,7 @@
 # (for strings at and just over their length limits).
 
 use Test::Nginx::Socket 'no_plan';
+use Test::Parley::Blocks;
 
 repeat_each(1);
 workers(1);
@@ -438,12 +439,15 @@ alice< {"type":"created","room":"$room2"}
     parley_resume_timeout 0;
 --- config
     location /ws { parley_signaling; }
+    location = /status { parley_status; }
 --- ws_exchange
 alice< type=hello
 alice> {"type":"create","name":"Alice"}
 alice< {"type":"created","room":"$room"}
+poll /status ^parley_rooms 1$
 alice>disconnect
-sleep 0.2
+# nobody is told: the status page says when the room is gone
+poll /status ^parley_rooms 0$
 bob< type=hello
 bob> {"type":"join","room":"$room","name":"Bob"}
 bob< {"type":"error","code":"room_not_found","field":"room"}
@@ -1014,7 +1018,7 @@ alice< {"type":"pong"}
 --- http_config
     parley_zone parley 4m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41700-41827;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
 --- config
     location /ws { parley_signaling; }
 --- ws_exchange
@@ -1054,7 +1058,7 @@ alice< {"type":"pong"}
 --- http_config
     parley_zone parley 4m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41900-42027;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
 --- config
     location /ws { parley_signaling; }
 --- ws_exchange
@@ -1093,7 +1097,7 @@ alice< {"type":"error","code":"media_unavailable"}
 --- http_config
     parley_zone parley 4m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41900-42027;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
     parley_codecs opus;
 --- config
     location /ws { parley_signaling; }
@@ -1114,7 +1118,7 @@ S
 --- http_config
     parley_zone parley 4m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41900-42027;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
 --- config
     location /ws { parley_signaling; }
 --- ws_exchange
@@ -1136,7 +1140,7 @@ alice< {"type":"error","code":"invalid_sdp","ref":4}
 --- http_config
     parley_zone parley 4m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41900-42027;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
 --- config
     location /ws { parley_signaling; }
 --- ws_exchange

@@ -10,18 +10,19 @@
 #
 #   TEST_NGINX_LOAD_MODULES=build/ngx_http_parley_module.so prove -It/lib t/005-workers.t
 #
-# Clients are placed by the "worker" of their "hello": with "reuseport" the
-# kernel spreads connections over the workers' sockets, so a client is
-# connected until one lands where it is wanted.  The process that really
-# holds a connection is found through /proc (owner_pid), to check the hello
-# and to know which pid to kill.
+# Clients are placed on workers by Test::Parley::Clients.
+#
+# Deadlines here are functional (seconds: did it happen at all), never
+# latencies: how fast events cross workers and how soon a dead worker is
+# noticed is what tests/bench/workers.pl measures (make bench).
 
 use strict;
 use warnings;
 use Test::More;
 use Time::HiRes qw(time sleep);
-use Test::Nginx::Socket::Server;
-use Test::Nginx::WebSocket;
+use Test::Parley::Clients;
+use Test::Parley::Server;
+use Test::Parley::WebSocket;
 use JSON::PP ();
 
 my $HttpConfig = <<'EOF';
@@ -34,71 +35,20 @@ my $Config = <<'EOF';
     location /ws { parley_signaling; }
 EOF
 
-my $Tries = 50;           # connections made to land a client on a worker
-my $MaxLatency = 0.2;     # seconds, for an event between live workers
-my $DeathDelay = 2;       # seconds, for "worker_died" after a SIGKILL
+my $Deadline = 5;         # seconds for anything to happen, a death included
 
-my $S = Test::Nginx::Socket::Server->start(
+my $S = Test::Parley::Server->start(
     workers => 2, http_config => $HttpConfig, config => $Config);
-
-my %Spare;                # worker index => [clients connected, not yet used]
-my @Clients;              # every client handed out, to close them at the end
-my @Latencies;            # [what, seconds]
+my $Pool = Test::Parley::Clients->new(server => $S);
 
 
 # --- clients ----------------------------------------------------------------
 
-# A new connection, greeted: { ws, worker, name }, or undef.
-sub connect_client {
-    my $ws = Test::Nginx::WebSocket->connect(port => $S->port, path => '/ws');
-    unless ($ws->is_open) {
-        diag('connect: ' . ($ws->error // 'failed'));
-        return undef;
-    }
-    my $hello = $ws->recv_json(timeout => 3);
-    unless ($hello && ($hello->{type} // '') eq 'hello' && defined $hello->{worker}) {
-        diag('connect: no hello');
-        return undef;
-    }
-    return { ws => $ws, worker => $hello->{worker}, protocol => $hello->{protocol} };
-}
-
-# A client held by worker $worker (dies after $Tries connections that all
-# landed elsewhere; those are kept for later calls).
-sub client_on {
-    my ($worker, $name) = @_;
-    for (1 .. $Tries) {
-        my $c = shift(@{ $Spare{$worker} // [] }) // connect_client() // next;
-        if ($c->{worker} == $worker) {
-            $c->{name} = $name;
-            push @Clients, $c;
-            return $c;
-        }
-        push @{ $Spare{ $c->{worker} } }, $c;
-    }
-    die "no connection landed on worker $worker in $Tries tries "
-        . "(reuseport spreads connections by their 4-tuple; is it on?)\n";
-}
-
-# A client on whatever worker the kernel picks.
-sub client_any {
-    my ($name) = @_;
-    my $c = connect_client() // die "$name: could not connect\n";
-    $c->{name} = $name;
-    push @Clients, $c;
-    return $c;
-}
-
-sub close_client {
-    my ($c) = @_;
-    $c->{ws}->close(1000) if $c->{ws}->is_open;
-}
-
-sub close_all {
-    close_client($_) for @Clients, map { @$_ } values %Spare;
-    @Clients = ();
-    %Spare = ();
-}
+sub client_on    { $Pool->on(@_) }        # (worker, name)
+sub client_any   { $Pool->any(@_) }       # (name)
+sub owner_pid    { $Pool->owner_pid(@_) }
+sub close_client { Test::Parley::Clients::close_client(@_) }
+sub close_all    { $Pool->close_all }
 
 sub send_msg {
     my ($c, $msg) = @_;
@@ -160,31 +110,20 @@ sub join_room {
     return $m;
 }
 
-# Waits for "participant-joined" of $who at $c, and records the time since $t0.
+# Waits for "participant-joined" of $who at $c.
 sub sees_join {
-    my ($c, $who, $room, $t0, $what) = @_;
-    my $m = expect_msg($c, "sees $who->{name} join", timeout => 1,
-                       type => 'participant-joined', room => $room,
-                       'participant.id' => $who->{id}, 'participant.name' => $who->{name},
-                       'participant.role' => 'participant');
-    latency_ok($what, time - $t0) if $m && $what;
-    return $m;
+    my ($c, $who, $room) = @_;
+    return expect_msg($c, "sees $who->{name} join", timeout => $Deadline,
+                      type => 'participant-joined', room => $room,
+                      'participant.id' => $who->{id}, 'participant.name' => $who->{name},
+                      'participant.role' => 'participant');
 }
 
 sub sees_leave {
-    my ($c, $who, $room, $reason, $t0, $what) = @_;
-    my $m = expect_msg($c, "sees $who->{name} leave ($reason)", timeout => 1,
-                       type => 'participant-left', room => $room,
-                       id => $who->{id}, reason => $reason);
-    latency_ok($what, time - $t0) if $m && $what;
-    return $m;
-}
-
-sub latency_ok {
-    my ($what, $dt, $max) = @_;
-    $max //= $MaxLatency;
-    push @Latencies, [$what, $dt];
-    ok($dt < $max, sprintf('%s: %.1f ms (under %d ms)', $what, $dt * 1000, $max * 1000));
+    my ($c, $who, $room, $reason) = @_;
+    return expect_msg($c, "sees $who->{name} leave ($reason)", timeout => $Deadline,
+                      type => 'participant-left', room => $room,
+                      id => $who->{id}, reason => $reason);
 }
 
 sub roster_ok {
@@ -198,29 +137,6 @@ sub ping_ok {
     my ($c, $desc) = @_;
     send_msg($c, { type => 'ping', ref => 'p' });
     expect_msg($c, "ping answered ($desc)", type => 'pong', ref => 'p');
-}
-
-# The pid of the nginx process that holds $c's connection (/proc/net/tcp
-# gives the server side's socket inode, /proc/PID/fd who has it).
-sub owner_pid {
-    my ($c) = @_;
-    my $sock = $c->{ws}->socket or return undef;
-    my $local = sprintf '0100007F:%04X', $S->port;
-    my $remote = sprintf '0100007F:%04X', $sock->sockport;
-    open my $tcp, '<', '/proc/net/tcp' or return undef;
-    my $inode;
-    while (my $line = <$tcp>) {
-        my @f = split ' ', $line;
-        if (@f > 9 && $f[1] eq $local && $f[2] eq $remote) { $inode = $f[9]; last }
-    }
-    return undef unless $inode;
-    for my $pid ($S->worker_pids, $S->old_worker_pids) {
-        opendir my $dh, "/proc/$pid/fd" or next;
-        for (readdir $dh) {
-            return $pid if (readlink("/proc/$pid/fd/$_") // '') eq "socket:[$inode]";
-        }
-    }
-    return undef;
 }
 
 # Runs a scenario as a subtest; a die inside (a client that cannot be
@@ -246,27 +162,24 @@ sub pair_across {
         or diag('pids: ' . ($op // '?') . ' ' . ($pp // '?'));
 
     my $room = create_room($org);
-    my $t0 = time;
     my $joined = join_room($par, $room) or die "join failed\n";
-    sees_join($org, $par, $room, $t0, "join w$pw -> organiser w$ow");
+    sees_join($org, $par, $room);
     is(ids(@{ $joined->{participants} }), ids($org, $par), "$par->{name}: joined roster has both");
     my ($o) = grep { $_->{id} eq $org->{id} } @{ $joined->{participants} };
     is($o && $o->{role}, 'organiser', "$par->{name}: ... with $org->{name} as organiser");
 
-    $t0 = time;
     send_msg($par, { type => 'leave' });
-    sees_leave($org, $par, $room, 'left', $t0, "leave w$pw -> organiser w$ow");
+    sees_leave($org, $par, $room, 'left');
     expect_msg($par, 'left', type => 'left', room => $room);
     roster_ok($org, 'the organiser alone', $org);
 
     my $old_id = $par->{id};
     join_room($par, $room) or die "second join failed\n";
     isnt($par->{id}, $old_id, 'a new join gets a new participant id');
-    sees_join($org, $par, $room, time, "rejoin w$pw -> organiser w$ow");
+    sees_join($org, $par, $room);
 
-    $t0 = time;
     $par->{ws}->disconnect;    # TCP close, no close frame
-    sees_leave($org, $par, $room, 'disconnected', $t0, "TCP drop w$pw -> organiser w$ow");
+    sees_leave($org, $par, $room, 'disconnected');
     roster_ok($org, 'the organiser alone again', $org);
     quiet_ok($org, 'nothing more');
 }
@@ -286,19 +199,16 @@ scenario('2. close reaches every worker', sub {
     my $room = create_room($alice);
     my @in = ($alice);
     for my $c ($bob, $carol, $dave) {
-        my $t0 = time;
         my $j = join_room($c, $room) or die "$c->{name} could not join\n";
         is(ids(@{ $j->{participants} }), ids(@in, $c), "$c->{name}: joined roster");
-        sees_join($_, $c, $room, $t0, "join w$c->{worker} -> w$_->{worker}") for @in;
+        sees_join($_, $c, $room) for @in;
         push @in, $c;
     }
 
-    my $t0 = time;
     send_msg($alice, { type => 'close' });
     for my $c (@in) {
-        expect_msg($c, 'closed by the organiser', timeout => 1,
-                   type => 'closed', room => $room, reason => 'organiser_closed')
-            and latency_ok("close -> w$c->{worker} ($c->{name})", time - $t0);
+        expect_msg($c, 'closed by the organiser', timeout => $Deadline,
+                   type => 'closed', room => $room, reason => 'organiser_closed');
     }
     for my $c (@in) {
         send_msg($c, { type => 'roster' });
@@ -345,7 +255,7 @@ scenario('3. twenty participants over two workers join at once', sub {
                 . ($roster{ $c->{id} }{$id} ? 'who was in its joined roster' : 'a second time')
                 if $v->{$id}++;
         };
-        my $deadline = time + 3;
+        my $deadline = time + $Deadline;
         while (keys %$v < $n && time < $deadline) {
             my $m = $c->{ws}->recv_json(timeout => $deadline - time) or last;
             if (($m->{type} // '') eq 'participant-joined' && ($m->{room} // '') eq $room) {
@@ -378,14 +288,14 @@ scenario('3. twenty participants over two workers join at once', sub {
     send_msg($_, { type => 'leave' }) for @others;
     for my $c (@others) {
         my @before;
-        my $m = $c->{ws}->wait_for(sub { push @before, $_[0]; $_[0]{type} eq 'left' }, timeout => 3);
+        my $m = $c->{ws}->wait_for(sub { push @before, $_[0]; $_[0]{type} eq 'left' }, timeout => $Deadline);
         ok($m, "$c->{name}: left");
         my @odd = grep { $_->{type} ne 'participant-left' && $_->{type} ne 'left' } @before;
         ok(!@odd, "$c->{name}: only participant-left before it") or diag(encode(\@odd));
     }
     my @left;
     while (@left < @others) {
-        my $m = $org->{ws}->recv_json(timeout => 2) or last;
+        my $m = $org->{ws}->recv_json(timeout => $Deadline) or last;
         push @left, $m;
     }
     is(scalar(grep { $_->{type} eq 'participant-left' && $_->{reason} eq 'left' } @left),
@@ -402,11 +312,10 @@ scenario('3. twenty participants over two workers join at once', sub {
 scenario('4. reload keeps rooms and connections', sub {
     my $alice = client_on(0, 'Alice');
     my $bob   = client_on(1, 'Bob');
-    close_client($_) for map { @$_ } values %Spare;    # let old workers drain
-    %Spare = ();
+    $Pool->drop_spares;    # let old workers drain
     my $room = create_room($alice);
     join_room($bob, $room) or die "bob could not join\n";
-    sees_join($alice, $bob, $room, time, 'join w1 -> w0 before the reload');
+    sees_join($alice, $bob, $room);
 
     my @old = $S->worker_pids;
     my @new = $S->reload;
@@ -427,26 +336,23 @@ scenario('4. reload keeps rooms and connections', sub {
 
     my $carol = client_any('Carol');
     ok($new{ owner_pid($carol) // 0 }, 'carol is held by a new worker');
-    my $t0 = time;
     my $j = join_room($carol, $room) or die "carol could not join\n";
     is(ids(@{ $j->{participants} }), ids($alice, $bob, $carol),
        'carol: joined roster has alice and bob');
-    sees_join($alice, $carol, $room, $t0, 'join new -> old (alice)');
-    sees_join($bob, $carol, $room, $t0, 'join new -> old (bob)');
+    sees_join($alice, $carol, $room);
+    sees_join($bob, $carol, $room);
 
-    $t0 = time;
     send_msg($carol, { type => 'leave' });
     expect_msg($carol, 'left', type => 'left', room => $room);
-    sees_leave($alice, $carol, $room, 'left', $t0, 'leave new -> old (alice)');
-    sees_leave($bob, $carol, $room, 'left', $t0, 'leave new -> old (bob)');
+    sees_leave($alice, $carol, $room, 'left');
+    sees_leave($bob, $carol, $room, 'left');
 
     join_room($carol, $room) or die "carol could not join again\n";
-    sees_join($_, $carol, $room, time) for $alice, $bob;
-    $t0 = time;
+    sees_join($_, $carol, $room) for $alice, $bob;
     send_msg($bob, { type => 'leave' });
     expect_msg($bob, 'left', type => 'left', room => $room);
-    sees_leave($alice, $bob, $room, 'left', $t0, 'leave old -> old (alice)');
-    sees_leave($carol, $bob, $room, 'left', $t0, 'leave old -> new (carol)');
+    sees_leave($alice, $bob, $room, 'left');
+    sees_leave($carol, $bob, $room, 'left');
 
     # a reload that changes the room layout is refused; the old config stays
     my $mark = $S->error_log_mark;
@@ -463,16 +369,15 @@ scenario('4. reload keeps rooms and connections', sub {
 
     my $dave = client_any('Dave');
     ok($new{ owner_pid($dave) // 0 }, 'dave is held by a current worker');
-    $t0 = time;
     $j = join_room($dave, $room) or die "dave could not join\n";
     is(ids(@{ $j->{participants} }), ids($alice, $carol, $dave), 'dave: joined roster');
-    sees_join($alice, $dave, $room, $t0, 'join after refused reload -> old (alice)');
-    sees_join($carol, $dave, $room, $t0, 'join after refused reload -> new (carol)');
+    sees_join($alice, $dave, $room);
+    sees_join($carol, $dave, $room);
 
     # the organiser, on an old worker, goes: the room ends on the new ones
     $alice->{ws}->disconnect;
     for my $c ($carol, $dave) {
-        expect_msg($c, 'room closed when the organiser dropped', timeout => 1,
+        expect_msg($c, 'room closed when the organiser dropped', timeout => $Deadline,
                    type => 'closed', room => $room, reason => 'organiser_left');
     }
     close_all();
@@ -491,8 +396,7 @@ my @Killed;               # pids: the master logs an [alert] for each
 # connections are closed first: some would die with the worker.
 sub kill9 {
     my ($pid) = @_;
-    close_client($_) for map { @$_ } values %Spare;
-    %Spare = ();
+    $Pool->drop_spares;
     push @Killed, $pid;
     $S->kill_worker($pid, 'KILL', wait => 0);
 }
@@ -509,13 +413,6 @@ sub respawned {
     return ();
 }
 
-# The README promises that a respawned worker cleans up after the dead one
-# "at once" (only a worker that survives needs its 1 s reaper).
-sub at_once_ok {
-    my ($what, $dt) = @_;
-    ok($dt < 0.5, sprintf('%s at once: %.1f ms (under 500 ms)', $what, $dt * 1000));
-}
-
 scenario('5a. the worker of two participants is killed', sub {
     my $alice = client_on(0, 'Alice');
     my $bob   = client_on(1, 'Bob');
@@ -523,52 +420,46 @@ scenario('5a. the worker of two participants is killed', sub {
     my $room = create_room($alice);
     for my $c ($bob, $carol) {
         join_room($c, $room) or die "$c->{name} could not join\n";
-        sees_join($alice, $c, $room, time);
+        sees_join($alice, $c, $room);
     }
-    sees_join($bob, $carol, $room, time);
+    sees_join($bob, $carol, $room);
 
     my ($victim, $cp, $ap) = map { owner_pid($_) // 0 } $bob, $carol, $alice;
     ok($victim && $victim == $cp && $victim != $ap, 'bob and carol share a worker, alice has another')
         or die "placement\n";
 
     my $mark = $S->error_log_mark;
-    my $t0 = time;
     kill9($victim);
     my @gone;
+    my $deadline = time + $Deadline;
     while (@gone < 2) {
-        my $m = $alice->{ws}->recv_json(timeout => $t0 + $DeathDelay + 1 - time) or last;
+        my $m = $alice->{ws}->recv_json(timeout => $deadline - time) or last;
         push @gone, $m;
     }
-    my $dt = time - $t0;
     is(join(' ', sort map { ($_->{type} // '?') . ':' . ($_->{reason} // '') . ':' . ($_->{id} // '') } @gone),
        join(' ', sort map { "participant-left:worker_died:$_->{id}" } $bob, $carol),
-       'alice: participant-left (worker_died) for bob and carol')
-        and latency_ok('SIGKILL -> worker_died at alice', $dt, $DeathDelay)
-        and at_once_ok('SIGKILL -> worker_died at alice', $dt);
+       'alice: participant-left (worker_died) for bob and carol');
     my @now = respawned($victim);
     is(scalar @now, 2, 'the master respawned the worker');
     ok($S->wait_for_log(qr/removed 2 participants of a dead worker/, from => $mark),
        'the error log says the participants were removed');
-    ok($_->{ws}->wait_eof(timeout => 1), "$_->{name}: connection gone") for $bob, $carol;
+    ok($_->{ws}->wait_eof(timeout => $Deadline), "$_->{name}: connection gone") for $bob, $carol;
 
     roster_ok($alice, 'alice alone', $alice);
 
     my $erin = client_on(1, 'Erin');
     my ($fresh) = grep { $_ != $ap } @now;
     is(owner_pid($erin) // 0, $fresh // -1, 'erin is held by the respawned worker');
-    $t0 = time;
     my $j = join_room($erin, $room) or die "erin could not join\n";
     is(ids(@{ $j->{participants} }), ids($alice, $erin), 'erin: joined roster');
-    sees_join($alice, $erin, $room, $t0, 'join respawned w1 -> w0');
-    $t0 = time;
+    sees_join($alice, $erin, $room);
     send_msg($erin, { type => 'leave' });
-    sees_leave($alice, $erin, $room, 'left', $t0, 'leave respawned w1 -> w0');
+    sees_leave($alice, $erin, $room, 'left');
     expect_msg($erin, 'left', type => 'left', room => $room);
 
     my $fred = client_on(0, 'Fred');
-    $t0 = time;
     join_room($fred, $room) or die "fred could not join\n";
-    sees_join($alice, $fred, $room, $t0, 'join w0 -> w0 after the kill');
+    sees_join($alice, $fred, $room);
     roster_ok($alice, 'alice and fred', $alice, $fred);
     quiet_ok($alice, 'nothing more');
 });
@@ -580,23 +471,20 @@ scenario("5b. the organiser's worker is killed", sub {
     my $room = create_room($alice);
     for my $c ($bob, $carol) {
         join_room($c, $room) or die "$c->{name} could not join\n";
-        sees_join($alice, $c, $room, time);
+        sees_join($alice, $c, $room);
     }
-    sees_join($bob, $carol, $room, time);
+    sees_join($bob, $carol, $room);
     my ($victim, $bp) = map { owner_pid($_) // 0 } $alice, $bob;
     ok($victim && $victim != $bp, 'alice is on another worker than bob and carol')
         or die "placement\n";
 
-    my $t0 = time;
     kill9($victim);
     for my $c ($bob, $carol) {
-        expect_msg($c, 'room closed: its organiser died', timeout => $t0 + $DeathDelay + 1 - time,
-                   type => 'closed', room => $room, reason => 'organiser_left')
-            and latency_ok("SIGKILL of the organiser -> closed at $c->{name}", time - $t0, $DeathDelay)
-            and at_once_ok("SIGKILL of the organiser -> closed at $c->{name}", time - $t0);
+        expect_msg($c, 'room closed: its organiser died', timeout => $Deadline,
+                   type => 'closed', room => $room, reason => 'organiser_left');
     }
     is(scalar respawned($victim), 2, 'the master respawned the worker');
-    ok($alice->{ws}->wait_eof(timeout => 1), 'alice: connection gone');
+    ok($alice->{ws}->wait_eof(timeout => $Deadline), 'alice: connection gone');
 
     for my $c ($bob, $carol) {
         send_msg($c, { type => 'roster' });
@@ -609,9 +497,8 @@ scenario("5b. the organiser's worker is killed", sub {
     }
     my $room2 = create_room($bob);
     my $dave = client_on(0, 'Dave');    # on the respawned worker
-    $t0 = time;
     join_room($dave, $room2) or die "dave could not join\n";
-    sees_join($bob, $dave, $room2, $t0, 'join respawned w0 -> w1');
+    sees_join($bob, $dave, $room2);
     quiet_ok($_, 'nothing more', 100) for $bob, $carol;
 });
 
@@ -624,12 +511,11 @@ scenario('5c. a respawned worker killed again at once', sub {
     my $bob   = client_on(1, 'Bob');
     my $room = create_room($alice);
     join_room($bob, $room) or die "bob could not join\n";
-    sees_join($alice, $bob, $room, time);
+    sees_join($alice, $bob, $room);
 
     my ($victim, $ap) = map { owner_pid($_) // 0 } $bob, $alice;
     ok($victim && $victim != $ap, 'alice and bob on different workers') or die "placement\n";
     my $mark = $S->error_log_mark;
-    my $t0 = time;
     kill9($victim);
     my ($again) = grep { $_ != $ap } respawned($victim);
     ok($again, 'the master respawned the worker') or die "no respawn\n";
@@ -639,14 +525,14 @@ scenario('5c. a respawned worker killed again at once', sub {
     kill9($again);
     ok(scalar respawned($again), 'the master respawned it again');
 
-    expect_msg($alice, 'sees bob leave (worker_died)', timeout => $t0 + $DeathDelay + 1 - time,
+    expect_msg($alice, 'sees bob leave (worker_died)', timeout => $Deadline,
                type => 'participant-left', room => $room, id => $bob->{id}, reason => 'worker_died');
     my $carol = client_on(1, 'Carol');
     join_room($carol, $room) or die "carol could not join\n";
-    sees_join($alice, $carol, $room, time);
+    sees_join($alice, $carol, $room);
     my $dave = client_on(0, 'Dave');    # alice's own worker
     join_room($dave, $room) or die "dave could not join\n";
-    sees_join($alice, $dave, $room, time);
+    sees_join($alice, $dave, $room);
     roster_ok($alice, 'alice, carol and dave', $alice, $carol, $dave);
 });
 
@@ -677,7 +563,5 @@ ok(!(grep { !/laid out for other parley_max_rooms/ } @emerg), 'no other [emerg] 
     or diag(join "\n", grep { !/laid out for other parley_max_rooms/ } @emerg);
 my @crit = grep { /\[crit\]/ } split /\n/, $log;
 ok(!@crit, 'no [crit] in error.log') or diag(join "\n", @crit);
-
-note sprintf('latency %-45s %7.1f ms', $_->[0], $_->[1] * 1000) for @Latencies;
 
 done_testing();

@@ -10,9 +10,9 @@ use Time::HiRes qw(time sleep);
 use File::Basename qw(dirname);
 use POSIX qw(_exit);
 use Socket qw(IPPROTO_TCP TCP_NODELAY);
-use Test::Nginx::Socket::Server;
-use Test::Nginx::WebSocket;
-use Test::Nginx::HTTP;
+use Test::Parley::Server;
+use Test::Parley::WebSocket;
+use Test::Parley::HTTP;
 
 my $Fixtures = dirname(__FILE__) . '/../tests/fixtures/sdp';
 my $Cycles = $ENV{PARLEY_HOSTILE_CYCLES} // 10000;
@@ -26,13 +26,13 @@ sub slurp {
 
 my $Offer = slurp("$Fixtures/chromium-av-offer.sdp");
 
-my $S = Test::Nginx::Socket::Server->start(
+my $S = Test::Parley::Server->start(
     workers => 1,
     start_timeout => 30,
     http_config => <<'EOF',
     parley_zone parley 8m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41900-41927;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
 EOF
     config => <<'EOF');
     location /ws { parley_signaling; }
@@ -45,7 +45,7 @@ EOF
 
 sub client {
     my (%a) = @_;
-    my $ws = Test::Nginx::WebSocket->connect(port => $S->port,
+    my $ws = Test::Parley::WebSocket->connect(port => $S->port,
                                              path => $a{path} // '/ws');
     die 'connect: ' . ($ws->error // 'failed') . "\n" unless $ws->is_open;
     # a message that needs no answer must not hold the next one back
@@ -67,7 +67,7 @@ sub next_type {
     return '';
 }
 
-sub frame { Test::Nginx::WebSocket::encode_frame(opcode => 1, payload => $_[0]) }
+sub frame { Test::Parley::WebSocket::encode_frame(opcode => 1, payload => $_[0]) }
 
 # The next message of one of the types (or an error), skipping the others.
 sub next_of {
@@ -77,7 +77,7 @@ sub next_of {
 }
 
 sub status {
-    my $r = Test::Nginx::HTTP::request(port => $S->port,
+    my $r = Test::Parley::HTTP::request(port => $S->port,
         raw => "GET /status HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     my %v;
     for (split /\n/, $r->{body} // '') {
@@ -103,7 +103,7 @@ sub flooder {
     return $pid if $pid;
     my $ws = client(path => $path);
     my $batch = join '', map {
-        Test::Nginx::WebSocket::encode_frame(opcode => 1, payload => $text)
+        Test::Parley::WebSocket::encode_frame(opcode => 1, payload => $text)
     } 1 .. 256;
     my $end = time + $seconds;
     local $SIG{PIPE} = 'IGNORE';
@@ -156,7 +156,7 @@ sub flooder {
     my $before = status();
     my $ws = client();
     my $frames = join '', map {
-        Test::Nginx::WebSocket::encode_frame(opcode => 1,
+        Test::Parley::WebSocket::encode_frame(opcode => 1,
                                              payload => '{"type":"ping"}')
     } 1 .. 1000;
     $ws->send_raw($frames);

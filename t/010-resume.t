@@ -10,20 +10,20 @@ use warnings;
 use Test::More;
 use Time::HiRes qw(time sleep);
 use Socket qw(IPPROTO_TCP TCP_NODELAY);
-use Test::Nginx::Socket::Server;
-use Test::Nginx::WebSocket;
-use Test::Nginx::HTTP;
+use Test::Parley::Server;
+use Test::Parley::WebSocket;
+use Test::Parley::HTTP;
 
 my $Grace = 3;      # parley_resume_timeout, seconds
 
-my $S = Test::Nginx::Socket::Server->start(
+my $S = Test::Parley::Server->start(
     workers => 2,
     start_timeout => 30,
     http_config => <<"EOF",
     parley_zone parley 8m;
     parley_resume_timeout ${Grace}s;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41950-41977;
+    parley_ice_ports \$TEST_NGINX_ICE_PORTS;
 EOF
     config => <<'EOF');
     listen 127.0.0.1:$TEST_NGINX_PORT reuseport;
@@ -36,7 +36,7 @@ EOF
 sub client {
     my ($name, $w) = @_;
     for (1 .. 200) {
-        my $ws = Test::Nginx::WebSocket->connect(port => $S->port, timeout => 5);
+        my $ws = Test::Parley::WebSocket->connect(port => $S->port, timeout => 5);
         die 'connect: ' . ($ws->error // 'failed') . "\n" unless $ws->is_open;
         setsockopt($ws->socket, IPPROTO_TCP, TCP_NODELAY, 1);
         my $hello = $ws->recv_json;
@@ -83,7 +83,7 @@ sub resume {
 }
 
 sub status {
-    my $r = Test::Nginx::HTTP::request(port => $S->port,
+    my $r = Test::Parley::HTTP::request(port => $S->port,
         raw => "GET /status HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     my %v;
     for (split /\n/, $r->{body} // '') {
@@ -350,13 +350,14 @@ sub owner_of {
 # UDP ports are free again.
 
 sub media_ports {
+    my ($min, $max) = split /-/, $ENV{TEST_NGINX_ICE_PORTS};
     my %p;
     open my $fh, '<', '/proc/net/udp' or return 0;
     while (<$fh>) {
         my @f = split;
         next unless @f > 2 && $f[1] =~ /^0100007F:([0-9A-F]{4})$/;
         my $port = hex $1;
-        $p{$port} = 1 if $port >= 41950 && $port <= 41977;
+        $p{$port} = 1 if $port >= $min && $port <= $max;
     }
     return scalar keys %p;
 }

@@ -14,9 +14,9 @@ use warnings;
 use Test::More;
 use File::Basename qw(dirname);
 use Socket qw(IPPROTO_TCP TCP_NODELAY);
-use Test::Nginx::Socket::Server;
-use Test::Nginx::WebSocket;
-use Test::Nginx::HTTP;
+use Test::Parley::Server;
+use Test::Parley::WebSocket;
+use Test::Parley::HTTP;
 
 my $Fixtures = dirname(__FILE__) . '/../tests/fixtures/sdp';
 
@@ -31,13 +31,13 @@ my $Av = slurp("$Fixtures/chromium-av-offer.sdp");            # 2 tracks
 my $Screen = slurp("$Fixtures/chromium-screen-offer.sdp");    # 3 tracks
 my $Answer = slurp("$Fixtures/chromium-answer-to-sfu-offer.sdp");
 
-my $S = Test::Nginx::Socket::Server->start(
+my $S = Test::Parley::Server->start(
     workers => 2,
     start_timeout => 30,
     http_config => <<'EOF',
     parley_zone parley 8m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41980-41999;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
     parley_max_tracks 8;
     parley_max_room_tracks 4;
     parley_max_participant_tracks 2;
@@ -56,7 +56,7 @@ EOF
 
 sub client {
     my ($path) = @_;
-    my $ws = Test::Nginx::WebSocket->connect(port => $S->port,
+    my $ws = Test::Parley::WebSocket->connect(port => $S->port,
                                              path => $path // '/ws');
     return $ws unless $ws->is_open;
     setsockopt($ws->socket, IPPROTO_TCP, TCP_NODELAY, 1);
@@ -87,7 +87,7 @@ sub publish {
 }
 
 sub status {
-    my $r = Test::Nginx::HTTP::request(port => $S->port,
+    my $r = Test::Parley::HTTP::request(port => $S->port,
         raw => "GET /status HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     my %v;
     for (split /\n/, $r->{body} // '') {

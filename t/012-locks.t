@@ -13,8 +13,8 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use File::Basename qw(dirname);
 use Socket qw(IPPROTO_TCP TCP_NODELAY);
-use Test::Nginx::Socket::Server;
-use Test::Nginx::WebSocket;
+use Test::Parley::Server;
+use Test::Parley::WebSocket;
 
 my $Hooks = $ENV{TEST_PARLEY_HOOKS_MODULE};
 plan skip_all => 'TEST_PARLEY_HOOKS_MODULE names no module built with the '
@@ -28,14 +28,14 @@ my $Offer = do {
     <$fh>;
 };
 
-my $S = Test::Nginx::Socket::Server->start(
+my $S = Test::Parley::Server->start(
     workers => 2,
     load_modules => $Hooks,
     start_timeout => 30,
     http_config => <<'EOF',
     parley_zone parley 8m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41930-41949;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
 EOF
     config => <<'EOF');
     listen 127.0.0.1:$TEST_NGINX_PORT reuseport;
@@ -45,7 +45,7 @@ EOF
 sub client {
     my ($w) = @_;
     for (1 .. 200) {
-        my $ws = Test::Nginx::WebSocket->connect(port => $S->port, timeout => 5);
+        my $ws = Test::Parley::WebSocket->connect(port => $S->port, timeout => 5);
         die 'connect: ' . ($ws->error // 'failed') . "\n" unless $ws->is_open;
         setsockopt($ws->socket, IPPROTO_TCP, TCP_NODELAY, 1);
         my $hello = $ws->recv_json;

@@ -1,10 +1,12 @@
 #!/bin/sh
 # Installs what parley needs and the machine lacks (Debian 12, as root).
-# Usage: tools/deps.sh build|test|bench
-#   build  what `make` and `make run` need: nginx, its headers, libraries
-#   test   also what `make test` needs: cmocka, Perl test modules,
-#          Chromium, and the browser driver from npm
-#   bench  also what `make bench` needs: Janus, to compare with
+# Usage: tools/deps.sh build|test|bench|upstream
+#   build     what `make` and `make run` need: nginx, its headers, libraries
+#   test      also what `make test` needs: cmocka, Perl test modules,
+#             Chromium, and the browser driver from npm
+#   bench     also what `make bench` needs: Janus, to compare with
+#   upstream  also the Perl modules OpenResty's Test::Nginx needs, for
+#             `make t-upstream` (the checkout itself is not installed)
 set -eu
 
 build_pkgs="gcc make nginx nginx-dev libwslay-dev libjansson-dev libssl-dev
@@ -13,12 +15,16 @@ test_pkgs="libcmocka-dev clang libclang-rt-14-dev libtest-base-perl libipc-run-p
     libprotocol-websocket-perl libjson-pp-perl chromium iproute2 nodejs
     valgrind curl"
 bench_pkgs="janus iproute2"
+upstream_pkgs="libtest-base-perl libtext-diff-perl libtest-longstring-perl
+    liblist-moreutils-perl libhttp-message-perl liburi-perl libipc-run-perl
+    libprotocol-websocket-perl"
 
 case ${1:-build} in
     build) pkgs=$build_pkgs ;;
     test)  pkgs="$build_pkgs $test_pkgs" ;;
     bench) pkgs="$build_pkgs $bench_pkgs" ;;
-    *)     echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+    upstream) pkgs="$build_pkgs $upstream_pkgs" ;;
+    *)     echo "usage: $0 build|test|bench|upstream" >&2; exit 2 ;;
 esac
 
 missing=""

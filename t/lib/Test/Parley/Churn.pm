@@ -18,9 +18,9 @@ use warnings;
 use Test::More;
 use Time::HiRes qw(time sleep);
 use File::Basename qw(dirname);
-use Test::Nginx::Socket::Server;
-use Test::Nginx::WebSocket;
-use Test::Nginx::HTTP;
+use Test::Parley::Server;
+use Test::Parley::WebSocket;
+use Test::Parley::HTTP;
 
 our $Timeout = 3;
 my $Fixtures = dirname(__FILE__) . '/../../../../tests/fixtures/sdp';
@@ -34,7 +34,7 @@ sub start {
            '--num-callers=30', "--log-file=$a{valgrind}",
            '--suppressions=' . dirname(__FILE__) . '/../../../valgrind.supp')
         : ();
-    $S = Test::Nginx::Socket::Server->start(
+    $S = Test::Parley::Server->start(
     workers => $a{valgrind} ? 1 : 2,
     master => $a{valgrind} ? 0 : 1,
     wrapper => \@wrap,
@@ -45,7 +45,7 @@ sub start {
     parley_max_participants 500;
     parley_resume_timeout 1s;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41700-41827;
+    parley_ice_ports $TEST_NGINX_ICE_PORTS;
     parley_max_tracks 16;
 EOF
     config => <<'EOF');
@@ -66,7 +66,7 @@ my $Offer = slurp("$Fixtures/chromium-av-offer.sdp");
 my $Answer = slurp("$Fixtures/chromium-answer-to-sfu-offer.sdp");
 
 sub client {
-    my $ws = Test::Nginx::WebSocket->connect(port => $S->port, path => '/ws',
+    my $ws = Test::Parley::WebSocket->connect(port => $S->port, path => '/ws',
                                              timeout => $Timeout);
     die 'connect: ' . ($ws->error // 'failed') . "\n" unless $ws->is_open;
     my $hello = $ws->recv_json(timeout => $Timeout);
@@ -88,7 +88,7 @@ sub next_of {
 }
 
 sub status {
-    my $r = Test::Nginx::HTTP::request(port => $S->port,
+    my $r = Test::Parley::HTTP::request(port => $S->port,
         raw => "GET /status HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     my %v;
     for (split /\n/, $r->{body} // '') {

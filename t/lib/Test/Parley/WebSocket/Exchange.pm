@@ -1,4 +1,4 @@
-package Test::Nginx::WebSocket::Exchange;
+package Test::Parley::WebSocket::Exchange;
 
 # Runs a "--- ws_exchange" script (the line language is described in the
 # POD of Test::Nginx::Socket).  No Test::More here: run() returns
@@ -6,15 +6,16 @@ package Test::Nginx::WebSocket::Exchange;
 # or, at the first failing line (the rest is not run),
 #   { ok => 0, line => 7, text => 'alice< {...}', error => 'what went wrong' }
 # exchange_ok() wraps that into one Test::More check, for plain Perl tests:
-#   Test::Nginx::WebSocket::Exchange::exchange_ok(
+#   Test::Parley::WebSocket::Exchange::exchange_ok(
 #       port => $s->port, script => $script, name => 'two peers');
 
 use strict;
 use warnings;
 use B ();
 use JSON::PP ();
-use Time::HiRes qw(sleep);
-use Test::Nginx::WebSocket;
+use Time::HiRes qw(sleep time);
+use Test::Parley::HTTP;
+use Test::Parley::WebSocket;
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
 
@@ -72,7 +73,7 @@ sub finish {
 sub client {
     my ($self, $name, $path) = @_;
     return $self->{clients}{$name} //= {
-        ws => Test::Nginx::WebSocket->connect(
+        ws => Test::Parley::WebSocket->connect(
             port => $self->{port}, host => $self->{host},
             path => $path // $self->{path}, headers => $self->{headers},
             timeout => $self->{timeout}),
@@ -94,6 +95,7 @@ sub open_ws {
 sub step {
     my ($self, $line) = @_;
     if ($line =~ /^sleep\s+([\d.]+)$/) { sleep $1; return undef }
+    return $self->poll_step($1, $2) if $line =~ /^poll\s+(\S+)\s+(.+)$/;
     $line =~ /^([A-Za-z_]\w*)([<>])(.*)$/
         or return "cannot parse this line";
     my ($name, $dir, $rest) = ($1, $2, $3);
@@ -108,6 +110,27 @@ sub step {
         return $self->expect_step($name, $1, $2 // '')  if $rest =~ /^([\w-]+)(?:\s+(.*))?$/;
     }
     return "cannot parse this line";
+}
+
+# "poll /status ^parley_rooms 0$": GET the path every 50 ms until the body
+# matches the regex (multi-line: ^ and $ match at each line), within the
+# timeout.  The way to wait for the server to have done something no
+# client is told about, instead of a sleep.
+sub poll_step {
+    my ($self, $path, $re) = @_;
+    my $raw = "GET $path HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    my $deadline = time + $self->{timeout};
+    my $r;
+    while (1) {
+        $r = Test::Parley::HTTP::request(port => $self->{port}, host => $self->{host},
+                                        raw => $raw, timeout => $self->{timeout});
+        return undef if ($r->{body} // '') =~ /$re/m;
+        last if time >= $deadline;
+        sleep 0.05;
+    }
+    my $got = $r->{error} // "HTTP $r->{status}: $r->{body}";
+    $got = substr($got, 0, 2000) . '...' if length $got > 2000;
+    return "GET $path did not match /$re/ within $self->{timeout} s; the last answer:\n$got";
 }
 
 sub _hex {

@@ -1,11 +1,11 @@
-package Test::Nginx::Socket::Server;
+package Test::Parley::Server;
 
 # One nginx instance for a test: writes servroot/conf/nginx.conf, runs
 # nginx in the foreground (daemon off) as a child process, waits until it
 # listens, and stops it again.  Used by Test::Nginx::Socket for every block,
 # and directly by .t files written as plain Perl:
 #
-#   my $s = Test::Nginx::Socket::Server->start(
+#   my $s = Test::Parley::Server->start(
 #       config => 'location /t { return 200 "hi\n"; }', workers => 2);
 #   my $r = $s->http(path => '/t');          # { status, headers, body }
 #   my @pids = $s->worker_pids;
@@ -15,8 +15,12 @@ package Test::Nginx::Socket::Server;
 #   $s->stop;
 #
 # Environment (as in OpenResty's Test::Nginx): TEST_NGINX_BINARY
-# (/usr/sbin/nginx), TEST_NGINX_PORT (1984), TEST_NGINX_SERVROOT
-# (t/servroot), TEST_NGINX_LOAD_MODULES (space-separated .so paths).
+# (/usr/sbin/nginx), TEST_NGINX_PORT, TEST_NGINX_SERVROOT,
+# TEST_NGINX_LOAD_MODULES (space-separated .so paths).  Unset,
+# TEST_NGINX_PORT, TEST_NGINX_ICE_PORTS and TEST_NGINX_SERVROOT are chosen
+# for this process when this module loads (see Test::Parley::Ports).
+#
+# Any nginx still running when the process ends is stopped by an END block.
 
 use strict;
 use warnings;
@@ -24,19 +28,31 @@ use Carp qw(croak);
 use File::Path qw(make_path remove_tree);
 use File::Spec;
 use POSIX qw(WNOHANG);
+use Scalar::Util qw(refaddr weaken);
 use Time::HiRes qw(time sleep);
-use Test::Nginx::HTTP;
+use Test::Parley::HTTP;
+use Test::Parley::Ports;
+
+Test::Parley::Ports::setup();
 
 my @Temp_paths = qw(client_body proxy fastcgi uwsgi scgi);
+my %Running;    # launched and not stopped yet, by address (weak references)
+
+END {
+    local ($?, $@, $!);
+    for my $s (grep { defined } values %Running) {
+        $s->stop if ($s->{owner} // 0) == $$;
+    }
+    Test::Parley::Ports::cleanup();
+}
 
 sub new {
     my ($class, %a) = @_;
     my $self = bless {
         binary       => $a{binary}   // $ENV{TEST_NGINX_BINARY}   // '/usr/sbin/nginx',
         wrapper      => $a{wrapper}  // [],       # e.g. [qw(valgrind -q)]
-        port         => $a{port}     // $ENV{TEST_NGINX_PORT}     // 1984,
-        servroot     => File::Spec->rel2abs(
-                            $a{servroot} // $ENV{TEST_NGINX_SERVROOT} // 't/servroot'),
+        port         => $a{port}     // $ENV{TEST_NGINX_PORT},
+        servroot     => File::Spec->rel2abs($a{servroot} // $ENV{TEST_NGINX_SERVROOT}),
         load_modules => [ split ' ', $a{load_modules} // $ENV{TEST_NGINX_LOAD_MODULES} // '' ],
         workers      => $a{workers}   // 1,
         master       => $a{master}    // 1,
@@ -112,7 +128,7 @@ sub conf_text {
     $c .= "        client_max_body_size 30M;\n";
     $c .= "$conf\n";
     $c .= "        location / {\n            root $root/html;\n            index index.html;\n        }\n"
-        if $self->{root_location} && $conf !~ /^\s*location\s+\/\s*\{/m;
+        if $self->{root_location};
     $c .= "    }\n}\n";
     return $c;
 }
@@ -124,12 +140,16 @@ sub write_config {
     close $fh;
 }
 
-# A clean servroot: conf/, logs/, html/ and the temp directories.
+# A clean servroot: conf/, logs/, html/ with an index.html (as upstream
+# writes one) and the temp directories.
 sub prepare {
     my ($self) = @_;
     my $root = $self->{servroot};
     remove_tree($root);
     make_path(map { "$root/$_" } qw(conf logs html), map { "${_}_temp" } @Temp_paths);
+    open my $fh, '>', "$root/html/index.html" or croak "write index.html: $!";
+    print $fh "<html><body>nginx under test</body></html>\n";
+    close $fh;
     $self->write_config;
 }
 
@@ -153,10 +173,12 @@ sub kill_stale {
 # came up after all (the server is then left running; call ->stop).
 sub launch {
     my ($self, %a) = @_;
+    delete @$self{qw(stopped stop_error start_error exit_status)};
     $self->kill_stale;
     $self->prepare;
     my $root = $self->{servroot};
     $self->{owner} = $$;
+    weaken($Running{ refaddr $self } = $self);
     my $pid = fork // croak "fork: $!";
     if (!$pid) {
         open STDIN,  '<', '/dev/null';
@@ -213,15 +235,29 @@ sub running {
 }
 
 # Graceful stop (SIGQUIT); after stop_timeout seconds, SIGKILL to the master
-# and its children.  Returns 1 if nginx stopped gracefully in time.
+# and its children.  Returns 1 if nginx stopped gracefully in time: it was
+# still running when asked, and exited with status 0.  Otherwise returns 0
+# with the reason in {stop_error}.  Stopping again returns the same.
 sub stop {
     my ($self) = @_;
-    return 1 unless $self->running;
+    return $self->{stopped} if defined $self->{stopped};
+    delete $Running{ refaddr $self };
+    return 1 unless $self->{pid} || defined $self->{exit_status};    # never started
+    unless ($self->running) {
+        $self->{stop_error} = 'nginx exited before it was asked to stop ('
+            . _exit_text($self->{exit_status}) . ')';
+        return $self->{stopped} = 0;
+    }
     my $pid = $self->{pid};
     kill 'QUIT', $pid;
     my $deadline = time + $self->{stop_timeout};
     while (time < $deadline) {
-        return 1 unless $self->running;
+        unless ($self->running) {
+            return $self->{stopped} = 1 if $self->{exit_status} == 0;
+            $self->{stop_error} = 'nginx did not exit cleanly after SIGQUIT ('
+                . _exit_text($self->{exit_status}) . ')';
+            return $self->{stopped} = 0;
+        }
         sleep 0.02;
     }
     # workers first, so that the master reaps them (no orphaned zombies)
@@ -235,7 +271,15 @@ sub stop {
         delete $self->{pid};
     }
     $self->{stop_error} = "nginx did not stop within $self->{stop_timeout} s after SIGQUIT; killed";
-    return 0;
+    return $self->{stopped} = 0;
+}
+
+# "exit status 1", "killed by signal 11"
+sub _exit_text {
+    my ($status) = @_;
+    return 'exit status unknown' unless defined $status;
+    return 'killed by signal ' . ($status & 127) if $status & 127;
+    return 'exit status ' . ($status >> 8);
 }
 
 sub DESTROY {
@@ -392,7 +436,7 @@ sub http {
         $raw .= "Content-Length: " . length($a{body}) . "\r\n" if defined $a{body};
         $raw .= "\r\n" . ($a{body} // '');
     }
-    return Test::Nginx::HTTP::request(port => $self->{port}, raw => $raw,
+    return Test::Parley::HTTP::request(port => $self->{port}, raw => $raw,
         timeout => $a{timeout}, head => ($a{method} // '') eq 'HEAD');
 }
 

@@ -1,9 +1,9 @@
-package Test::Nginx::HTTP;
+package Test::Parley::HTTP;
 
 # A small HTTP/1.x client for the test harness: raw bytes out, a parsed
 # response back.  Everything has a deadline, so a test never hangs.
 #
-#   my $r = Test::Nginx::HTTP::request(port => 1984, raw => "GET / HTTP/1.0\r\n\r\n");
+#   my $r = Test::Parley::HTTP::request(port => 1984, raw => "GET / HTTP/1.0\r\n\r\n");
 #   $r->{status}, $r->{headers}{'content-type'}, $r->{body}, $r->{error}
 #
 # A 101 (Switching Protocols) answer ends after its header; with keep => 1
@@ -105,7 +105,10 @@ sub parse_head {
 
 # Send raw request bytes and read one response.
 #   port, host, raw, timeout (default 3), head (1: no body, for HEAD),
-#   keep (1: return the socket in {sock} when the status is 101)
+#   keep (1: return the socket in {sock} when the status is 101),
+#   until_close (1: then read on until the server closes the connection,
+#   and set {error} if it does not within the timeout: upstream
+#   Test::Nginx reads every answer that way)
 sub request {
     my (%a) = @_;
     my $timeout  = $a{timeout} // 3;
@@ -136,7 +139,7 @@ sub request {
     my $status = $r->{status};
     if ($status eq '101') {
         if ($a{keep}) { @$r{qw(sock rest)} = ($sock, $buf) }
-        else          { close $sock }
+        else          { _wait_close($sock, $r, $deadline) if $a{until_close}; close $sock }
         $r->{body} = '';
         return $r;
     }
@@ -179,10 +182,26 @@ sub request {
             last;
         }
         $body = $buf;
+        $a{until_close} = 0;    # it has closed
     }
+    _wait_close($sock, $r, $deadline) if $a{until_close} && !$r->{error};
     close $sock;
     $r->{body} = $body;
     return $r;
+}
+
+# Read and drop what comes until the server closes the connection.
+sub _wait_close {
+    my ($sock, $r, $deadline) = @_;
+    my $rest = '';
+    while (1) {
+        my $n = read_some($sock, \$rest, $deadline);
+        next if $n;
+        return if defined $n;
+        $r->{error} = "the server did not close the connection after its answer ($@):"
+            . " upstream Test::Nginx reads an answer until the server closes";
+        return;
+    }
 }
 
 1;

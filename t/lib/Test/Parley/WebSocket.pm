@@ -1,10 +1,10 @@
-package Test::Nginx::WebSocket;
+package Test::Parley::WebSocket;
 
 # A WebSocket (RFC 6455) client for tests, written by hand so that it can
 # also send what a correct client never would (unmasked or fragmented
 # control frames, bad opcodes, invalid UTF-8, lying lengths).
 #
-#   my $ws = Test::Nginx::WebSocket->connect(port => $port, path => '/ws',
+#   my $ws = Test::Parley::WebSocket->connect(port => $port, path => '/ws',
 #                headers => { Origin => 'http://localhost' });
 #   $ws->handshake_status;                # 101, or e.g. 403
 #   $ws->handshake_headers->{upgrade};    # lower-cased names
@@ -25,7 +25,7 @@ use Digest::SHA qw(sha1);
 use MIME::Base64 qw(encode_base64);
 use JSON::PP ();
 use Time::HiRes qw(time);
-use Test::Nginx::HTTP;
+use Test::Parley::HTTP;
 
 our $GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 my %Opcode = (continuation => 0, text => 1, binary => 2, close => 8, ping => 9, pong => 10);
@@ -67,7 +67,7 @@ sub connect {
     while (my ($k, $v) = splice @h, 0, 2) { $req .= "$k: $v\r\n" }
     $req .= "\r\n";
 
-    my $r = Test::Nginx::HTTP::request(port => $self->{port}, host => $self->{host},
+    my $r = Test::Parley::HTTP::request(port => $self->{port}, host => $self->{host},
         raw => $req, timeout => $self->{timeout}, keep => 1,
         rcvbuf => $a{rcvbuf});
     $self->{handshake} = $r;
@@ -126,7 +126,7 @@ sub encode_frame {
 sub send_raw {
     my ($self, $bytes) = @_;
     return 0 unless $self->{sock};
-    return Test::Nginx::HTTP::write_all($self->{sock}, $bytes, time + $self->{timeout});
+    return Test::Parley::HTTP::write_all($self->{sock}, $bytes, time + $self->{timeout});
 }
 
 sub send_frame  { my ($self, %f) = @_; $self->send_raw(encode_frame(%f)) }
@@ -191,7 +191,7 @@ sub recv_frame {
         return $f if $f;
         return { type => 'eof', payload => '', error => $self->{read_error} }
             if $self->{eof} || !$self->{sock};
-        my $n = Test::Nginx::HTTP::read_some($self->{sock}, \$self->{buf}, $deadline);
+        my $n = Test::Parley::HTTP::read_some($self->{sock}, \$self->{buf}, $deadline);
         next if $n;
         return undef if !defined $n && $@ eq 'timeout';
         $self->{read_error} = $@ unless defined $n;
