@@ -40,6 +40,8 @@ static void ngx_http_parley_peer_secure(void *data,
     parley_srtp_profile_t profile);
 static void ngx_http_parley_peer_rtp(void *data, uint8_t *buf, size_t len);
 static void ngx_http_parley_peer_rtcp(void *data, uint8_t *buf, size_t len);
+static void ngx_http_parley_peer_consent(void *data,
+    parley_peer_consent_event_t event);
 static const char *ngx_http_parley_pc_tracks(ngx_http_parley_pc_t *pc,
     const parley_sdp_t *offer, const parley_sdp_t *answer,
     ngx_array_t *screen);
@@ -618,6 +620,7 @@ ngx_http_parley_pc_start(ngx_http_parley_pc_t *pc, parley_peer_conf_t *conf,
     conf->handler.on_secure = ngx_http_parley_peer_secure;
     conf->handler.on_rtp = ngx_http_parley_peer_rtp;
     conf->handler.on_rtcp = ngx_http_parley_peer_rtcp;
+    conf->handler.on_consent = ngx_http_parley_peer_consent;
 
     ngx_cpystrn(pc->remote_ufrag, (u_char *) first->ice_ufrag,
                 sizeof(pc->remote_ufrag));
@@ -1358,5 +1361,50 @@ ngx_http_parley_peer_rtcp(void *data, uint8_t *buf, size_t len)
 
     } else {
         ngx_http_parley_feedback_rtcp(pc, buf, len);
+    }
+}
+
+
+/* The peer's own checks (RFC 7675), in the worker's counters. */
+
+static void
+ngx_http_parley_peer_consent(void *data, parley_peer_consent_event_t event)
+{
+    switch (event) {
+
+    case PARLEY_PEER_CONSENT_CHECK:
+        ngx_http_parley_count(consent_checks);
+        break;
+
+    case PARLEY_PEER_CONSENT_GRANTED:
+        ngx_http_parley_count(consent_granted);
+        break;
+
+    case PARLEY_PEER_CONSENT_RENEWED:
+        ngx_http_parley_count(consent_renewed);
+        break;
+
+    case PARLEY_PEER_CONSENT_UNMATCHED:
+        ngx_http_parley_count(consent_answers_unmatched);
+        break;
+
+    case PARLEY_PEER_CONSENT_MISROUTED:
+        ngx_http_parley_count(consent_answers_misrouted);
+        break;
+
+    case PARLEY_PEER_CONSENT_INVALID:
+        ngx_http_parley_count(consent_answers_invalid);
+        break;
+
+    case PARLEY_PEER_CONSENT_UNANSWERED:
+        ngx_http_parley_count(consent_unanswered);
+        break;
+
+    case PARLEY_PEER_CONSENT_LOST:
+        ngx_http_parley_count(consent_lost);
+        break;
+
+    default:
+        break;
     }
 }

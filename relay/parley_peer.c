@@ -27,7 +27,7 @@ typedef struct {
     parley_stun_addr_t        addr;
     struct sockaddr_storage   sa;          /* the same, for send() */
     socklen_t                 salen;
-    uint64_t                  last_check_ms;
+    uint64_t                  last_check_ms;  /* a check or an answer */
     uint32_t                  priority;    /* of its latest nomination */
     unsigned                  generation;  /* the ICE session of that */
 
@@ -36,11 +36,14 @@ typedef struct {
     unsigned                  sends;       /* of the transaction so far */
     uint64_t                  next_ms;     /* resend, or give up, then */
     uint64_t                  retry_ms;    /* no new one before */
+    uint64_t                  consent_ms;  /* its last answer to ours */
+    uint64_t                  fresh_ms;    /* the next freshness check */
 
     unsigned                  in_use:1;
     unsigned                  nominated:1;
     unsigned                  consent:1;   /* it answered our check */
-    unsigned                  checking:1;  /* our check is out */
+    unsigned                  checking:1;  /* our check is out (with
+                                              consent: a freshness one) */
 } parley_peer_path_t;
 
 
@@ -61,6 +64,7 @@ struct parley_peer_s {
     parley_peer_state_t            state;
     parley_dtls_role_t             role;
     unsigned                       consent_timeout_ms;
+    unsigned                       consent_interval_ms;
     unsigned                       handshake_timeout_ms;
     unsigned                       srtp_window;
 
@@ -154,6 +158,15 @@ static parley_peer_drop_t parley_peer_consent_response(parley_peer_t *peer,
     const parley_stun_addr_t *from, const parley_stun_msg_t *msg,
     uint64_t now_ms);
 static void parley_peer_consent_end(parley_peer_path_t *p, uint64_t now_ms);
+static void parley_peer_consent_granted(parley_peer_t *peer,
+    parley_peer_path_t *p, uint64_t now_ms);
+static void parley_peer_consent_refresh(parley_peer_t *peer,
+    uint64_t now_ms);
+static uint64_t parley_peer_consent_interval(const parley_peer_t *peer);
+static void parley_peer_consent_event(parley_peer_t *peer,
+    parley_peer_consent_event_t event);
+static void parley_peer_consent_lapse(parley_peer_t *peer, int i,
+    uint64_t now_ms);
 static void parley_peer_expire(parley_peer_t *peer, uint64_t now_ms);
 static uint64_t parley_peer_min(uint64_t a, uint64_t b);
 
@@ -210,6 +223,10 @@ static const char  *parley_peer_failure_text[] = {
     PARLEY_PEER_FAILURES(PARLEY_PEER_TEXT)
 };
 
+static const char  *parley_peer_consent_text[] = {
+    PARLEY_PEER_CONSENT_EVENTS(PARLEY_PEER_TEXT)
+};
+
 static const char  *parley_peer_state_text[] = {
     "new", "checking", "connected", "failed", "closed"
 };
@@ -248,6 +265,14 @@ parley_peer_failure_str(parley_peer_failure_t failure)
 {
     return (size_t) failure < PARLEY_PEER_NFAILURES
            ? parley_peer_failure_text[failure] : "unknown failure";
+}
+
+
+const char *
+parley_peer_consent_event_str(parley_peer_consent_event_t event)
+{
+    return (size_t) event < PARLEY_PEER_NCONSENT_EVENTS
+           ? parley_peer_consent_text[event] : "unknown consent event";
 }
 
 
@@ -304,6 +329,9 @@ parley_peer_create(parley_peer_t **out, parley_dtls_identity_t *identity,
     peer->consent_timeout_ms = conf->consent_timeout_ms
                                ? conf->consent_timeout_ms
                                : PARLEY_PEER_CONSENT_TIMEOUT_MS;
+    peer->consent_interval_ms = conf->consent_interval_ms
+                                ? conf->consent_interval_ms
+                                : PARLEY_PEER_CONSENT_INTERVAL_MS;
     peer->handshake_timeout_ms = conf->handshake_timeout_ms
                                  ? conf->handshake_timeout_ms
                                  : PARLEY_PEER_HANDSHAKE_TIMEOUT_MS;
@@ -1361,12 +1389,17 @@ parley_peer_consent_send(parley_peer_t *peer, int i, uint64_t now_ms)
     }
 
     peer->stats.consent_requests++;
+    parley_peer_consent_event(peer, PARLEY_PEER_CONSENT_CHECK);
 
     parley_peer_send_path(peer, p, buf, len);
 }
 
 
-/* Retransmissions due, and the transactions given up. */
+/*
+ * First checks: retransmissions due, and the transactions given up.
+ * Freshness checks (an address with consent) are sent once each and
+ * wait for the next (parley_peer_consent_refresh()).
+ */
 static void
 parley_peer_consent_expire(parley_peer_t *peer, uint64_t now_ms)
 {
@@ -1376,7 +1409,8 @@ parley_peer_consent_expire(parley_peer_t *peer, uint64_t now_ms)
     for (i = 0; i < PARLEY_PEER_MAX_PATHS; i++) {
         p = &peer->paths[i];
 
-        if (!p->in_use || !p->checking || p->next_ms > now_ms) {
+        if (!p->in_use || !p->checking || p->consent || p->next_ms > now_ms)
+        {
             continue;
         }
 
@@ -1387,6 +1421,81 @@ parley_peer_consent_expire(parley_peer_t *peer, uint64_t now_ms)
 
         parley_peer_consent_end(p, now_ms);
         peer->stats.consent_timeouts++;
+        parley_peer_consent_event(peer, PARLEY_PEER_CONSENT_UNANSWERED);
+    }
+}
+
+
+/*
+ * RFC 7675 5.1: the selected address is asked again every interval, each
+ * time with a new transaction id, sent once ("a response might be for a
+ * previous request"): one still unanswered when the next is due is given
+ * up, so that a path keeps one transaction at a time. Whoever answers
+ * renews consent for consent_timeout_ms; the browser's own checks do not.
+ */
+static void
+parley_peer_consent_refresh(parley_peer_t *peer, uint64_t now_ms)
+{
+    int                  i;
+    parley_peer_path_t  *p;
+
+    i = peer->selected;
+
+    if (i < 0 || peer->creds.remote_pwd_len == 0) {
+        return;
+    }
+
+    p = &peer->paths[i];
+
+    if (!p->consent || now_ms < p->fresh_ms) {
+        return;
+    }
+
+    p->fresh_ms = now_ms + parley_peer_consent_interval(peer);
+
+    if (p->checking) {
+        p->checking = 0;
+        peer->stats.consent_timeouts++;
+        parley_peer_consent_event(peer, PARLEY_PEER_CONSENT_UNANSWERED);
+    }
+
+    if (RAND_bytes(p->tid, sizeof(p->tid)) != 1) {
+        return;
+    }
+
+    p->checking = 1;
+    p->sends = 0;
+    peer->stats.consent_checks++;
+
+    parley_peer_consent_send(peer, i, now_ms);
+}
+
+
+/*
+ * RFC 7675 5.1: "randomized from between 0.8 and 1.2 times the basic
+ * period", so that the checks of many peers do not fall together.
+ */
+static uint64_t
+parley_peer_consent_interval(const parley_peer_t *peer)
+{
+    uint32_t  r, base;
+
+    base = peer->consent_interval_ms;
+
+    if (RAND_bytes((unsigned char *) &r, sizeof(r)) != 1) {
+        return base;
+    }
+
+    return base - base / 5 + r % (2 * (base / 5) + 1);
+}
+
+
+static void
+parley_peer_consent_event(parley_peer_t *peer,
+    parley_peer_consent_event_t event)
+{
+    if (peer->handler.on_consent != NULL) {
+        peer->handler.on_consent(peer->handler.data, event);
     }
 }
 
@@ -1396,6 +1505,28 @@ parley_peer_consent_end(parley_peer_path_t *p, uint64_t now_ms)
 {
     p->checking = 0;
     p->retry_ms = now_ms + PARLEY_PEER_CONSENT_RETRY_MS;
+}
+
+
+/* An address not selected whose consent ran out: nothing goes there. */
+static void
+parley_peer_consent_lapse(parley_peer_t *peer, int i, uint64_t now_ms)
+{
+    parley_peer_path_t  *p;
+
+    p = &peer->paths[i];
+
+    if (p->checking) {
+        peer->stats.consent_timeouts++;
+        parley_peer_consent_event(peer, PARLEY_PEER_CONSENT_UNANSWERED);
+    }
+
+    p->consent = 0;
+    parley_peer_consent_end(p, now_ms);
+
+    if (peer->dtls_from == i) {
+        peer->dtls_from = -1;
+    }
 }
 
 
@@ -1428,11 +1559,13 @@ parley_peer_consent_response(parley_peer_t *peer,
 
     if (i == PARLEY_PEER_MAX_PATHS) {
         peer->stats.responses_unmatched++;
+        parley_peer_consent_event(peer, PARLEY_PEER_CONSENT_UNMATCHED);
         return parley_peer_drop(peer, PARLEY_PEER_DROP_RESPONSE);
     }
 
     if (!parley_peer_addr_equal(&p->addr, from)) {
         peer->stats.responses_misrouted++;
+        parley_peer_consent_event(peer, PARLEY_PEER_CONSENT_MISROUTED);
         return parley_peer_drop(peer, PARLEY_PEER_DROP_RESPONSE);
     }
 
@@ -1445,19 +1578,42 @@ parley_peer_consent_response(parley_peer_t *peer,
     }
 
     if (r != PARLEY_STUN_ICE_RESPONSE_SUCCESS) {
+        parley_peer_consent_event(peer, PARLEY_PEER_CONSENT_INVALID);
         return parley_peer_drop(peer, PARLEY_PEER_DROP_RESPONSE);
     }
 
-    p->checking = 0;
-    p->consent = 1;
-    p->last_check_ms = now_ms;
-    peer->alive_ms = now_ms;
-    peer->stats.consent_granted++;
+    parley_peer_consent_granted(peer, p, now_ms);
 
     parley_peer_select(peer);
     parley_peer_dtls_release(peer);
 
     return parley_peer_drop(peer, PARLEY_PEER_DROP_NONE);
+}
+
+
+/*
+ * An answer: consent for consent_timeout_ms from now (RFC 7675 5.1). The
+ * first one also starts the freshness checks' clock.
+ */
+static void
+parley_peer_consent_granted(parley_peer_t *peer, parley_peer_path_t *p,
+    uint64_t now_ms)
+{
+    if (p->consent) {
+        peer->stats.consent_renewed++;
+        parley_peer_consent_event(peer, PARLEY_PEER_CONSENT_RENEWED);
+
+    } else {
+        p->consent = 1;
+        p->fresh_ms = now_ms + parley_peer_consent_interval(peer);
+        peer->stats.consent_granted++;
+        parley_peer_consent_event(peer, PARLEY_PEER_CONSENT_GRANTED);
+    }
+
+    p->checking = 0;
+    p->consent_ms = now_ms;
+    p->last_check_ms = now_ms;
+    peer->alive_ms = now_ms;
 }
 
 
@@ -1482,21 +1638,28 @@ parley_peer_timeout_ms(parley_peer_t *peer, uint64_t now_ms)
     for (i = 0; i < PARLEY_PEER_MAX_PATHS; i++) {
         p = &peer->paths[i];
 
-        if (p->in_use) {
+        if (!p->in_use) {
+            continue;
+        }
+
+        if (i != peer->selected) {
             deadline = parley_peer_min(deadline, p->last_check_ms + consent);
+        }
+
+        if (p->consent) {
+            deadline = parley_peer_min(deadline, p->consent_ms + consent);
+
+        } else if (p->checking) {
+            deadline = parley_peer_min(deadline, p->next_ms);
         }
     }
 
     if (peer->selected < 0) {
         deadline = parley_peer_min(deadline, peer->alive_ms + consent);
-    }
 
-    for (i = 0; i < PARLEY_PEER_MAX_PATHS; i++) {
-        p = &peer->paths[i];
-
-        if (p->in_use && p->checking) {
-            deadline = parley_peer_min(deadline, p->next_ms);
-        }
+    } else if (peer->creds.remote_pwd_len > 0) {
+        deadline = parley_peer_min(deadline,
+                                   peer->paths[peer->selected].fresh_ms);
     }
 
     if (peer->nominated_once && !peer->secure) {
@@ -1539,6 +1702,7 @@ parley_peer_handle_timeout(parley_peer_t *peer, uint64_t now_ms)
     }
 
     parley_peer_consent_expire(peer, now_ms);
+    parley_peer_consent_refresh(peer, now_ms);
 
     /* RFC 6347 4.2.4 leaves OpenSSL retrying for minutes: give up sooner */
     if (peer->nominated_once && !peer->secure
@@ -1557,10 +1721,13 @@ parley_peer_min(uint64_t a, uint64_t b)
 
 
 /*
- * RFC 7675 5.1: consent lasts consent_timeout_ms after the last check that
- * succeeded on an address. An unselected address past it is forgotten;
- * the selected one past it hands over to another nominated address, or
- * the peer fails (RFC 7675 5.2: no consent, no sending).
+ * RFC 7675 5.1: consent lasts consent_timeout_ms after the last answer to
+ * a check of ours. An unselected address loses it quietly, and is
+ * forgotten once nothing at all (a check of the browser's, an answer)
+ * came from it for as long. The selected one losing it hands over to
+ * another nominated address with consent, or the peer fails (RFC 7675
+ * 5.2: no consent, no sending). The browser's checks keep it known, not
+ * sent to.
  */
 static void
 parley_peer_expire(parley_peer_t *peer, uint64_t now_ms)
@@ -1571,9 +1738,16 @@ parley_peer_expire(parley_peer_t *peer, uint64_t now_ms)
     for (i = 0; i < PARLEY_PEER_MAX_PATHS; i++) {
         p = &peer->paths[i];
 
-        if (p->in_use && i != peer->selected
-            && p->last_check_ms + peer->consent_timeout_ms <= now_ms)
+        if (!p->in_use || i == peer->selected) {
+            continue;
+        }
+
+        if (p->consent && p->consent_ms + peer->consent_timeout_ms <= now_ms)
         {
+            parley_peer_consent_lapse(peer, i, now_ms);
+        }
+
+        if (p->last_check_ms + peer->consent_timeout_ms <= now_ms) {
             parley_peer_path_forget(peer, i);
         }
     }
@@ -1581,8 +1755,11 @@ parley_peer_expire(parley_peer_t *peer, uint64_t now_ms)
     i = peer->selected;
 
     if (i >= 0
-        && peer->paths[i].last_check_ms + peer->consent_timeout_ms <= now_ms)
+        && peer->paths[i].consent_ms + peer->consent_timeout_ms <= now_ms)
     {
+        peer->stats.consent_lost++;
+        parley_peer_consent_event(peer, PARLEY_PEER_CONSENT_LOST);
+
         if (parley_peer_path_best(peer, i) < 0) {
             parley_peer_fail(peer, PARLEY_PEER_FAILURE_CONSENT);
             return;

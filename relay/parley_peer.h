@@ -40,6 +40,31 @@
  * unanswered. What a forger can aim at a victim is the answer to its
  * check and six requests of about 100 bytes over 4.7 s, three such
  * victims at a time per peer: a few hundred bytes a second per peer.
+ * The freshness checks below add one request every 4 to 6 s, to the
+ * selected address only: whoever gets it after its owner left receives
+ * at most eight of them, and no media after 30 s.
+ *
+ * Consent freshness (RFC 7675 5.1). Consent is not for ever: whoever
+ * answered once may lose the address (a new DHCP lease, a NAT mapping
+ * reused) while its owner goes on forging checks from it. So the peer
+ * checks the selected address itself every consent_interval_ms (5 s),
+ * each interval drawn anew between 0.8 and 1.2 times that, each check a
+ * new transaction sent once; consent lasts consent_timeout_ms (30 s)
+ * after the last answer to any of the peer's checks. The browser's own
+ * checks do not renew it: they prove their sender knows the password,
+ * not that the address still wants the media. When the selected address
+ * has gone that long without answering, nothing more is sent to it:
+ * another nominated address with consent takes over, or the peer fails
+ * (FAILURE_CONSENT). Another address's consent runs out the same way,
+ * without checks to renew it.
+ *
+ * Liveness on the receiving side is the browser's: its checks, and
+ * answers to ours, keep a validated address known, so that its DTLS and
+ * SRTP are taken (RFC 8445 12.1); one not selected and unheard from for
+ * consent_timeout_ms is forgotten; no successful check at all (the
+ * browser's, or an answer to ours) within consent_timeout_ms of the
+ * start, or of the last one when no address is selected, fails the peer
+ * (FAILURE_ICE_TIMEOUT).
  *
  * No I/O, no clock, no allocation per packet. The caller owns the socket
  * and the timer: received datagrams come in through parley_peer_receive()
@@ -48,14 +73,6 @@
  * parley_peer_timeout_ms() when to call parley_peer_handle_timeout(). Time
  * is the caller's monotonic clock in milliseconds ("now_ms"), the same
  * clock in every call.
- *
- * Liveness. Once an address has answered, the browser's own checks keep
- * it (it checks the selected pair every 5 s or so, RFC 7675 5.1), and so
- * do answers to the peer's. The peer turns their absence into failure:
- * the selected address unchecked for consent_timeout_ms (30 s) fails the
- * peer; another validated address unchecked that long is forgotten; no
- * successful check at all within consent_timeout_ms of the start (or of
- * the last one, when no address is selected) fails it too.
  *
  * Callbacks run from inside the call that caused them, in the caller's
  * thread. None may destroy the peer or call parley_peer_receive(),
@@ -96,6 +113,7 @@
 #define PARLEY_PEER_MAX_PATHS             4
 
 #define PARLEY_PEER_CONSENT_TIMEOUT_MS    30000   /* RFC 7675 5.1 */
+#define PARLEY_PEER_CONSENT_INTERVAL_MS   5000    /* RFC 7675 5.1, +-20% */
 #define PARLEY_PEER_HANDSHAKE_TIMEOUT_MS  30000
 
 /*
@@ -108,6 +126,28 @@
 #define PARLEY_PEER_CONSENT_RTO_MAX_MS    1600
 #define PARLEY_PEER_CONSENT_SENDS         6
 #define PARLEY_PEER_CONSENT_RETRY_MS      10000
+
+/*
+ * What became of the peer's own checks, told to the handler's
+ * on_consent() as it happens (the worker's counters), besides the stats.
+ */
+#define PARLEY_PEER_CONSENT_EVENTS(X)                                        \
+    X(CHECK,      "a check of ours sent, retransmissions included")          \
+    X(GRANTED,    "an address answered its first check: it may be sent to")  \
+    X(RENEWED,    "an address with consent answered a freshness check")      \
+    X(UNMATCHED,  "an answer with the id of no check of ours still out")     \
+    X(MISROUTED,  "an answer from another address than its check went to")   \
+    X(INVALID,    "an answer not an authenticated Binding success")          \
+    X(UNANSWERED, "a check of ours given up without an answer")              \
+    X(LOST,       "the selected address lost consent: no more is sent there")
+
+#define PARLEY_PEER_CONSENT_ENUM(name, text)  PARLEY_PEER_CONSENT_##name,
+
+typedef enum {
+    PARLEY_PEER_CONSENT_EVENTS(PARLEY_PEER_CONSENT_ENUM)
+    PARLEY_PEER_NCONSENT_EVENTS
+} parley_peer_consent_event_t;
+
 
 /* The largest DTLS datagram held until an address has consent. */
 #define PARLEY_PEER_DTLS_HOLD_MAX         1500
@@ -173,7 +213,7 @@ typedef enum {
 
 #define PARLEY_PEER_FAILURES(X)                                              \
     X(NONE,              "none")                                             \
-    X(CONSENT,           "no check on the selected address (RFC 7675 5.1)")  \
+    X(CONSENT,           "consent on the selected address ran out")          \
     X(ICE_TIMEOUT,       "no successful check within the consent timeout")   \
     X(DTLS,              "DTLS failed (see dtls_error)")                     \
     X(HANDSHAKE_TIMEOUT, "DTLS handshake not done in time")                  \
@@ -211,6 +251,9 @@ typedef struct {
 
     /* DTLS application data (SCTP, RFC 8261); valid during the call. */
     void  (*on_app_data)(void *data, const uint8_t *buf, size_t len);
+
+    /* Each event of the peer's own checks (optional). */
+    void  (*on_consent)(void *data, parley_peer_consent_event_t event);
 } parley_peer_handler_t;
 
 
@@ -244,6 +287,7 @@ typedef struct {
     size_t                            nfingerprints;
 
     unsigned                          consent_timeout_ms;   /* 0: 30 s */
+    unsigned                          consent_interval_ms;  /* 0: 5 s */
     unsigned                          handshake_timeout_ms; /* 0: 30 s */
     unsigned                          srtp_window;          /* 0: default */
 
@@ -280,11 +324,13 @@ typedef struct {
     uint64_t  restarts;
 
     /* the peer's own checks (RFC 7675) */
-    uint64_t  consent_checks;      /* transactions started */
+    uint64_t  consent_checks;      /* transactions started, fresh ones too */
     uint64_t  consent_requests;    /* requests sent, retransmissions too */
     uint64_t  consent_granted;     /* answered: the address may be sent to */
+    uint64_t  consent_renewed;     /* the selected address answered again */
     uint64_t  consent_refused;     /* answered with an authenticated error */
     uint64_t  consent_timeouts;    /* never answered */
+    uint64_t  consent_lost;        /* the selected address's consent ran out */
     uint64_t  responses_unmatched; /* no transaction of ours has the id */
     uint64_t  responses_misrouted; /* the id of a check sent elsewhere */
     uint64_t  responses[PARLEY_STUN_ICE_NRESPONSES];  /* the matched ones */
@@ -321,6 +367,7 @@ const char *parley_peer_rc_str(parley_peer_rc_t rc);
 const char *parley_peer_drop_str(parley_peer_drop_t drop);
 const char *parley_peer_state_str(parley_peer_state_t state);
 const char *parley_peer_failure_str(parley_peer_failure_t failure);
+const char *parley_peer_consent_event_str(parley_peer_consent_event_t event);
 
 /*
  * Makes the peer and its DTLS transport (which references the identity).

@@ -50,6 +50,21 @@
     X(peers_connected, "peer connections whose ICE connected")               \
     X(peers_secure, "peer connections whose DTLS handshake keyed SRTP")      \
     X(peers_failed, "peer connections that failed (ICE, consent or DTLS)")   \
+    X(consent_checks, "consent checks (STUN Binding requests) sent to "      \
+                      "clients' addresses, retransmissions included")        \
+    X(consent_granted, "client addresses that answered the server's first "  \
+                       "check: media may go there")                          \
+    X(consent_renewed, "answers to the server's periodic check of an "       \
+                       "address media goes to (RFC 7675 5.1)")               \
+    X(consent_answers_unmatched, "answers with the id of no check still "    \
+                                 "out")                                      \
+    X(consent_answers_misrouted, "answers from another address than the "    \
+                                 "check went to")                            \
+    X(consent_answers_invalid, "answers to a check not signed with the "     \
+                               "client's password, or errors")               \
+    X(consent_unanswered, "consent checks given up without an answer")       \
+    X(consent_lost, "addresses given up: no answer to the server's checks "  \
+                    "for 30 s, no more media sent there")                    \
     X(ice_restarts, "ICE restarts (a new ufrag from the client)")           \
     X(rtp_in, "RTP packets received and decrypted")                          \
     X(rtp_bytes_in, "bytes of RTP packets received and decrypted")           \

@@ -119,9 +119,12 @@ start_publisher() {
 }
 
 # A creates and publishes; B joins on worker $1 and subscribes, 4 s.
+# The publisher's 9 s outlast a consent interval: the server checks its
+# path again (RFC 7675 5.1) and the peer answers.
 case_publish_subscribe() {
-    local name=$1 worker_of_sub=$2 dir=$ngx_tmp/$1 room w pub
+    local name=$1 worker_of_sub=$2 dir=$ngx_tmp/$1 room w pub renewed
     mkdir -p "$dir"
+    renewed=$(status_total consent_renewed)
 
     start_publisher "$name" "$dir" --duration 9 || return
     [ "$worker_of_sub" = same ] && worker_of_sub=$w
@@ -147,6 +150,14 @@ case_publish_subscribe() {
         fi
     else
         fail "$name: publisher: $(cat "$dir/pub.err")"
+    fi
+
+    renewed=$(( $(status_total consent_renewed) - renewed ))
+    if [ "$renewed" -gt 0 ]; then
+        echo "ok - $name: /status: $renewed consent renewals (the server's" \
+             "periodic checks, answered)"
+    else
+        fail "$name: /status counts no parley_consent_renewed_total"
     fi
 }
 

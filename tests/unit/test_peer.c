@@ -1770,25 +1770,30 @@ test_peer_dtls_client(void **state)
 
 
 /*
- * RFC 7675 5.1: the SFU stays up while checks come, and fails once they
- * stop. The checks are sent by hand from the browser's socket, and the
- * SFU's clock is moved on between them: nothing waits for time to pass.
- * The browser's credentials come after the peer is made, as with a
- * subscriber's answer; libnice answers the SFU's own check.
+ * RFC 7675 5.1 end to end: libnice answers the SFU's freshness checks,
+ * and that keeps the path; once libnice is gone, the peer fails within
+ * the consent timeout of the last answer. The SFU's clock is moved on
+ * instead of waiting for time to pass, its interval and timeout made
+ * short. The browser's credentials come after the peer is made, as with
+ * a subscriber's answer.
  */
+static int
+consent_renewed(loop_t *l)
+{
+    return parley_peer_stats(l->sfu->peers[0])->consent_renewed >= want;
+}
+
+
 static void
 test_peer_consent(void **state)
 {
-    char                        username[600];
-    size_t                      len;
-    uint8_t                     buf[512];
-    uint64_t                    before, after;
+    uint8_t                     buf[64];
+    uint64_t                    checks, renewed, start, renewed_since;
     unsigned                    i;
     loop_t                      l;
     sfu_t                       sfu;
     client_t                    c;
     parley_peer_t              *peer;
-    parley_stun_key_t           key;
     parley_peer_ice_t           ice;
     parley_peer_conf_t          conf;
     const parley_peer_stats_t  *st;
@@ -1802,6 +1807,7 @@ test_peer_consent(void **state)
 
     sfu_conf(&sfu, &conf);
     conf.consent_timeout_ms = CONSENT_MS;
+    conf.consent_interval_ms = CONSENT_MS / 5;
 
     assert_int_equal(parley_peer_create(&peer, sfu.identity, &conf, sfu_now()),
                      PARLEY_PEER_OK);
@@ -1829,41 +1835,51 @@ test_peer_consent(void **state)
     connect_pair(&l, &sfu, &c, peer);
     st = parley_peer_stats(peer);
     assert_true(st->consent_granted >= 1);
-    assert_int_equal(st->responses[PARLEY_STUN_ICE_RESPONSE_SUCCESS],
-                     st->consent_granted);
 
-    check_username(username, sizeof(username), peer, client_ufrag(&c));
-    peer_key(peer, &key);
+    /* two and a half timeouts, 100 ms at a time: libnice answers */
+    renewed_since = sfu_now();
 
-    /* two and a half timeouts with a check every 200 ms: still up */
-    for (i = 0; i <= 5 * CONSENT_MS / 2 / 200; i++) {
-        len = make_check(buf, sizeof(buf), username, &key, 0, 0x6e7f1eff);
+    for (i = 0; i < 5 * CONSENT_MS / 2 / 100; i++) {
+        sfu_skew_ms += 100;
+        start = sfu_now();
+        checks = st->consent_checks;
+        renewed = st->consent_renewed;
 
-        before = sfu_now();
-        wait_endpoint(&l, 1);
-        client_send_raw(&c, &sfu, buf, len);
-        assert_true(loop_until(&l, endpoint_seen, 2000));
-        after = sfu_now();
-
-        sfu_skew_ms += 200;
         (void) sfu_timers(&sfu, 0);
+
+        if (st->consent_checks > checks) {
+            want = (unsigned) st->consent_renewed + 1;
+            assert_true(loop_until(&l, consent_renewed, 2000));
+        }
+
+        if (st->consent_renewed > renewed) {
+            renewed_since = start;
+        }
+
         assert_int_equal(sfu.state, PARLEY_PEER_CONNECTED);
     }
 
-    parley_stun_key_free(&key);
-    assert_true(st->checks[PARLEY_STUN_ICE_OK] >= 13);
+    /*
+     * Renewed over and over; not every time: the clock here is the
+     * machine's plus the skew, and on a loaded machine a check may time
+     * out before libnice gets to answer it.
+     */
+    assert_true(st->consent_renewed >= 3);
+    assert_int_equal(st->responses[PARLEY_STUN_ICE_RESPONSE_SUCCESS],
+                     st->consent_granted + st->consent_renewed);
     assert_int_equal(sfu.states[PARLEY_PEER_FAILED], 0);
 
-    /* the browser goes away after its last check, made at before..after */
+    /* libnice goes: the last answer came after renewed_since */
     parley_ice_destroy(c.ice);
     c.ice = NULL;
 
-    parley_peer_handle_timeout(peer, before + CONSENT_MS - 1);
+    parley_peer_handle_timeout(peer, renewed_since + CONSENT_MS - 1);
     assert_int_equal(sfu.state, PARLEY_PEER_CONNECTED);
 
-    parley_peer_handle_timeout(peer, after + CONSENT_MS);
+    parley_peer_handle_timeout(peer, sfu_now() + CONSENT_MS);
     assert_int_equal(sfu.state, PARLEY_PEER_FAILED);
     assert_int_equal(st->failure, PARLEY_PEER_FAILURE_CONSENT);
+    assert_int_equal(st->consent_lost, 1);
     assert_int_equal(parley_endpoint_stats(sfu.endpoint)->addresses, 0);
     assert_int_equal(parley_peer_timeout_ms(peer, sfu_now()), -1);
 
@@ -1899,32 +1915,17 @@ typedef struct {
     uint8_t                   request[DATAGRAM_MAX];
     size_t                    request_len;
 
+    /* what went to one address the test watches */
+    struct sockaddr_in        watch;
+    unsigned                  watched;
+    unsigned                  watched_requests;
+    unsigned                  watched_srtp;    /* SRTP and SRTCP */
+
+    /* a DTLS client that the peer's DTLS goes to (secure_direct()) */
+    parley_dtls_t            *dtls;
+
     parley_peer_state_t       state;
 } capture_t;
-
-
-static void
-capture_send(void *data, const struct sockaddr *to, socklen_t tolen,
-    const uint8_t *buf, size_t len)
-{
-    capture_t          *cap = data;
-    parley_stun_msg_t   msg;
-
-    cap->sent++;
-    memcpy(&cap->to, to, tolen);
-    memcpy(cap->last, buf, len);
-    cap->last_len = len;
-
-    if (parley_demux_classify(buf, len) == PARLEY_DEMUX_STUN
-        && parley_stun_parse(&msg, buf, len) == PARLEY_STUN_OK
-        && msg.class == PARLEY_STUN_REQUEST)
-    {
-        cap->requests++;
-        memcpy(&cap->request_to, to, tolen);
-        memcpy(cap->request, buf, len);
-        cap->request_len = len;
-    }
-}
 
 
 /* 1 if "to" (a captured destination) is "sin" */
@@ -1935,6 +1936,45 @@ sent_to(const struct sockaddr_storage *to, const struct sockaddr_in *sin)
 
     return a->sin_family == AF_INET && a->sin_port == sin->sin_port
            && a->sin_addr.s_addr == sin->sin_addr.s_addr;
+}
+
+
+static void
+capture_send(void *data, const struct sockaddr *to, socklen_t tolen,
+    const uint8_t *buf, size_t len)
+{
+    int                    request;
+    capture_t             *cap = data;
+    parley_stun_msg_t      msg;
+    parley_demux_class_t   class;
+
+    cap->sent++;
+    memcpy(&cap->to, to, tolen);
+    memcpy(cap->last, buf, len);
+    cap->last_len = len;
+
+    class = parley_demux_classify(buf, len);
+    request = class == PARLEY_DEMUX_STUN
+              && parley_stun_parse(&msg, buf, len) == PARLEY_STUN_OK
+              && msg.class == PARLEY_STUN_REQUEST;
+
+    if (request) {
+        cap->requests++;
+        memcpy(&cap->request_to, to, tolen);
+        memcpy(cap->request, buf, len);
+        cap->request_len = len;
+    }
+
+    if (sent_to(&cap->to, &cap->watch)) {
+        cap->watched++;
+        cap->watched_requests += request;
+        cap->watched_srtp += class == PARLEY_DEMUX_RTP
+                             || class == PARLEY_DEMUX_RTCP;
+    }
+
+    if (cap->dtls != NULL && class == PARLEY_DEMUX_DTLS) {
+        (void) parley_dtls_feed(cap->dtls, buf, len);
+    }
 }
 
 
@@ -2565,6 +2605,7 @@ test_peer_timers(void **state)
     size_t                      len;
     uint8_t                     buf[512];
     uint64_t                    t0, t;
+    unsigned                    requests;
     capture_t                   cap0, cap1;
     parley_peer_t              *p0, *p1;
     struct sockaddr_in          a1, a2, a3;
@@ -2589,9 +2630,10 @@ test_peer_timers(void **state)
     parley_peer_destroy(p0);
 
     /*
-     * Standalone (no endpoint): two nominated addresses. The selected one
-     * falls silent: its consent ends and the other takes over; then that
-     * one falls silent too, and the peer fails.
+     * Standalone (no endpoint): two nominated addresses, each answered
+     * the peer's first check. The selected one answers none of its
+     * freshness checks: its consent ends and the other takes over; then
+     * that one answers none either, and the peer fails.
      */
     p1 = make_peer_with(&cap1, NULL, 3 * PARLEY_PEER_CONSENT_TIMEOUT_MS, t0);
     st = parley_peer_stats(p1);
@@ -2654,23 +2696,43 @@ test_peer_timers(void **state)
                      PARLEY_PEER_DROP_DTLS);
     len = make_rtp(buf, 2, CLIENT_SSRC);
 
-    /* the nearest deadline is s1's consent */
-    assert_int_equal(parley_peer_timeout_ms(p1, t0 + 10000),
-                     PARLEY_PEER_CONSENT_TIMEOUT_MS - 10000);
+    /*
+     * The nearest deadline is s1's freshness check (RFC 7675 5.1), 4 to
+     * 6 s after its answer: due by now, sent to s1 alone, and the next
+     * one 4 to 6 s on.
+     */
+    assert_int_equal(parley_peer_timeout_ms(p1, t0 + 10000), 0);
+    requests = cap1.requests;
+    parley_peer_handle_timeout(p1, t0 + 10000);
+    assert_int_equal(cap1.requests, requests + 1);
+    assert_true(sent_to(&cap1.request_to, &a1));
+    assert_true(parley_peer_timeout_ms(p1, t0 + 10000) >= 4000);
+    assert_true(parley_peer_timeout_ms(p1, t0 + 10000) <= 6000);
 
+    /* none answered: s1's consent ends 30 s after its first answer */
     parley_peer_handle_timeout(p1, t0 + PARLEY_PEER_CONSENT_TIMEOUT_MS - 1);
     assert_int_equal(st->path_changes, 1);
+    assert_int_equal(st->consent_lost, 0);
 
+    /* s2, nominated and answered, takes over, and is checked at once */
     t = t0 + PARLEY_PEER_CONSENT_TIMEOUT_MS;
+    requests = cap1.requests;
     parley_peer_handle_timeout(p1, t);
     assert_int_equal(parley_peer_state(p1), PARLEY_PEER_CONNECTED);
+    assert_int_equal(st->consent_lost, 1);
     assert_int_equal(st->path_changes, 2);
     assert_int_equal(st->paths_forgotten, 1);
-    assert_int_equal(parley_peer_timeout_ms(p1, t), 10000);
+    assert_int_equal(cap1.requests, requests + 1);
+    assert_true(sent_to(&cap1.request_to, &a2));
+    assert_true(parley_peer_timeout_ms(p1, t) <= 6000);
 
+    /* s2 does not answer either: its consent ends 30 s after its answer */
+    parley_peer_handle_timeout(p1, t + 10000 - 1);
+    assert_int_equal(cap1.state, PARLEY_PEER_CONNECTED);
     parley_peer_handle_timeout(p1, t + 10000);
     assert_int_equal(cap1.state, PARLEY_PEER_FAILED);
     assert_int_equal(st->failure, PARLEY_PEER_FAILURE_CONSENT);
+    assert_int_equal(st->consent_lost, 2);
 
     /* a failed peer takes nothing */
     assert_int_equal(parley_peer_receive(p1, &s1, buf, len, t0 + 50000),
@@ -2903,6 +2965,7 @@ test_consent_redirect(void **state)
     s1 = stun_addr(&a1);
     sv = stun_addr(&victim);
     s2 = stun_addr(&a2);
+    cap.watch = victim;
 
     assert_int_equal(check_direct(p, &s1, 1, 100, t0), PARLEY_PEER_DROP_NONE);
     assert_int_equal(answer_check_direct(p, &cap, &s1, t0),
@@ -2927,41 +2990,46 @@ test_consent_redirect(void **state)
     assert_int_equal(st->nominations, 2);
     assert_int_equal(st->path_changes, 1);
 
-    /* RFC 8489 6.2.1: retransmitted at 100, 300, 700, 1500 and 3100 ms */
+    /*
+     * RFC 8489 6.2.1: retransmitted at 100, 300, 700, 1500 and 3100 ms.
+     * (a1, selected, gets its freshness check somewhere in there too.)
+     */
     assert_int_equal(parley_peer_timeout_ms(p, t0 + 1000), 100);
     parley_peer_handle_timeout(p, t0 + 1099);
-    assert_int_equal(cap.requests, 2);
+    assert_int_equal(cap.watched_requests, 1);
 
     for (t = 100; t <= 3100; t = 2 * t + 100) {
+        sent = cap.watched_requests;
         parley_peer_handle_timeout(p, t0 + 1000 + t);
-        assert_true(sent_to(&cap.to, &victim));
+        assert_int_equal(cap.watched_requests, sent + 1);
     }
 
-    assert_int_equal(cap.requests, 2 + PARLEY_PEER_CONSENT_SENDS - 1);
-    assert_int_equal(st->consent_requests, 1 + PARLEY_PEER_CONSENT_SENDS);
+    assert_int_equal(cap.watched_requests, PARLEY_PEER_CONSENT_SENDS);
 
     /* a forged check again meanwhile starts nothing new */
+    sent = cap.watched;
     assert_int_equal(check_direct(p, &sv, 1, 0x7fffffff, t0 + 4000),
                      PARLEY_PEER_DROP_NONE);
-    assert_int_equal(st->consent_checks, 2);
+    assert_int_equal(cap.watched, sent + 1);      /* the answer */
+    assert_int_equal(cap.watched_requests, PARLEY_PEER_CONSENT_SENDS);
 
     /* given up 1600 ms after the last; nothing more, nothing moved */
-    sent = cap.sent;
+    sent = cap.watched;
     parley_peer_handle_timeout(p, t0 + 1000 + 4699);
     assert_int_equal(st->consent_timeouts, 0);
     parley_peer_handle_timeout(p, t0 + 1000 + 4700);
     assert_int_equal(st->consent_timeouts, 1);
-    assert_int_equal(cap.sent, sent);
+    assert_int_equal(cap.watched, sent);
     assert_int_equal(selected_port(p), 5000);
 
     /* not asked again before PARLEY_PEER_CONSENT_RETRY_MS */
     assert_int_equal(check_direct(p, &sv, 1, 0x7fffffff, t0 + 6000),
                      PARLEY_PEER_DROP_NONE);
-    assert_int_equal(st->consent_checks, 2);
+    assert_int_equal(cap.watched_requests, PARLEY_PEER_CONSENT_SENDS);
     assert_int_equal(check_direct(p, &sv, 1, 0x7fffffff,
                                   t0 + 5700 + PARLEY_PEER_CONSENT_RETRY_MS),
                      PARLEY_PEER_DROP_NONE);
-    assert_int_equal(st->consent_checks, 3);
+    assert_int_equal(cap.watched_requests, PARLEY_PEER_CONSENT_SENDS + 1);
     assert_int_equal(selected_port(p), 5000);
 
     /* a real move (a new port of the browser's): it answers, it moves */
@@ -3162,6 +3230,7 @@ test_consent_bounded(void **state)
 {
     int                         k;
     unsigned                    sent;
+    uint64_t                    checks;
     capture_t                   cap;
     parley_peer_t              *p;
     parley_stun_addr_t          s1, sv;
@@ -3205,9 +3274,10 @@ test_consent_bounded(void **state)
     }
 
     assert_int_equal(st->consent_timeouts, PARLEY_PEER_MAX_PATHS - 1);
+    checks = st->consent_checks;           /* a1's freshness check too */
     assert_int_equal(check_direct(p, &sv, 1, 1000, 5000),
                      PARLEY_PEER_DROP_NONE);
-    assert_int_equal(st->consent_checks, PARLEY_PEER_MAX_PATHS + 1);
+    assert_int_equal(st->consent_checks, checks + 1);
     assert_int_equal(selected_port(p), 5000);
 
     parley_peer_destroy(p);
@@ -3309,6 +3379,288 @@ test_consent_restart(void **state)
 }
 
 
+/* Consent freshness (RFC 7675 5.1), on the test's clock */
+
+
+/* The browser's DTLS flights, kept for the test to hand to the peer. */
+typedef struct {
+    uint8_t   buf[8][DATAGRAM_MAX];
+    size_t    len[8];
+    unsigned  n;
+} flights_t;
+
+
+static void
+flights_send(void *data, const uint8_t *buf, size_t len)
+{
+    flights_t  *f = data;
+
+    assert_true(f->n < 8 && len <= DATAGRAM_MAX);
+    memcpy(f->buf[f->n], buf, len);
+    f->len[f->n++] = len;
+}
+
+
+/*
+ * A DTLS handshake with the peer in memory, the browser's datagrams
+ * coming from "from": afterwards the peer has SRTP keys and sends media.
+ */
+static void
+secure_direct(parley_peer_t *peer, capture_t *cap,
+    const parley_stun_addr_t *from, uint64_t now)
+{
+    unsigned                    k;
+    flights_t                  *f;
+    parley_dtls_t              *client;
+    parley_dtls_conf_t          dc;
+    parley_dtls_fingerprint_t   fp;
+
+    f = calloc(1, sizeof(flights_t));
+    assert_non_null(f);
+
+    assert_int_equal(parley_dtls_identity_fingerprint(identity,
+                                                      PARLEY_DTLS_HASH_SHA256,
+                                                      &fp),
+                     PARLEY_DTLS_OK);
+    assert_int_equal(parley_peer_set_remote_fingerprints(peer, &fp, 1),
+                     PARLEY_PEER_OK);
+
+    memset(&dc, 0, sizeof(dc));
+    dc.role = PARLEY_DTLS_ROLE_CLIENT;
+    dc.fingerprints = &fp;
+    dc.nfingerprints = 1;
+    dc.handler.data = f;
+    dc.handler.send = flights_send;
+    assert_int_equal(parley_dtls_create(&client, identity, &dc),
+                     PARLEY_DTLS_OK);
+
+    cap->dtls = client;
+    assert_int_equal(parley_dtls_start(client), PARLEY_DTLS_OK);
+
+    /* what the peer answers reaches the client, whose answer is queued */
+    for (k = 0; k < f->n; k++) {
+        assert_int_equal(parley_peer_receive(peer, from, f->buf[k],
+                                             f->len[k], now),
+                         PARLEY_PEER_DROP_NONE);
+    }
+
+    cap->dtls = NULL;
+    parley_dtls_destroy(client);
+    free(f);
+
+    assert_true(parley_peer_secure(peer, NULL));
+}
+
+
+/* An RTP packet the peer protects and sends to its selected address. */
+static parley_peer_rc_t
+send_media(parley_peer_t *peer, uint16_t seq)
+{
+    size_t   len;
+    uint8_t  buf[PACKET_ROOM];
+
+    len = make_rtp(buf, seq, SFU_SSRC);
+
+    return parley_peer_send_rtp(peer, buf, len, sizeof(buf));
+}
+
+
+/*
+ * The address changed hands: its new owner does not answer the peer's
+ * checks, while the old one, who knows the password, goes on sending
+ * nominating checks from it every half second. Media stops when consent
+ * runs out, 30 s after the last answer, and the peer fails for consent;
+ * the new owner got one request per freshness check, nothing more.
+ */
+static void
+test_consent_fresh_lost(void **state)
+{
+    uint16_t                    seq;
+    uint64_t                    t0, t, end;
+    unsigned                    srtp;
+    capture_t                   cap;
+    parley_peer_t              *p;
+    parley_stun_addr_t          s1;
+    struct sockaddr_in          a1;
+    const parley_peer_stats_t  *st;
+
+    (void) state;
+
+    t0 = 1000;
+    p = make_peer(&cap, NULL, t0);
+    st = parley_peer_stats(p);
+    a1 = sin_of("192.0.2.1", 5000);
+    s1 = stun_addr(&a1);
+    cap.watch = a1;
+
+    assert_int_equal(check_direct(p, &s1, 1, 100, t0), PARLEY_PEER_DROP_NONE);
+    assert_int_equal(answer_check_direct(p, &cap, &s1, t0),
+                     PARLEY_PEER_DROP_NONE);
+    secure_direct(p, &cap, &s1, t0);
+    assert_int_equal(cap.watched_requests, 1);
+
+    end = t0 + PARLEY_PEER_CONSENT_TIMEOUT_MS;
+    seq = 1;
+
+    for (t = t0 + 500; t < end; t += 500) {
+        assert_int_equal(check_direct(p, &s1, 1, 100, t),
+                         PARLEY_PEER_DROP_NONE);
+        parley_peer_handle_timeout(p, t);
+
+        srtp = cap.watched_srtp;
+        assert_int_equal(send_media(p, seq++), PARLEY_PEER_OK);
+        assert_int_equal(cap.watched_srtp, srtp + 1);
+    }
+
+    /* the checks went, one at a time, each once (RFC 7675 5.1) */
+    assert_true(st->consent_checks >= 1 + 30000 / 6000);
+    assert_true(cap.watched_requests <= 1 + 30000 / 4000 + 1);
+    assert_int_equal(st->consent_requests, cap.watched_requests);
+    assert_int_equal(st->consent_renewed, 0);
+
+    /* the browser's check at the deadline is answered, and changes nothing */
+    assert_int_equal(check_direct(p, &s1, 1, 100, end), PARLEY_PEER_DROP_NONE);
+    parley_peer_handle_timeout(p, end);
+
+    assert_int_equal(cap.state, PARLEY_PEER_FAILED);
+    assert_int_equal(st->failure, PARLEY_PEER_FAILURE_CONSENT);
+    assert_int_equal(st->consent_lost, 1);
+    assert_int_equal(selected_port(p), 0);
+
+    srtp = cap.watched_srtp;
+    assert_int_equal(send_media(p, seq++), PARLEY_PEER_ERR_STATE);
+    assert_int_equal(check_direct(p, &s1, 1, 100, end + 500),
+                     PARLEY_PEER_DROP_CLOSED);
+    assert_int_equal(cap.watched_srtp, srtp);
+
+    parley_peer_destroy(p);
+}
+
+
+/*
+ * An address that answers the peer's checks keeps its media for good,
+ * with no check of the browser's at all: our own answers are consent.
+ */
+static void
+test_consent_fresh_kept(void **state)
+{
+    uint16_t                    seq;
+    uint64_t                    t0, t;
+    unsigned                    requests;
+    capture_t                   cap;
+    parley_peer_t              *p;
+    parley_stun_addr_t          s1;
+    struct sockaddr_in          a1;
+    const parley_peer_stats_t  *st;
+
+    (void) state;
+
+    t0 = 1000;
+    p = make_peer(&cap, NULL, t0);
+    st = parley_peer_stats(p);
+    a1 = sin_of("192.0.2.1", 5000);
+    s1 = stun_addr(&a1);
+    cap.watch = a1;
+
+    assert_int_equal(check_direct(p, &s1, 1, 100, t0), PARLEY_PEER_DROP_NONE);
+    assert_int_equal(answer_check_direct(p, &cap, &s1, t0),
+                     PARLEY_PEER_DROP_NONE);
+    secure_direct(p, &cap, &s1, t0);
+
+    seq = 1;
+    requests = cap.requests;
+
+    for (t = t0 + 250; t <= t0 + 3 * PARLEY_PEER_CONSENT_TIMEOUT_MS;
+         t += 250)
+    {
+        parley_peer_handle_timeout(p, t);
+
+        if (cap.requests > requests) {
+            requests = cap.requests;
+            assert_true(sent_to(&cap.request_to, &a1));
+            assert_int_equal(answer_check_direct(p, &cap, &s1, t + 20),
+                             PARLEY_PEER_DROP_NONE);
+        }
+
+        assert_int_equal(send_media(p, seq++), PARLEY_PEER_OK);
+        assert_int_equal(cap.state, PARLEY_PEER_CONNECTED);
+    }
+
+    assert_true(st->consent_renewed >= 3 * 30000 / 6000);
+    assert_int_equal(st->consent_renewed + 1, st->consent_checks);
+    assert_int_equal(st->consent_timeouts, 0);
+    assert_int_equal(st->consent_lost, 0);
+    assert_int_equal(selected_port(p), 5000);
+
+    parley_peer_destroy(p);
+}
+
+
+/*
+ * RFC 7675 5.1: the freshness checks come every 0.8 to 1.2 times the
+ * interval (never sooner than 4 s by default), drawn anew each time.
+ */
+#define FRESH_CHECKS  40
+
+static void
+test_consent_fresh_jitter(void **state)
+{
+    int64_t                     ms;
+    uint64_t                    t, last, gap, lo, hi;
+    unsigned                    k, requests;
+    capture_t                   cap;
+    parley_peer_t              *p;
+    parley_stun_addr_t          s1;
+    struct sockaddr_in          a1;
+
+    (void) state;
+
+    t = 1000;
+    p = make_peer_with(&cap, NULL, 3600 * 1000, t);   /* no DTLS here */
+    a1 = sin_of("192.0.2.1", 5000);
+    s1 = stun_addr(&a1);
+
+    assert_int_equal(check_direct(p, &s1, 1, 100, t), PARLEY_PEER_DROP_NONE);
+    assert_int_equal(answer_check_direct(p, &cap, &s1, t),
+                     PARLEY_PEER_DROP_NONE);
+
+    last = t;
+    lo = UINT64_MAX;
+    hi = 0;
+    requests = cap.requests;
+
+    for (k = 0; k < FRESH_CHECKS; ) {
+        ms = parley_peer_timeout_ms(p, t);
+        assert_true(ms > 0);
+        t += (uint64_t) ms;
+        parley_peer_handle_timeout(p, t);
+
+        if (cap.requests == requests) {
+            continue;
+        }
+
+        assert_int_equal(cap.requests, requests + 1);
+        requests = cap.requests;
+
+        gap = t - last;
+        assert_true(gap >= PARLEY_PEER_CONSENT_INTERVAL_MS * 4 / 5);
+        assert_true(gap <= PARLEY_PEER_CONSENT_INTERVAL_MS * 6 / 5);
+        lo = gap < lo ? gap : lo;
+        hi = gap > hi ? gap : hi;
+        last = t;
+        k++;
+
+        assert_int_equal(answer_check_direct(p, &cap, &s1, t),
+                         PARLEY_PEER_DROP_NONE);
+    }
+
+    assert_true(PARLEY_PEER_CONSENT_INTERVAL_MS * 4 / 5 >= 4000);
+    assert_true(hi > lo);
+
+    parley_peer_destroy(p);
+}
+
+
 static int
 group_setup(void **state)
 {
@@ -3351,6 +3703,9 @@ main(void)
         cmocka_unit_test(test_consent_needs_password),
         cmocka_unit_test(test_consent_bounded),
         cmocka_unit_test(test_consent_restart),
+        cmocka_unit_test(test_consent_fresh_lost),
+        cmocka_unit_test(test_consent_fresh_kept),
+        cmocka_unit_test(test_consent_fresh_jitter),
         cmocka_unit_test(test_peer_end_to_end),
         cmocka_unit_test(test_peer_dtls_client),
         cmocka_unit_test(test_peer_consent),
