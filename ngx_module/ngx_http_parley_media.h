@@ -25,6 +25,7 @@
 #include "parley_forward.h"
 #include "parley_simulcast.h"
 #include "parley_renumber.h"
+#include "parley_budget.h"
 #include "parley_retransmit.h"
 #include "parley_twcc.h"
 #include "parley_rtcp_recv.h"
@@ -100,6 +101,7 @@ typedef struct {
     parley_forward_map_t         map;
     parley_simulcast_t           sw;                /* simulcast */
     parley_renumber_t            rn;                /* one stream */
+    parley_budget_t              budget;            /* what it may be sent */
     parley_rtcp_send_t           sr;                /* RFC 3550 6.4.1 */
     parley_retransmit_limiter_t *limiter;           /* video only */
     uint16_t                     rtx_seq;

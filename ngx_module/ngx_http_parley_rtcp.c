@@ -374,6 +374,11 @@ ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
 
     out_len = rtx_len;
 
+    if (!parley_budget_take(&leg->budget, ngx_current_msec, out_len)) {
+        ngx_http_parley_count(rtp_over_budget);
+        return;
+    }
+
     if (parley_peer_send_rtp(leg->pc->peer, out, out_len,
                              NGX_HTTP_PARLEY_UDP_BUF)
         == PARLEY_PEER_OK)

@@ -29,6 +29,15 @@
 #define NGX_HTTP_PARLEY_FLOOD_BPS     3000000    /* 24 Mbit/s */
 #define NGX_HTTP_PARLEY_FLOOD_LOG     10000      /* ms between log lines */
 
+/*
+ * What one leg may be sent, media and retransmissions together: its
+ * track's flood cap, the retransmissions its limiter allows, and a tenth
+ * more; a ring's worth at once.
+ */
+#define NGX_HTTP_PARLEY_LEG_BPS       (NGX_HTTP_PARLEY_FLOOD_BPS * 11 / 10 \
+                                       + 80000)
+#define NGX_HTTP_PARLEY_LEG_BURST     1000000
+
 
 /* A new leg's own numbers, drawn before the track table is locked. */
 typedef struct {
@@ -812,6 +821,13 @@ ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
         }
     }
 
+    /* a leg is never sent more than its budget, whatever comes in */
+
+    if (!parley_budget_take(&leg->budget, ngx_current_msec, len)) {
+        ngx_http_parley_count(rtp_over_budget);
+        return;
+    }
+
     out = ngx_http_parley_send_slot();
 
     if (parley_forward_rewrite(&leg->map, buf, len, out,
@@ -1155,6 +1171,9 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
         /* a quarter of a 2.5 Mbit/s stream, a burst of 20 packets */
         (void) parley_retransmit_limiter_init(leg->limiter, 80000, 24000);
     }
+
+    parley_budget_init(&leg->budget, NGX_HTTP_PARLEY_LEG_BPS,
+                       NGX_HTTP_PARLEY_LEG_BURST, ngx_current_msec);
 
     ngx_http_parley_leg_map(leg, rec);
     ngx_http_parley_leg_report_start(leg);

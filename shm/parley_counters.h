@@ -77,6 +77,8 @@
     X(rtp_unforwarded, "RTP packets not forwarded: unknown SSRC, too "      \
                        "large for a ring slot, or no room in the table")    \
     X(rtp_flooded, "RTP packets dropped because their track sent too many")  \
+    X(rtp_over_budget, "RTP packets not sent to a subscriber: its leg was "  \
+                       "past its budget")                                   \
     X(ring_laps, "times a reader fell a ring behind and skipped packets") \
     X(ring_missed, "packets a reader skipped after falling behind")        \
     X(offers_sent, "subscribe offers sent (first and renegotiations)")    \
