@@ -43,6 +43,7 @@ my $S = Test::Parley::Server->start(
     parley_max_participant_tracks 2;
 
     limit_conn_zone $binary_remote_addr zone=perip:1m;
+    limit_req_zone $binary_remote_addr zone=handshakes:1m rate=1r/m;
 EOF
     config => <<'EOF');
     listen 127.0.0.1:$TEST_NGINX_PORT reuseport;
@@ -50,6 +51,10 @@ EOF
     location /limited {
         parley_signaling;
         limit_conn perip 2;
+    }
+    location /paced {
+        parley_signaling;
+        limit_req zone=handshakes burst=1 nodelay;
     }
     location = /status { parley_status; }
 EOF
@@ -166,6 +171,18 @@ for (1 .. 50) {
 }
 ok($again->is_open, 'limit_conn: a closed one frees its place');
 $_->close(1000) for $kept[0], $again;
+
+
+# --- nginx's limit_req: new handshakes a minute from one address --------------
+
+my @paced = map { client('/paced') } 1 .. 3;
+ok($paced[0]->is_open && $paced[1]->is_open, 'limit_req: the rate and its burst pass');
+ok(!$paced[2]->is_open, 'limit_req: one more is refused');
+is($paced[2]->handshake_status, 503, '... with 503');
+$paced[1]->send_json({ type => 'ping' });
+$m = next_of($paced[1], 'pong');
+is($m && $m->{type}, 'pong', 'limit_req: those open are untouched');
+$_->close(1000) for grep { $_->is_open } @paced;
 
 
 ok($S->stop, 'nginx stops gracefully');
