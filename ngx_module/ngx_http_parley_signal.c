@@ -89,6 +89,9 @@ static void ngx_http_parley_depart_locked(parley_dir_t *dir, uint32_t p,
     parley_reason_t reason);
 static void ngx_http_parley_kick(ngx_http_parley_room_t *room,
     const parley_event_t *ev);
+static json_t *ngx_http_parley_event_who(const parley_event_t *ev);
+static void ngx_http_parley_event_gone(ngx_http_parley_room_t *room,
+    const parley_event_t *ev, const char *type);
 static ngx_int_t ngx_http_parley_media_ready(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_screen_mids(ngx_http_parley_req_t *req,
     ngx_array_t *screen);
@@ -1399,12 +1402,7 @@ void
 ngx_http_parley_signal_event(const parley_event_t *ev)
 {
     json_t                  *msg, *who;
-    parley_dir_t            *dir;
-    parley_participant_t    *p;
     ngx_http_parley_room_t  *room;
-    u_char                   id[NGX_INT64_LEN + 1];
-
-    dir = ngx_http_parley_worker.dir;
 
     if (ev->code == PARLEY_EV_KEYFRAME) {
         ngx_http_parley_media_keyframe(ev->participant, ev->track_uid,
@@ -1430,13 +1428,7 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
 
     case PARLEY_EV_JOINED:
 
-        parley_dir_lock(dir, ngx_http_parley_worker.pid);
-
-        p = parley_dir_participant(dir, ev->participant);
-        who = (p->id == ev->participant_id)
-              ? ngx_http_parley_participant_json(p) : NULL;
-
-        parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+        who = ngx_http_parley_event_who(ev);
 
         if (who == NULL) {
             /* gone again already: its "left" follows */
@@ -1456,44 +1448,16 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
         return;
 
     case PARLEY_EV_LEFT:
-
-        *ngx_sprintf(id, "%uL", ev->participant_id) = '\0';
-
-        msg = json_pack("{s:s, s:s, s:s, s:s}", "type", "participant-left",
-                        "room", room->id, "id", (char *) id,
-                        "reason", ngx_http_parley_reason_name(ev->reason));
-
-        ngx_http_parley_room_broadcast(room, msg, ev->participant_id,
-                                       UINT64_MAX);
-
-        /* a worker that died took its tracks with it */
-        ngx_http_parley_media_tracks_changed(room);
+        ngx_http_parley_event_gone(room, ev, "participant-left");
         return;
 
     case PARLEY_EV_AWAY:
-
-        *ngx_sprintf(id, "%uL", ev->participant_id) = '\0';
-
-        msg = json_pack("{s:s, s:s, s:s, s:s}", "type", "participant-away",
-                        "room", room->id, "id", (char *) id,
-                        "reason", ngx_http_parley_reason_name(ev->reason));
-
-        ngx_http_parley_room_broadcast(room, msg, ev->participant_id,
-                                       UINT64_MAX);
-
-        /* its tracks went with its connection, or with its worker */
-        ngx_http_parley_media_tracks_changed(room);
+        ngx_http_parley_event_gone(room, ev, "participant-away");
         return;
 
     case PARLEY_EV_BACK:
 
-        parley_dir_lock(dir, ngx_http_parley_worker.pid);
-
-        p = parley_dir_participant(dir, ev->participant);
-        who = (p->id == ev->participant_id)
-              ? ngx_http_parley_participant_json(p) : NULL;
-
-        parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+        who = ngx_http_parley_event_who(ev);
 
         if (who == NULL) {
             return;
@@ -1533,6 +1497,54 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
                       "parley: unknown inbox event %uD", ev->code);
         return;
     }
+}
+
+
+/* The participant an event names, as JSON, if it is still that one. */
+
+static json_t *
+ngx_http_parley_event_who(const parley_event_t *ev)
+{
+    json_t                *who;
+    parley_dir_t          *dir;
+    parley_participant_t  *p;
+
+    dir = ngx_http_parley_worker.dir;
+
+    parley_dir_lock(dir, ngx_http_parley_worker.pid);
+
+    p = parley_dir_participant(dir, ev->participant);
+    who = (p->id == ev->participant_id)
+          ? ngx_http_parley_participant_json(p) : NULL;
+
+    parley_dir_unlock(dir, ngx_http_parley_worker.pid);
+
+    return who;
+}
+
+
+/*
+ * "participant-left" or "participant-away" to the room's sessions here;
+ * its tracks went with its connection, or with its worker.
+ */
+
+static void
+ngx_http_parley_event_gone(ngx_http_parley_room_t *room,
+    const parley_event_t *ev, const char *type)
+{
+    json_t  *msg;
+    u_char   id[NGX_INT64_LEN + 1];
+
+    *ngx_sprintf(id, "%uL", ev->participant_id) = '\0';
+
+    msg = json_pack("{s:s, s:s, s:s, s:s}", "type", type,
+                    "room", room->id, "id", (char *) id,
+                    "reason", ngx_http_parley_reason_name(ev->reason));
+
+    ngx_http_parley_room_broadcast(room, msg, ev->participant_id,
+                                   UINT64_MAX);
+
+    ngx_http_parley_media_tracks_changed(room);
 }
 
 

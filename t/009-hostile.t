@@ -7,24 +7,13 @@ use strict;
 use warnings;
 use Test::More;
 use Time::HiRes qw(time sleep);
-use File::Basename qw(dirname);
 use POSIX qw(_exit);
-use Socket qw(IPPROTO_TCP TCP_NODELAY);
 use Test::Parley::Server;
 use Test::Parley::WebSocket;
-use Test::Parley::HTTP;
+use Test::Parley::Util qw(fixture next_of nodelay);
 
-my $Fixtures = dirname(__FILE__) . '/../tests/fixtures/sdp';
 my $Cycles = $ENV{PARLEY_HOSTILE_CYCLES} // 10000;
-
-sub slurp {
-    my ($f) = @_;
-    open my $fh, '<', $f or die "$f: $!";
-    local $/;
-    return <$fh>;
-}
-
-my $Offer = slurp("$Fixtures/chromium-av-offer.sdp");
+my $Offer = fixture('chromium-av-offer.sdp');
 
 my $S = Test::Parley::Server->start(
     workers => 1,
@@ -48,8 +37,7 @@ sub client {
     my $ws = Test::Parley::WebSocket->connect(port => $S->port,
                                              path => $a{path} // '/ws');
     die 'connect: ' . ($ws->error // 'failed') . "\n" unless $ws->is_open;
-    # a message that needs no answer must not hold the next one back
-    setsockopt($ws->socket, IPPROTO_TCP, TCP_NODELAY, 1);
+    nodelay($ws);
     my $hello = $ws->recv_json;
     die "no hello\n" unless $hello && $hello->{type} eq 'hello';
     return $ws;
@@ -69,22 +57,7 @@ sub next_type {
 
 sub frame { Test::Parley::WebSocket::encode_frame(opcode => 1, payload => $_[0]) }
 
-# The next message of one of the types (or an error), skipping the others.
-sub next_of {
-    my ($ws, @types) = @_;
-    my %want = map { $_ => 1 } @types, 'error';
-    return $ws->wait_for(sub { $want{ $_[0]{type} // '' } }, timeout => 5);
-}
-
-sub status {
-    my $r = Test::Parley::HTTP::request(port => $S->port,
-        raw => "GET /status HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    my %v;
-    for (split /\n/, $r->{body} // '') {
-        $v{$1} += $2 if /^(parley_\w+)(?:\{[^}]*\})? (\d+)$/;
-    }
-    return \%v;
-}
+sub status { Test::Parley::Util::status($S) }
 
 sub workers_rss {
     my $kb = 0;
@@ -184,7 +157,7 @@ sub flooder {
     my $ok = 1;
     for my $i (1 .. 30) {
         $calm->send_json({ type => 'ping', ref => $i });
-        my $m = next_of($calm, 'pong');
+        my $m = next_of($calm, 5, 'pong');
         $ok = 0 unless $m && $m->{type} eq 'pong';
         sleep 0.025;
     }
@@ -202,7 +175,7 @@ sub flooder {
 {
     my $ws = client(path => '/unlimited');
     $ws->send_json({ type => 'create', name => 'Mallory' });
-    my $created = next_of($ws, 'created');
+    my $created = next_of($ws, 5, 'created');
     is($created && $created->{type}, 'created', 'memory: a conversation');
 
     my $publish = frame(JSON::PP->new->canonical->encode(
@@ -237,7 +210,7 @@ sub flooder {
     }
     # the last subscribe is through once a ping is answered
     $ws->send_json({ type => 'ping' });
-    next_of($ws, 'pong');
+    next_of($ws, 5, 'pong');
     $rss1 = workers_rss();
     is($fail, 0, "memory: $Cycles leave/create/publish/subscribe cycles");
     note sprintf('%d cycles in %.1f s; RSS %d kB after a tenth, %d kB at the end',
@@ -257,9 +230,9 @@ sub flooder {
     my $mark = $S->error_log_mark;
     my $ws = client();
     $ws->send_json({ type => 'create', name => 'Alice' });
-    my $room = next_of($ws, 'created')->{room};
+    my $room = next_of($ws, 5, 'created')->{room};
     $ws->send_json({ type => 'close' });
-    next_of($ws, 'closed');
+    next_of($ws, 5, 'closed');
     $ws->close(1000);
     my $log = $S->error_log($mark);
     like($log, qr/conversation r:[0-9a-f]{12} created/, 'log: a conversation is named by its tag');

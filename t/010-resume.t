@@ -9,10 +9,9 @@ use strict;
 use warnings;
 use Test::More;
 use Time::HiRes qw(time sleep);
-use Socket qw(IPPROTO_TCP TCP_NODELAY);
 use Test::Parley::Server;
-use Test::Parley::WebSocket;
-use Test::Parley::HTTP;
+use Test::Parley::Clients;
+use Test::Parley::Util qw(next_of nodelay);
 
 my $Grace = 3;      # parley_resume_timeout, seconds
 
@@ -31,35 +30,20 @@ EOF
     location = /status { parley_status; }
 EOF
 
-# A connection, on worker $w if given (reconnecting until reuseport puts it
-# there); { ws, worker, name }.
+my $Pool = Test::Parley::Clients->new(server => $S, timeout => 5);
+
+# A connection, on worker $w if given; { ws, worker, name }.
 sub client {
     my ($name, $w) = @_;
-    for (1 .. 200) {
-        my $ws = Test::Parley::WebSocket->connect(port => $S->port, timeout => 5);
-        die 'connect: ' . ($ws->error // 'failed') . "\n" unless $ws->is_open;
-        setsockopt($ws->socket, IPPROTO_TCP, TCP_NODELAY, 1);
-        my $hello = $ws->recv_json;
-        die "no hello\n" unless $hello && $hello->{type} eq 'hello';
-        return { ws => $ws, worker => $hello->{worker}, name => $name }
-            if !defined $w || $hello->{worker} == $w;
-        $ws->disconnect;
-    }
-    die "no connection lands on worker $w\n";
-}
-
-# The next message of one of the types (an error too), the others skipped.
-sub next_of {
-    my ($c, $timeout, @types) = @_;
-    my %want = map { $_ => 1 } @types, 'error';
-    return $c->{ws}->wait_for(sub { $want{ $_[0]{type} // '' } },
-                              timeout => $timeout);
+    my $c = defined $w ? $Pool->on($w, $name) : $Pool->any($name);
+    nodelay($c->{ws});
+    return $c;
 }
 
 sub enter {
     my ($c, $type, %m) = @_;
     $c->{ws}->send_json({ type => $type, name => $c->{name}, %m });
-    my $m = next_of($c, 5, 'created', 'joined');
+    my $m = next_of($c->{ws}, 5, 'created', 'joined');
     die "$c->{name}: no $type: " . ($m ? $m->{code} : 'nothing') . "\n"
         unless $m && $m->{type} ne 'error';
     $c->{id} = $m->{you}{id};
@@ -77,20 +61,12 @@ sub resume {
     $c->{ws}->send_json({ type => 'resume', room => $c->{room},
                           participant => $c->{id}, secret => $c->{secret},
                           %over });
-    my $m = next_of($c, 5, 'resumed');
+    my $m = next_of($c->{ws}, 5, 'resumed');
     $c->{secret} = $m->{resume} if $m && $m->{type} eq 'resumed';
     return $m;
 }
 
-sub status {
-    my $r = Test::Parley::HTTP::request(port => $S->port,
-        raw => "GET /status HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    my %v;
-    for (split /\n/, $r->{body} // '') {
-        $v{$1} += $2 if /^(parley_\w+)(?:\{[^}]*\})? (\d+)$/;
-    }
-    return \%v;
-}
+sub status { Test::Parley::Util::status($S) }
 
 sub ids { join ',', map { $_->{id} . ($_->{away} ? '~' : '') } @{ $_[0] } }
 
@@ -102,11 +78,11 @@ for my $w (0, 1) {
     my $bob = client('Bob', 1 - $w);
     enter($alice, 'create');
     my $joined = enter($bob, 'join', room => $alice->{room});
-    next_of($alice, 3, 'participant-joined');
+    next_of($alice->{ws}, 3, 'participant-joined');
     my $before = ids($joined->{participants});
 
     $bob->{ws}->disconnect;
-    my $m = next_of($alice, 5, 'participant-away', 'participant-left');
+    my $m = next_of($alice->{ws}, 5, 'participant-away', 'participant-left');
     is($m && $m->{type}, 'participant-away',
        "worker $w: a dropped connection is away, not gone");
     is($m && $m->{id}, $bob->{id}, "worker $w: ... the right one");
@@ -120,7 +96,7 @@ for my $w (0, 1) {
     is($m && ids($m->{participants}), $before, "worker $w: same place in the roster");
     isnt($bob->{secret}, $old, "worker $w: a new secret");
 
-    $m = next_of($alice, 5, 'participant-back', 'participant-left');
+    $m = next_of($alice->{ws}, 5, 'participant-back', 'participant-left');
     is($m && $m->{type}, 'participant-back', "worker $w: the others see it back");
     is($m && $m->{participant}{id}, $bob->{id}, "worker $w: ... the right one");
 
@@ -128,11 +104,11 @@ for my $w (0, 1) {
     my $eve = client('Eve');
     $eve->{ws}->send_json({ type => 'resume', room => $alice->{room},
                             participant => $bob->{id}, secret => $old });
-    $m = next_of($eve, 3, 'resumed');
+    $m = next_of($eve->{ws}, 3, 'resumed');
     is($m && $m->{code}, 'resume_refused', "worker $w: a used secret is refused");
 
     $alice->{ws}->send_json({ type => 'roster' });
-    $m = next_of($alice, 3, 'roster');
+    $m = next_of($alice->{ws}, 3, 'roster');
     is($m && ids($m->{participants}), $before, "worker $w: nobody away any more");
 
     $alice->{ws}->close(1000);
@@ -149,7 +125,7 @@ for my $w (0, 1) {
     enter($alice, 'create');
     enter($bob, 'join', room => $alice->{room});
     $bob->{ws}->disconnect;
-    next_of($alice, 5, 'participant-away');
+    next_of($alice->{ws}, 5, 'participant-away');
 
     my $mallory = client('Mallory');
     my @tries = (
@@ -163,17 +139,17 @@ for my $w (0, 1) {
         $mallory->{ws}->send_json({ type => 'resume', room => $alice->{room},
                                     participant => $bob->{id},
                                     secret => $bob->{secret}, %over });
-        my $m = next_of($mallory, 3, 'resumed');
+        my $m = next_of($mallory->{ws}, 3, 'resumed');
         is($m && $m->{code}, 'resume_refused', "refused: $what");
     }
     $mallory->{ws}->send_json({ type => 'resume', room => 'nosuchroom',
                                 participant => $bob->{id},
                                 secret => $bob->{secret} });
-    my $m = next_of($mallory, 3, 'resumed');
+    my $m = next_of($mallory->{ws}, 3, 'resumed');
     is($m && $m->{code}, 'room_not_found', 'refused: another room');
     $mallory->{ws}->send_json({ type => 'resume', room => $alice->{room},
                                 participant => 'x17', secret => $bob->{secret} });
-    $m = next_of($mallory, 3, 'resumed');
+    $m = next_of($mallory->{ws}, 3, 'resumed');
     is($m && $m->{code}, 'invalid_value', 'refused: a participant that is no id');
 
     # the refusals took nothing: the real one still comes back
@@ -184,7 +160,7 @@ for my $w (0, 1) {
     # in a room: no resume
     $bob->{ws}->send_json({ type => 'resume', room => $alice->{room},
                             participant => $bob->{id}, secret => $bob->{secret} });
-    $m = next_of($bob, 3, 'resumed');
+    $m = next_of($bob->{ws}, 3, 'resumed');
     is($m && $m->{code}, 'already_in_room', 'a participant in a room cannot resume');
 
     $_->{ws}->close(1000) for $alice, $bob, $mallory;
@@ -198,7 +174,7 @@ for my $w (0, 1) {
     my $bob = client('Bob', 1);
     enter($alice, 'create');
     enter($bob, 'join', room => $alice->{room});
-    next_of($alice, 3, 'participant-joined');
+    next_of($alice->{ws}, 3, 'participant-joined');
 
     my $stale = $bob->{ws};
     my $m = resume($bob, 0);
@@ -213,7 +189,7 @@ for my $w (0, 1) {
         or diag(JSON::PP->new->encode($m));
 
     $bob->{ws}->send_json({ type => 'roster' });
-    $m = next_of($bob, 3, 'roster');
+    $m = next_of($bob->{ws}, 3, 'roster');
     is($m && ids($m->{participants}), "$alice->{id},$bob->{id}",
        'take-over: the new connection is in the room');
 
@@ -228,22 +204,22 @@ for my $w (0, 1) {
     my $bob = client('Bob');
     enter($alice, 'create');
     enter($bob, 'join', room => $alice->{room});
-    next_of($alice, 3, 'participant-joined');
+    next_of($alice->{ws}, 3, 'participant-joined');
 
     $alice->{ws}->disconnect;
-    my $m = next_of($bob, 5, 'participant-away', 'closed');
+    my $m = next_of($bob->{ws}, 5, 'participant-away', 'closed');
     is($m && $m->{type}, 'participant-away', 'organiser drop: the room stays open');
 
     $m = resume($alice);
     is($m && $m->{you}{role}, 'organiser', 'organiser drop: back as the organiser');
-    $m = next_of($bob, 5, 'participant-back', 'closed');
+    $m = next_of($bob->{ws}, 5, 'participant-back', 'closed');
     is($m && $m->{type}, 'participant-back', 'organiser drop: the others see them back');
 
     $alice->{ws}->disconnect;
     my $t0 = time;
-    $m = next_of($bob, 5, 'participant-away', 'closed');
+    $m = next_of($bob->{ws}, 5, 'participant-away', 'closed');
     is($m && $m->{type}, 'participant-away', 'organiser drop again: away');
-    $m = next_of($bob, $Grace + 5, 'closed');
+    $m = next_of($bob->{ws}, $Grace + 5, 'closed');
     is($m && $m->{type}, 'closed', 'organiser gone for good: the room closes for all');
     is($m && $m->{reason}, 'organiser_left', '... reason organiser_left');
     cmp_ok(time - $t0, '>=', $Grace - 0.5, '... once the grace period ran out');
@@ -261,12 +237,12 @@ for my $w (0, 1) {
     my $bob = client('Bob');
     enter($alice, 'create');
     enter($bob, 'join', room => $alice->{room});
-    next_of($alice, 3, 'participant-joined');
+    next_of($alice->{ws}, 3, 'participant-joined');
     my $before = status();
 
     $bob->{ws}->disconnect;
-    next_of($alice, 5, 'participant-away');
-    my $m = next_of($alice, $Grace + 5, 'participant-left');
+    next_of($alice->{ws}, 5, 'participant-away');
+    my $m = next_of($alice->{ws}, $Grace + 5, 'participant-left');
     is($m && $m->{type}, 'participant-left', 'expiry: an away participant leaves in the end');
     is($m && $m->{reason}, 'disconnected', '... reason disconnected');
     my $after = status();
@@ -289,17 +265,18 @@ for my $w (0, 1) {
     enter($alice, 'create');
     enter($bob, 'join', room => $alice->{room});
     enter($carol, 'join', room => $alice->{room});
-    next_of($alice, 3, 'participant-joined');
-    next_of($alice, 3, 'participant-joined');
+    next_of($alice->{ws}, 3, 'participant-joined');
+    next_of($alice->{ws}, 3, 'participant-joined');
 
     # the worker of bob and carol, not alice's
-    my $w1 = owner_of($bob);
+    my $w1 = $Pool->owner_pid($bob);
     ok($w1, 'worker death: found the worker of bob and carol');
+    $Pool->drop_spares;
     ok(scalar $S->kill_worker($w1, 'KILL'), 'worker death: killed and respawned');
 
     my %away;
     for (1 .. 2) {
-        my $m = next_of($alice, 5, 'participant-away', 'participant-left', 'closed');
+        my $m = next_of($alice->{ws}, 5, 'participant-away', 'participant-left', 'closed');
         $away{ $m->{id} } = $m->{reason} if $m && $m->{type} eq 'participant-away';
     }
     is_deeply(\%away, { $bob->{id} => 'worker_died', $carol->{id} => 'worker_died' },
@@ -311,36 +288,13 @@ for my $w (0, 1) {
     }
     my %back;
     for (1 .. 2) {
-        my $m = next_of($alice, 5, 'participant-back');
+        my $m = next_of($alice->{ws}, 5, 'participant-back');
         $back{ $m->{participant}{id} } = 1 if $m && $m->{type} eq 'participant-back';
     }
     is(join(',', sort keys %back), join(',', sort $bob->{id}, $carol->{id}),
        'worker death: alice sees both back');
     $_->{ws}->close(1000) for $alice, $bob, $carol;
 }
-
-# The worker pid that holds $c's connection.
-sub owner_of {
-    my ($c) = @_;
-    my $sock = $c->{ws}->socket or return undef;
-    my $local = sprintf '0100007F:%04X', $S->port;
-    my $remote = sprintf '0100007F:%04X', $sock->sockport;
-    open my $tcp, '<', '/proc/net/tcp' or return undef;
-    my $inode;
-    while (my $line = <$tcp>) {
-        my @f = split ' ', $line;
-        if (@f > 9 && $f[1] eq $local && $f[2] eq $remote) { $inode = $f[9]; last }
-    }
-    return undef unless $inode;
-    for my $pid ($S->worker_pids) {
-        opendir my $dh, "/proc/$pid/fd" or next;
-        for (readdir $dh) {
-            return $pid if (readlink("/proc/$pid/fd/$_") // '') eq "socket:[$inode]";
-        }
-    }
-    return undef;
-}
-
 
 # --- reloads: the old workers send everyone on, and go --------------------------
 #
@@ -369,6 +323,7 @@ sub media_ports {
     enter($_, 'join', room => $c[0]{room}) for @c[1, 2];
 
     my ($moved, $resumed, $left) = (0, 0, 0);
+    $Pool->drop_spares;
     for my $round (1 .. $reloads) {
         my @new = $S->reload;
         unless (@new) { fail("reload $round"); last }
@@ -388,7 +343,7 @@ sub media_ports {
     is($left, 0, 'reloads: nobody ever left or saw the room close');
 
     $c[0]{ws}->send_json({ type => 'roster' });
-    my $m = next_of($c[0], 3, 'roster');
+    my $m = next_of($c[0]->{ws}, 3, 'roster');
     is($m && ids($m->{participants}), join(',', map { $_->{id} } @c),
        'reloads: the three are in the room, none away');
 

@@ -12,24 +12,13 @@
 use strict;
 use warnings;
 use Test::More;
-use File::Basename qw(dirname);
-use Socket qw(IPPROTO_TCP TCP_NODELAY);
 use Test::Parley::Server;
 use Test::Parley::WebSocket;
-use Test::Parley::HTTP;
+use Test::Parley::Util qw(fixture next_of nodelay);
 
-my $Fixtures = dirname(__FILE__) . '/../tests/fixtures/sdp';
-
-sub slurp {
-    my ($f) = @_;
-    open my $fh, '<', $f or die "$f: $!";
-    local $/;
-    return <$fh>;
-}
-
-my $Av = slurp("$Fixtures/chromium-av-offer.sdp");            # 2 tracks
-my $Screen = slurp("$Fixtures/chromium-screen-offer.sdp");    # 3 tracks
-my $Answer = slurp("$Fixtures/chromium-answer-to-sfu-offer.sdp");
+my $Av = fixture('chromium-av-offer.sdp');            # 2 tracks
+my $Screen = fixture('chromium-screen-offer.sdp');    # 3 tracks
+my $Answer = fixture('chromium-answer-to-sfu-offer.sdp');
 
 my $S = Test::Parley::Server->start(
     workers => 2,
@@ -64,22 +53,16 @@ sub client {
     my $ws = Test::Parley::WebSocket->connect(port => $S->port,
                                              path => $path // '/ws');
     return $ws unless $ws->is_open;
-    setsockopt($ws->socket, IPPROTO_TCP, TCP_NODELAY, 1);
+    nodelay($ws);
     my $hello = $ws->recv_json;
     die "no hello\n" unless $hello && $hello->{type} eq 'hello';
     return $ws;
 }
 
-sub next_of {
-    my ($ws, @types) = @_;
-    my %want = map { $_ => 1 } @types, 'error';
-    return $ws->wait_for(sub { $want{ $_[0]{type} // '' } }, timeout => 5);
-}
-
 sub enter {
     my ($ws, %m) = @_;
     $ws->send_json({ type => $m{room} ? 'join' : 'create', name => 'X', %m });
-    my $r = next_of($ws, 'created', 'joined');
+    my $r = next_of($ws, 5, 'created', 'joined');
     die 'no room: ' . ($r ? $r->{code} : 'nothing') . "\n"
         unless $r && $r->{type} ne 'error';
     return $r->{room};
@@ -88,18 +71,10 @@ sub enter {
 sub publish {
     my ($ws, $sdp) = @_;
     $ws->send_json({ type => 'publish', sdp => $sdp });
-    return next_of($ws, 'publish-answer');
+    return next_of($ws, 5, 'publish-answer');
 }
 
-sub status {
-    my $r = Test::Parley::HTTP::request(port => $S->port,
-        raw => "GET /status HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    my %v;
-    for (split /\n/, $r->{body} // '') {
-        $v{$1} += $2 if /^(parley_\w+)(?:\{[^}]*\})? (\d+)$/;
-    }
-    return \%v;
-}
+sub status { Test::Parley::Util::status($S) }
 
 
 # --- tracks: per participant, per conversation, per server --------------------
@@ -137,13 +112,13 @@ is(status()->{parley_tracks}, 8, 'server: eight tracks in the table, no more');
 # those who were refused take nothing from the others: a subscriber of the
 # first conversation is offered its four tracks
 $c->send_json({ type => 'subscribe' });
-$m = next_of($c, 'subscribe-offer');
+$m = next_of($c, 5, 'subscribe-offer');
 is($m && scalar @{ $m->{tracks} }, 4, 'the refused participant still receives the four tracks');
 $c->send_json({ type => 'subscribe-answer', sdp => $Answer });
 
 # a track that goes makes room
 $b->send_json({ type => 'leave' });
-next_of($b, 'left');
+next_of($b, 5, 'left');
 $m = publish($c, $Av);
 is($m && $m->{type}, 'publish-answer', 'conversation: once two went, two more are answered');
 
@@ -159,7 +134,7 @@ ok(!$third->is_open, 'limit_conn: one past it is refused');
 is($third->handshake_status, 503, '... with 503');
 
 $kept[0]->send_json({ type => 'ping' });
-$m = next_of($kept[0], 'pong');
+$m = next_of($kept[0], 5, 'pong');
 is($m && $m->{type}, 'pong', 'limit_conn: those open are untouched');
 
 $kept[1]->close(1000);
@@ -180,7 +155,7 @@ ok($paced[0]->is_open && $paced[1]->is_open, 'limit_req: the rate and its burst 
 ok(!$paced[2]->is_open, 'limit_req: one more is refused');
 is($paced[2]->handshake_status, 503, '... with 503');
 $paced[1]->send_json({ type => 'ping' });
-$m = next_of($paced[1], 'pong');
+$m = next_of($paced[1], 5, 'pong');
 is($m && $m->{type}, 'pong', 'limit_req: those open are untouched');
 $_->close(1000) for grep { $_->is_open } @paced;
 

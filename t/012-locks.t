@@ -11,22 +11,16 @@ use strict;
 use warnings;
 use Test::More;
 use Time::HiRes qw(time sleep);
-use File::Basename qw(dirname);
-use Socket qw(IPPROTO_TCP TCP_NODELAY);
 use Test::Parley::Server;
-use Test::Parley::WebSocket;
+use Test::Parley::Clients;
+use Test::Parley::Util qw(fixture next_of nodelay);
 
 my $Hooks = $ENV{TEST_PARLEY_HOOKS_MODULE};
 plan skip_all => 'TEST_PARLEY_HOOKS_MODULE names no module built with the '
                . 'test hooks (make t builds it)'
     unless $Hooks && -f $Hooks;
 
-my $Offer = do {
-    my $f = dirname(__FILE__) . '/../tests/fixtures/sdp/chromium-av-offer.sdp';
-    open my $fh, '<', $f or die "$f: $!";
-    local $/;
-    <$fh>;
-};
+my $Offer = fixture('chromium-av-offer.sdp');
 
 my $S = Test::Parley::Server->start(
     workers => 2,
@@ -42,23 +36,14 @@ EOF
     location /ws { parley_signaling; }
 EOF
 
+my $Pool = Test::Parley::Clients->new(server => $S, timeout => 5);
+
+# A connection on worker $w.
 sub client {
     my ($w) = @_;
-    for (1 .. 200) {
-        my $ws = Test::Parley::WebSocket->connect(port => $S->port, timeout => 5);
-        die 'connect: ' . ($ws->error // 'failed') . "\n" unless $ws->is_open;
-        setsockopt($ws->socket, IPPROTO_TCP, TCP_NODELAY, 1);
-        my $hello = $ws->recv_json;
-        return $ws if $hello && $hello->{type} eq 'hello' && $hello->{worker} == $w;
-        $ws->disconnect;
-    }
-    die "no connection lands on worker $w\n";
-}
-
-sub next_of {
-    my ($ws, $timeout, @types) = @_;
-    my %want = map { $_ => 1 } @types, 'error';
-    return $ws->wait_for(sub { $want{ $_[0]{type} // '' } }, timeout => $timeout);
+    my $ws = $Pool->on($w, "on $w")->{ws};
+    nodelay($ws);
+    return $ws;
 }
 
 # Worker 0 dies inside the lock; returns once the master has replaced it.
@@ -66,6 +51,7 @@ sub die_in {
     my ($lock) = @_;
     my @before = $S->worker_pids;
     my $victim = client(0);
+    $Pool->drop_spares;
     $victim->send_json({ type => 'test-die-in-lock', lock => $lock });
     ok($victim->wait_eof(timeout => 5), "$lock: worker 0 died holding the lock");
     my $deadline = time + 10;

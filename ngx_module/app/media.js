@@ -69,6 +69,17 @@ async function republish() {
     await publish();
     return;
   }
+  newPublisher();
+  if (ctx.screen) {
+    ctx.screenTransceiver = ctx.pub.addTransceiver(ctx.screen.getVideoTracks()[0],
+                                                   { direction: 'sendonly' });
+  }
+  await offerPublish();
+}
+
+// The connection that sends the camera and microphone (the camera in two
+// encodings).
+function newPublisher() {
   const pc = new RTCPeerConnection();
   ctx.pub = pc;
   for (const track of ctx.local.getTracks()) {
@@ -76,11 +87,6 @@ async function republish() {
     if (track.kind === 'video') init.sendEncodings = ENCODINGS;
     pc.addTransceiver(track, init);
   }
-  if (ctx.screen) {
-    ctx.screenTransceiver = pc.addTransceiver(ctx.screen.getVideoTracks()[0],
-                                              { direction: 'sendonly' });
-  }
-  await offerPublish();
 }
 
 // A message for the media side: true when it was one.
@@ -115,13 +121,7 @@ export function forget(participant) {
 
 async function publish() {
   ctx.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: CAMERA });
-  const pc = new RTCPeerConnection();
-  ctx.pub = pc;
-  for (const track of ctx.local.getTracks()) {
-    const init = { direction: 'sendonly', streams: [ctx.local] };
-    if (track.kind === 'video') init.sendEncodings = ENCODINGS;
-    pc.addTransceiver(track, init);
-  }
+  newPublisher();
   showSelf();
   await offerPublish();
 }
