@@ -301,7 +301,8 @@ for my $w (0, 1) {
 # After each reload the old workers close their sessions with 1001 within
 # a second or so; the clients reconnect to the new workers and resume. No
 # one ever leaves, and once the old workers are gone their inbox slots and
-# UDP ports are free again.
+# UDP ports are free again. Ten reloads here (PARLEY_RELOADS); fifty, with
+# media, in tests/browser/resume.test.mjs.
 
 sub media_ports {
     my ($min, $max) = split /-/, $ENV{TEST_NGINX_ICE_PORTS};
@@ -317,7 +318,7 @@ sub media_ports {
 }
 
 {
-    my $reloads = $ENV{PARLEY_RELOADS} // 50;
+    my $reloads = $ENV{PARLEY_RELOADS} // 10;
     my @c = map { client($_) } qw(Alice Bob Carol);
     enter($c[0], 'create');
     enter($_, 'join', room => $c[0]{room}) for @c[1, 2];
