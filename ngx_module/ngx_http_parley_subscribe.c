@@ -1609,13 +1609,20 @@ ngx_http_parley_media_layer(ngx_http_parley_session_t *s, const char *mid,
     for (k = 0; k < pc->nlegs; k++) {
         leg = &pc->legs[k];
 
-        if (leg->uid && ngx_strcmp(leg->mid, mid) == 0) {
-            if (leg->simulcast) {
-                (void) parley_simulcast_set_target(&leg->sw, layer);
-            }
-
-            return NGX_OK;
+        if (ngx_strcmp(leg->mid, mid) != 0) {
+            continue;
         }
+
+        /*
+         * A section that has just become inactive takes any wish: the
+         * client may not have had the offer that says so yet.
+         */
+
+        if (leg->uid && leg->simulcast) {
+            (void) parley_simulcast_set_target(&leg->sw, layer);
+        }
+
+        return NGX_OK;
     }
 
     *error = "unknown_track";
