@@ -12,13 +12,25 @@
 # come and go), the retransmission ones (NACK and RTX, downstream and
 # upstream) and the packet flood one run unless PARLEY_PEER_CROSS_WORKER=0.
 # Ports: HTTP ${PARLEY_PEER_PORT:-18090}, media UDP
-# ${PARLEY_PEER_ICE_PORTS:-42000-42127}; the sockets are reuseport, so two
-# runs at once on the same ports would split each other's connections.
+# ${PARLEY_PEER_ICE_PORTS:-42000-42127}. As root, everything runs in a
+# private network namespace with only its own loopback (as the browser
+# tests do), so that two runs at once, of two checkouts say, never share a
+# port; elsewhere, two runs on the same ports would split each other's
+# connections (the sockets are reuseport).
 # Counters of /status are read as differences around a case: the cases
 # run one after another.
 set -eu
 
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
+
+if [ -z "${PARLEY_IN_NETNS:-}" ] && [ "$(id -u)" -eq 0 ] \
+    && command -v unshare >/dev/null 2>&1
+then
+    PARLEY_IN_NETNS=1
+    export PARLEY_IN_NETNS
+    exec unshare -n -- sh -c 'ip link set lo up && exec "$@"' sh \
+        bash "$here/run.sh" "$@"
+fi
 peer=${PARLEY_PEER:-$here/../../build/peer/parley-peer}
 port=${PARLEY_PEER_PORT:-18090}
 ice_ports=${PARLEY_PEER_ICE_PORTS:-42000-42127}
