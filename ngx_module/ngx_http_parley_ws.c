@@ -532,6 +532,16 @@ ngx_http_parley_ws_start(ngx_http_request_t *r,
     /* a graceful shutdown reaches the session through its read handler */
     c->idle = 1;
 
+    /*
+     * A connection accepted just before the worker began to shut down, and
+     * greeted after, missed that: it is moved too, or the worker would
+     * keep it (and its slot and port) for as long as the client stays.
+     */
+
+    if (ngx_exiting && ngx_http_parley_worker.conf->resume_timeout) {
+        ngx_http_parley_ws_move(s);
+    }
+
     ngx_queue_insert_tail(&ngx_http_parley_worker.sessions, &s->queue);
     ngx_http_parley_count(sessions_opened);
 
