@@ -80,8 +80,8 @@ for my $round (1 .. $Rounds) {
         next_of($org, 'participant-joined');
         my $t0 = time;
         $par->{ws}->disconnect;
-        next_of($org, 'participant-left');
-        sample("TCP drop -> participant-left, $where", time - $t0);
+        next_of($org, 'participant-away');
+        sample("TCP drop -> participant-away, $where", time - $t0);
         sample("close -> closed, $where",
                do {
                    my $again = $Pool->on($pw, 'Again');
@@ -108,7 +108,7 @@ sub respawned {
 }
 
 for my $kill (1 .. $Kills) {
-    # a participant's worker dies: the organiser hears worker_died
+    # a participant's worker dies: the organiser hears it is away
     my $org = $Pool->on(0, 'Org');
     my $par = $Pool->on(1, 'Par');
     my $room = create_room($org);
@@ -118,8 +118,8 @@ for my $kill (1 .. $Kills) {
     my $victim = $Pool->owner_pid($par) // die "no owner for Par\n";
     my $t0 = time;
     kill 'KILL', $victim;
-    next_of($org, 'participant-left');
-    sample('SIGKILL -> participant-left (worker_died)', time - $t0);
+    next_of($org, 'participant-away');
+    sample('SIGKILL -> participant-away (worker_died)', time - $t0);
     respawned($victim);
     $Pool->close_all;
 
