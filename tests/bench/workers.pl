@@ -123,7 +123,8 @@ for my $kill (1 .. $Kills) {
     respawned($victim);
     $Pool->close_all;
 
-    # the organiser's worker dies: the others hear the room close
+    # the organiser's worker dies: the others hear the organiser is away
+    # (the room waits for parley_resume_timeout before it closes)
     $org = $Pool->on(1, 'Org');
     $par = $Pool->on(0, 'Par');
     $room = create_room($org);
@@ -133,8 +134,9 @@ for my $kill (1 .. $Kills) {
     $victim = $Pool->owner_pid($org) // die "no owner for Org\n";
     $t0 = time;
     kill 'KILL', $victim;
-    next_of($par, 'closed');
-    sample("SIGKILL of the organiser's worker -> closed", time - $t0);
+    next_of($par, 'participant-away');
+    sample("SIGKILL of the organiser's worker -> participant-away",
+           time - $t0);
     respawned($victim);
     $Pool->close_all;
 }
