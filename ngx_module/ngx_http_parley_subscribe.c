@@ -1187,6 +1187,10 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
 /*
  * A leg's SSRCs differ from 0 and from those of the connection's other
  * legs (RFC 3550 8.1), and its first numbers are random (RFC 3550 5.1).
+ * The first sequence numbers are below 2^15, as browsers choose theirs: a
+ * receiver whose first packets are lost must not see the numbers wrap
+ * before its first one arrives, or it guesses the SRTP rollover counter
+ * one short of the sender's and fails every packet after (RFC 3711 3.3.1).
  */
 
 static ngx_int_t
@@ -1200,6 +1204,9 @@ ngx_http_parley_leg_numbers(ngx_http_parley_pc_t *pc,
         if (ngx_http_parley_random(numbers, sizeof(*numbers)) != NGX_OK) {
             return NGX_ERROR;
         }
+
+        numbers->seq = (uint16_t) ((numbers->seq & 0x7fff) | 1);
+        numbers->rtx_seq = (uint16_t) ((numbers->rtx_seq & 0x7fff) | 1);
 
         if (numbers->ssrc == 0 || numbers->rtx_ssrc == 0
             || numbers->ssrc == numbers->rtx_ssrc)
