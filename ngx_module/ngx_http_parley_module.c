@@ -269,9 +269,22 @@ static ngx_uint_t  ngx_http_parley_wake_fds_created;
  * that wanted the bytes fails too, rather than go on with weaker ones.
  */
 
+#if (NGX_HTTP_PARLEY_TEST_HOOKS)
+/* tests only: the next calls fail, as a generator without entropy would */
+ngx_uint_t  ngx_http_parley_random_failures;
+#endif
+
+
 ngx_int_t
 ngx_http_parley_random(void *buf, size_t n)
 {
+#if (NGX_HTTP_PARLEY_TEST_HOOKS)
+    if (ngx_http_parley_random_failures) {
+        ngx_http_parley_random_failures--;
+        n = (size_t) INT_MAX + 1;
+    }
+#endif
+
     if (n > INT_MAX || RAND_bytes(buf, (int) n) != 1) {
         ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
                       "parley: RAND_bytes() failed: no random bytes");

@@ -163,6 +163,9 @@ extern int                        ngx_http_parley_wake_fds[PARLEY_MAX_INBOXES];
 /* ngx_http_parley_module.c */
 #define NGX_HTTP_PARLEY_TAG_LEN  sizeof("r:0123456789ab")
 ngx_int_t ngx_http_parley_random(void *buf, size_t n);
+#if (NGX_HTTP_PARLEY_TEST_HOOKS)
+extern ngx_uint_t  ngx_http_parley_random_failures;
+#endif
 char *ngx_http_parley_room_tag(const char *id, u_char *tag);
 uint64_t ngx_http_parley_clock_ms(void);
 

@@ -79,6 +79,8 @@ static ngx_int_t ngx_http_parley_msg_layer(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_resume(ngx_http_parley_req_t *req);
 #if (NGX_HTTP_PARLEY_TEST_HOOKS)
 static ngx_int_t ngx_http_parley_msg_test_die(ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_msg_test_no_random(
+    ngx_http_parley_req_t *req);
 #endif
 static ngx_int_t ngx_http_parley_resume_locked(parley_dir_t *dir,
     ngx_http_parley_session_t *s, const char *id, uint64_t who,
@@ -151,6 +153,7 @@ static ngx_http_parley_msg_type_t  ngx_http_parley_msg_types[] = {
     { "resume", ngx_http_parley_msg_resume },
 #if (NGX_HTTP_PARLEY_TEST_HOOKS)
     { "test-die-in-lock", ngx_http_parley_msg_test_die },
+    { "test-no-random", ngx_http_parley_msg_test_no_random },
 #endif
     { NULL, NULL }
 };
@@ -1327,6 +1330,26 @@ ngx_http_parley_msg_test_die(ngx_http_parley_req_t *req)
     (void) raise(SIGKILL);
 
     return NGX_OK;
+}
+
+
+/*
+ * Tests only: the worker's next "count" calls for random bytes fail, as
+ * they would with a generator that has no entropy. Answered with a pong.
+ */
+
+static ngx_int_t
+ngx_http_parley_msg_test_no_random(ngx_http_parley_req_t *req)
+{
+    json_t  *count;
+
+    count = json_object_get(req->msg, "count");
+
+    ngx_http_parley_random_failures = json_is_integer(count)
+                                      ? (ngx_uint_t) json_integer_value(count)
+                                      : 1;
+
+    return ngx_http_parley_answer(req, json_pack("{s:s}", "type", "pong"));
 }
 
 #endif

@@ -1,8 +1,12 @@
-# A worker killed while it holds a shared lock stalls nobody: the others
-# (and the worker that replaces it) carry on within the reaper's interval.
-# The worker is made to die inside the lock by a test hook that only the
-# module built for the tests has (make builds it: build/hooks/, and make t
-# names it in TEST_PARLEY_HOOKS_MODULE); see docs/security.md.
+# What only a test hook can make happen (the module built for the tests
+# has them: make builds it into build/hooks/, and make t names it in
+# TEST_PARLEY_HOOKS_MODULE; see docs/security.md):
+#
+# - a worker killed while it holds a shared lock stalls nobody: the others
+#   (and the worker that replaces it) carry on within the reaper's
+#   interval;
+# - when the system's random generator fails, what needed random bytes
+#   fails too, with an error, instead of going on with guessable ones.
 #
 #   TEST_PARLEY_HOOKS_MODULE=build/hooks/ngx_http_parley_module.so \
 #       prove -It/lib t/012-locks.t
@@ -114,9 +118,43 @@ die_in('tracks');
 }
 $other->close(1000);
 
+
+# --- no random bytes: no conversation, no connection, no resume -----------------
+
+{
+    my $ws = client(1);
+    my @refused;
+    for my $what (['create', { type => 'create', name => 'X' }, 'created'],
+                  ['join', { type => 'join', room => $room, name => 'Y' },
+                   'joined'])
+    {
+        my ($name, $msg, $answer) = @$what;
+        $ws->send_json({ type => 'test-no-random', count => 1 });
+        next_of($ws, 5, 'pong');
+        $ws->send_json($msg);
+        my $m = next_of($ws, 5, $answer);
+        is($m && $m->{code}, 'internal', "no random bytes: $name is refused");
+    }
+
+    # with the generator back, the same works
+    $ws->send_json({ type => 'join', room => $room, name => 'Y' });
+    my $m = next_of($ws, 5, 'joined');
+    is($m && $m->{type}, 'joined', 'random bytes again: the join goes through');
+
+    $ws->send_json({ type => 'test-no-random', count => 1 });
+    next_of($ws, 5, 'pong');
+    $ws->send_json({ type => 'subscribe' });
+    $m = next_of($ws, 5, 'subscribe-offer');
+    is($m && $m->{code}, 'internal', 'no random bytes: no subscribe connection');
+    like($S->error_log, qr/RAND_bytes\(\) failed/, '... and the log says why');
+    $ws->close(1000);
+}
+
 ok($S->stop, 'nginx stops gracefully');
-# the master's alert for each worker killed on purpose is expected
-my @bad = grep { /\[(alert|emerg|crit)\]/ && !/exited on signal 9/ }
+# the master's alert for each worker killed on purpose, and the failures of
+# the random generator the test caused, are expected
+my @bad = grep { /\[(alert|emerg|crit)\]/ && !/exited on signal 9/
+                 && !/RAND_bytes\(\) failed/ }
           split /\n/, $S->error_log;
 ok(!@bad, 'no other [alert], [emerg] or [crit] in error.log')
     or diag(join "\n", @bad[0 .. ($#bad < 9 ? $#bad : 9)]);
