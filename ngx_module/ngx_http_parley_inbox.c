@@ -264,7 +264,8 @@ ngx_http_parley_inbox_read_handler(ngx_event_t *rev)
 
     if (parley_inbox_drain_begin(inbox)) {
         ngx_log_error(NGX_LOG_WARN, rev->log, 0,
-                      "parley: inbox overflowed, resending rosters");
+                      "parley: inbox overflowed, resending rosters and "
+                      "tracks");
         ngx_http_parley_signal_resync();
     }
 

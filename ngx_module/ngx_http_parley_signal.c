@@ -81,6 +81,8 @@ static ngx_int_t ngx_http_parley_msg_resume(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_test_die(ngx_http_parley_req_t *req);
 static ngx_int_t ngx_http_parley_msg_test_no_random(
     ngx_http_parley_req_t *req);
+static ngx_int_t ngx_http_parley_msg_test_fill_inboxes(
+    ngx_http_parley_req_t *req);
 #endif
 static ngx_int_t ngx_http_parley_resume_locked(parley_dir_t *dir,
     ngx_http_parley_session_t *s, const char *id, uint64_t who,
@@ -154,6 +156,7 @@ static ngx_http_parley_msg_type_t  ngx_http_parley_msg_types[] = {
 #if (NGX_HTTP_PARLEY_TEST_HOOKS)
     { "test-die-in-lock", ngx_http_parley_msg_test_die },
     { "test-no-random", ngx_http_parley_msg_test_no_random },
+    { "test-fill-inboxes", ngx_http_parley_msg_test_fill_inboxes },
 #endif
     { NULL, NULL }
 };
@@ -1350,6 +1353,49 @@ ngx_http_parley_msg_test_no_random(ngx_http_parley_req_t *req)
                                       : 1;
 
     return ngx_http_parley_answer(req, json_pack("{s:s}", "type", "pong"));
+}
+
+
+/*
+ * Tests only: every other worker's inbox is filled up with events that
+ * ask for nothing (a keyframe of no track), so that the next event pushed
+ * there is lost, as when a worker falls far behind. No answer.
+ */
+
+static ngx_int_t
+ngx_http_parley_msg_test_fill_inboxes(ngx_http_parley_req_t *req)
+{
+    int              wake;
+    uint16_t         slot;
+    parley_dir_t    *dir;
+    parley_event_t   ev;
+
+    dir = ngx_http_parley_worker.dir;
+
+    ngx_memzero(&ev, sizeof(parley_event_t));
+    ev.code = PARLEY_EV_KEYFRAME;
+    ev.participant = PARLEY_NONE;
+
+    for (slot = 0; slot < PARLEY_MAX_INBOXES; slot++) {
+        if (slot == ngx_http_parley_worker.inbox
+            || parley_dir_inbox(dir, slot)->pid == 0)
+        {
+            continue;
+        }
+
+        while (parley_inbox_push(&parley_dir_inbox(dir, slot)->inbox, &ev,
+                                 ngx_http_parley_worker.pid, &wake)
+               == PARLEY_OK)
+        {
+            /* void */
+        }
+
+        /* the push that found it full marked it overflowed: clear that */
+        __atomic_store_n(&parley_dir_inbox(dir, slot)->inbox.overflowed, 0,
+                         __ATOMIC_RELEASE);
+    }
+
+    return NGX_OK;
 }
 
 #endif

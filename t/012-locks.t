@@ -6,7 +6,9 @@
 #   (and the worker that replaces it) carry on within the reaper's
 #   interval;
 # - when the system's random generator fails, what needed random bytes
-#   fails too, with an error, instead of going on with guessable ones.
+#   fails too, with an error, instead of going on with guessable ones;
+# - when a worker's inbox overflows and an event is lost, its subscribers
+#   still learn of the tracks the lost event announced.
 #
 #   TEST_PARLEY_HOOKS_MODULE=build/hooks/ngx_http_parley_module.so \
 #       prove -It/lib t/012-locks.t
@@ -17,6 +19,8 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use Test::Parley::Server;
 use Test::Parley::Clients;
+use Test::Parley::WebSocket;
+use JSON::PP ();
 use Test::Parley::Util qw(fixture next_of nodelay);
 
 my $Hooks = $ENV{TEST_PARLEY_HOOKS_MODULE};
@@ -148,6 +152,38 @@ $other->close(1000);
     is($m && $m->{code}, 'internal', 'no random bytes: no subscribe connection');
     like($S->error_log, qr/RAND_bytes\(\) failed/, '... and the log says why');
     $ws->close(1000);
+}
+
+
+# --- an inbox overflows: the track change it lost still reaches subscribers ---
+
+{
+    my $sub = client(1);
+    $sub->send_json({ type => 'create', name => 'Sub' });
+    my $r = next_of($sub, 5, 'created')->{room};
+    $sub->send_json({ type => 'subscribe' });
+
+    my $pub = client(0);
+    $pub->send_json({ type => 'join', room => $r, name => 'Pub' });
+    next_of($pub, 5, 'joined');
+    next_of($sub, 5, 'participant-joined');
+
+    # one read event: worker 1's inbox filled, then the publish whose
+    # "tracks changed" event finds it full and is lost
+    my $json = JSON::PP->new->canonical;
+    $pub->send_raw(join '', map {
+        Test::Parley::WebSocket::encode_frame(opcode => 1,
+                                              payload => $json->encode($_))
+    } { type => 'test-fill-inboxes' }, { type => 'publish', sdp => $Offer });
+    my $m = next_of($pub, 5, 'publish-answer');
+    is($m && $m->{type}, 'publish-answer', 'overflow: the publish is answered');
+
+    $m = next_of($sub, 5, 'subscribe-offer');
+    is($m && scalar @{ $m->{tracks} // [] }, 2,
+       'overflow: the subscriber is offered the tracks all the same');
+    like($S->error_log, qr/inbox overflowed, resending rosters and tracks/,
+         '... after the worker noticed the overflow');
+    $_->close(1000) for $sub, $pub;
 }
 
 ok($S->stop, 'nginx stops gracefully');
