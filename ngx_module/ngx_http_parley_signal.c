@@ -93,7 +93,8 @@ static void ngx_http_parley_depart_locked(parley_dir_t *dir, uint32_t p,
     parley_reason_t reason);
 static void ngx_http_parley_kick(ngx_http_parley_room_t *room,
     const parley_event_t *ev);
-static json_t *ngx_http_parley_event_who(const parley_event_t *ev);
+static void ngx_http_parley_event_came(ngx_http_parley_room_t *room,
+    const parley_event_t *ev, const char *type, uint64_t below);
 static void ngx_http_parley_event_gone(ngx_http_parley_room_t *room,
     const parley_event_t *ev, const char *type);
 static ngx_int_t ngx_http_parley_media_ready(ngx_http_parley_req_t *req);
@@ -1470,7 +1471,7 @@ ngx_http_parley_kick(ngx_http_parley_room_t *room, const parley_event_t *ev)
 void
 ngx_http_parley_signal_event(const parley_event_t *ev)
 {
-    json_t                  *msg, *who;
+    json_t                  *msg;
     ngx_http_parley_room_t  *room;
 
     if (ev->code == PARLEY_EV_KEYFRAME) {
@@ -1497,23 +1498,13 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
 
     case PARLEY_EV_JOINED:
 
-        who = ngx_http_parley_event_who(ev);
-
-        if (who == NULL) {
-            /* gone again already: its "left" follows */
-            return;
-        }
-
-        msg = json_pack("{s:s, s:s, s:o}", "type", "participant-joined",
-                        "room", room->id, "participant", who);
-
         /*
          * Ids only grow: a session with a larger id joined later, and its
          * own roster already had this participant.
          */
 
-        ngx_http_parley_room_broadcast(room, msg, ev->participant_id,
-                                       ev->participant_id);
+        ngx_http_parley_event_came(room, ev, "participant-joined",
+                                   ev->participant_id);
         return;
 
     case PARLEY_EV_LEFT:
@@ -1525,18 +1516,7 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
         return;
 
     case PARLEY_EV_BACK:
-
-        who = ngx_http_parley_event_who(ev);
-
-        if (who == NULL) {
-            return;
-        }
-
-        msg = json_pack("{s:s, s:s, s:o}", "type", "participant-back",
-                        "room", room->id, "participant", who);
-
-        ngx_http_parley_room_broadcast(room, msg, ev->participant_id,
-                                       UINT64_MAX);
+        ngx_http_parley_event_came(room, ev, "participant-back", UINT64_MAX);
         return;
 
     case PARLEY_EV_KICK:
@@ -1569,10 +1549,15 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
 }
 
 
-/* The participant an event names, as JSON, if it is still that one. */
+/*
+ * "participant-joined" or "participant-back" to the room's sessions here
+ * whose ids are below "below", with the participant as the directory has
+ * it; nothing if it is gone again already (its "left" follows).
+ */
 
-static json_t *
-ngx_http_parley_event_who(const parley_event_t *ev)
+static void
+ngx_http_parley_event_came(ngx_http_parley_room_t *room,
+    const parley_event_t *ev, const char *type, uint64_t below)
 {
     json_t                *who;
     parley_dir_t          *dir;
@@ -1588,7 +1573,14 @@ ngx_http_parley_event_who(const parley_event_t *ev)
 
     parley_dir_unlock(dir, ngx_http_parley_worker.pid);
 
-    return who;
+    if (who == NULL) {
+        return;
+    }
+
+    ngx_http_parley_room_broadcast(room,
+        json_pack("{s:s, s:s, s:o}", "type", type, "room", room->id,
+                  "participant", who),
+        ev->participant_id, below);
 }
 
 
