@@ -19,7 +19,11 @@ const ui = {
 };
 
 const PROTOCOL = 1;
-const inviteRoom = (new URLSearchParams(location.search).get('room') || '').trim();
+// The join link carries the conversation in its fragment (#room=...),
+// which browsers never send to the server, so that no log holds the id;
+// links of the older form (?room=...) still work.
+const inviteRoom = (new URLSearchParams(location.hash.slice(1)).get('room')
+  || new URLSearchParams(location.search).get('room') || '').trim();
 const signalingPath =
   document.querySelector('meta[name="parley-signaling"]')?.content || '/ws';
 
@@ -181,7 +185,7 @@ function enterRoom(msg) {
   secret = msg.resume || null;
   leaving = false;
   showError('');
-  const link = `${location.origin}${location.pathname}?room=${encodeURIComponent(room)}`;
+  const link = `${location.origin}${location.pathname}#room=${encodeURIComponent(room)}`;
   ui.roomId.textContent = room;
   ui.joinLink.textContent = link;
   ui.joinLink.href = link;
