@@ -68,6 +68,18 @@ sub resume {
 
 sub status { Test::Parley::Util::status($S) }
 
+# Alice's conversation with Bob in it, each where the kernel put them (on
+# workers $wa and $wb if given), and Alice told of Bob.
+sub pair {
+    my ($wa, $wb) = @_;
+    my $alice = client('Alice', $wa);
+    my $bob = client('Bob', $wb);
+    enter($alice, 'create');
+    enter($bob, 'join', room => $alice->{room});
+    next_of($alice->{ws}, 3, 'participant-joined');
+    return ($alice, $bob);
+}
+
 sub ids { join ',', map { $_->{id} . ($_->{away} ? '~' : '') } @{ $_[0] } }
 
 
@@ -170,11 +182,7 @@ for my $w (0, 1) {
 # --- a resume takes over a connection the server still holds ------------------
 
 {
-    my $alice = client('Alice', 0);
-    my $bob = client('Bob', 1);
-    enter($alice, 'create');
-    enter($bob, 'join', room => $alice->{room});
-    next_of($alice->{ws}, 3, 'participant-joined');
+    my ($alice, $bob) = pair(0, 1);
 
     my $stale = $bob->{ws};
     my $m = resume($bob, 0);
@@ -200,11 +208,7 @@ for my $w (0, 1) {
 # --- the organiser: the room waits for them, and ends when they do not come --
 
 {
-    my $alice = client('Alice');
-    my $bob = client('Bob');
-    enter($alice, 'create');
-    enter($bob, 'join', room => $alice->{room});
-    next_of($alice->{ws}, 3, 'participant-joined');
+    my ($alice, $bob) = pair();
 
     $alice->{ws}->disconnect;
     my $m = next_of($bob->{ws}, 5, 'participant-away', 'closed');
@@ -233,11 +237,7 @@ for my $w (0, 1) {
 # --- an away participant who never comes back leaves ----------------------------
 
 {
-    my $alice = client('Alice');
-    my $bob = client('Bob');
-    enter($alice, 'create');
-    enter($bob, 'join', room => $alice->{room});
-    next_of($alice->{ws}, 3, 'participant-joined');
+    my ($alice, $bob) = pair();
     my $before = status();
 
     $bob->{ws}->disconnect;
