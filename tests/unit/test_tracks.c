@@ -600,20 +600,19 @@ mp_drain(parley_tracks_t *t, uint32_t idx, uint32_t track,
 /*
  * Reader child: sleeps on the pipe, collects, drains the rings it was told
  * about, until read + missed covers every packet of every track. A lost
- * wake-up leaves it asleep, and the alarm fails the test.
+ * wake-up leaves it short when the writer closes the pipe (MP_BAD_RC), or
+ * asleep until the alarm.
  */
 static int
-mp_read(parley_tracks_t *t, const uint32_t *idx, int wake_fd,
-    uint64_t *stats)
+mp_read(parley_tracks_t *t, const uint32_t *idx, parley_ring_reader_t *rd,
+    int wake_fd, uint64_t *stats)
 {
-    int                    rc, done;
-    char                   buf[64];
-    uint32_t               i, j, n, out[T_TRACKS];
-    uint64_t               got[MP_TRACKS];
-    parley_ring_reader_t   rd[MP_TRACKS];
+    int        rc, done;
+    char       buf[64];
+    uint32_t   i, j, n, out[T_TRACKS];
+    uint64_t   got[MP_TRACKS];
 
     for (i = 0; i < MP_TRACKS; i++) {
-        parley_ring_reader_init(parley_tracks_ring(t, idx[i]), &rd[i]);
         got[i] = 0;
     }
 
@@ -676,12 +675,13 @@ mp_read(parley_tracks_t *t, const uint32_t *idx, int wake_fd,
 static void
 test_multiprocess(void **state)
 {
-    int               fds[2], status;
-    pid_t             writer, reader;
-    uint32_t          i, idx[MP_TRACKS];
-    uint64_t         *stats;       /* collects, read, missed, progress */
-    fixture_t        *f;
-    parley_tracks_t  *t;
+    int                    fds[2], status;
+    pid_t                  writer, reader;
+    uint32_t               i, idx[MP_TRACKS];
+    uint64_t              *stats;  /* collects, read, missed, progress */
+    fixture_t             *f;
+    parley_tracks_t       *t;
+    parley_ring_reader_t   rd[MP_TRACKS];
 
     f = *state;
     t = f->tracks;
@@ -693,6 +693,13 @@ test_multiprocess(void **state)
         idx[i] = publish(t, 1, MP_WRITER, 1000 + i);
         subscribe(t, idx[i], MP_READER);
         subscribe(t, idx[i], MP_IDLE);
+
+        /*
+         * Before either child exists: a reader child that started late would
+         * begin at a head the writer had already moved, and wait for packets
+         * it can never see.
+         */
+        parley_ring_reader_init(parley_tracks_ring(t, idx[i]), &rd[i]);
     }
 
     stats = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
@@ -708,7 +715,7 @@ test_multiprocess(void **state)
     if (reader == 0) {
         close(fds[1]);
         alarm(TIMEOUT_S);
-        _exit(mp_read(t, idx, fds[0], stats));
+        _exit(mp_read(t, idx, rd, fds[0], stats));
     }
 
     writer = fork();
