@@ -151,6 +151,8 @@ static void parley_peer_select(parley_peer_t *peer);
 static void parley_peer_consent_want(parley_peer_t *peer, int i,
     uint64_t now_ms);
 static int parley_peer_has_consent(const parley_peer_t *peer);
+static void parley_peer_consent_begin(parley_peer_t *peer, int i,
+    uint64_t now_ms);
 static void parley_peer_consent_send(parley_peer_t *peer, int i,
     uint64_t now_ms);
 static void parley_peer_consent_expire(parley_peer_t *peer, uint64_t now_ms);
@@ -1313,7 +1315,22 @@ parley_peer_consent_want(parley_peer_t *peer, int i, uint64_t now_ms)
         return;
     }
 
-    /* RFC 8489 6: a transaction id an off-path forger cannot guess */
+    parley_peer_consent_begin(peer, i, now_ms);
+}
+
+
+/*
+ * A new check of address i: RFC 8489 6, a transaction id an off-path forger
+ * cannot guess. Without random bytes there is no check, and the address
+ * stays as it is until the next try.
+ */
+static void
+parley_peer_consent_begin(parley_peer_t *peer, int i, uint64_t now_ms)
+{
+    parley_peer_path_t  *p;
+
+    p = &peer->paths[i];
+
     if (RAND_bytes(p->tid, sizeof(p->tid)) != 1) {
         return;
     }
@@ -1459,15 +1476,7 @@ parley_peer_consent_refresh(parley_peer_t *peer, uint64_t now_ms)
         parley_peer_consent_event(peer, PARLEY_PEER_CONSENT_UNANSWERED);
     }
 
-    if (RAND_bytes(p->tid, sizeof(p->tid)) != 1) {
-        return;
-    }
-
-    p->checking = 1;
-    p->sends = 0;
-    peer->stats.consent_checks++;
-
-    parley_peer_consent_send(peer, i, now_ms);
+    parley_peer_consent_begin(peer, i, now_ms);
 }
 
 
