@@ -140,6 +140,10 @@ export function readRoster(page) {
 
 // Open the app (optionally with a join link), fill the form and press #start.
 export async function enter(page, url, name, email) {
+  // always a fresh page load, hence a new signaling connection: a link
+  // that differs from the current address only in its fragment would
+  // otherwise keep the page, and its connection, as they are
+  await page.goto('about:blank');
   await page.goto(url, { waitUntil: 'load' });
   await waitForState(page, 'idle');
   await page.fill('#name', name);

@@ -94,7 +94,10 @@ test('a participant whose worker is killed comes back with media, and nobody see
   const carol = await newPage(browser, 'resume-carol');
   for (let i = 0; ; i++) {
     await enter(carol, link, 'Carol', '');
-    if (await workerOf(carol) !== home) break;
+    if (await workerOf(carol) !== home) {
+      t.diagnostic(`Carol on the other worker at page load ${i + 1}`);
+      break;
+    }
     assert.ok(i < 30, 'Carol never landed on the other worker');
     await carol.click('#leave');
     await waitForState(carol, 'idle');

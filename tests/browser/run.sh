@@ -100,7 +100,9 @@ http {
     parley_max_room_tracks 96;
 
     server {
-        listen 127.0.0.1:$port;
+        # as in conf/nginx.conf: the kernel spreads connections over the
+        # workers by their addresses, so a new connection may land on either
+        listen 127.0.0.1:$port reuseport;
 
         location / {
             parley_app;
