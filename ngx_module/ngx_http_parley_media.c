@@ -496,6 +496,12 @@ ngx_http_parley_media_publish(ngx_http_parley_session_t *s,
         return NGX_DECLINED;
     }
 
+    if (offer->n_skipped) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, s->connection->log, 0,
+                       "parley: SDP offer: %uD values skipped, the first: %s",
+                       offer->n_skipped, offer->skipped);
+    }
+
     first = NULL;
 
     for (i = 0; i < offer->n_media; i++) {

@@ -1502,6 +1502,13 @@ ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
     if (parley_sdp_parse(answer, text, len, NGX_HTTP_PARLEY_SDP_MAX, &perr)
         == PARLEY_SDP_OK)
     {
+        if (answer->n_skipped) {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, s->connection->log, 0,
+                           "parley: SDP answer: %uD values skipped, "
+                           "the first: %s", answer->n_skipped,
+                           answer->skipped);
+        }
+
         for (i = 0; i < answer->n_media; i++) {
             if (answer->media[i].port != 0 && answer->media[i].ice_ufrag[0]) {
                 first = &answer->media[i];

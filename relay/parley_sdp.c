@@ -104,6 +104,8 @@ static parley_sdp_rc_t parley_sdp_error(parley_sdp_error_t *err,
 static parley_sdp_rc_t parley_sdp_bad(parley_sdp_parser_t *ps,
     parley_sdp_rc_t rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static parley_sdp_rc_t parley_sdp_skip(parley_sdp_parser_t *ps,
+    const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int parley_sdp_next(parley_sdp_str_t *rest, parley_sdp_str_t *tok);
 static int parley_sdp_split(parley_sdp_str_t *rest, char sep,
     parley_sdp_str_t *tok);
@@ -407,6 +409,30 @@ parley_sdp_bad(parley_sdp_parser_t *ps, parley_sdp_rc_t rc, const char *fmt,
     va_end(ap);
 
     return rc;
+}
+
+
+/*
+ * A malformed value the SFU does not need: the description goes on
+ * without it, and the first such value is kept for the caller's log.
+ */
+static parley_sdp_rc_t
+parley_sdp_skip(parley_sdp_parser_t *ps, const char *fmt, ...)
+{
+    va_list             ap;
+    parley_sdp_error_t  note;
+
+    if (ps->sdp->n_skipped++ > 0) {
+        return PARLEY_SDP_OK;
+    }
+
+    va_start(ap, fmt);
+    (void) parley_sdp_verror(&note, ps->line, PARLEY_SDP_OK, fmt, ap);
+    va_end(ap);
+
+    memcpy(ps->sdp->skipped, note.msg, sizeof(ps->sdp->skipped));
+
+    return PARLEY_SDP_OK;
 }
 
 
@@ -1868,9 +1894,10 @@ parley_sdp_attr_ssrc(parley_sdp_parser_t *ps, parley_sdp_str_t val,
         return PARLEY_SDP_OK;
     }
 
-    if (!parley_sdp_next(&val, &cname)) {
-        return parley_sdp_bad(ps, PARLEY_SDP_ERR_SYNTAX,
-                              "a=ssrc: cname without a value");
+    /* the SFU sends its own CNAME: an odd one is skipped */
+    if (!parley_sdp_next(&val, &cname) || cname.len >= sizeof(s->cname)) {
+        return parley_sdp_skip(ps, "a=ssrc: cname empty or longer than "
+                               "%zu bytes, skipped", sizeof(s->cname) - 1);
     }
 
     return parley_sdp_store(ps, s->cname, sizeof(s->cname), cname,
@@ -1878,26 +1905,36 @@ parley_sdp_attr_ssrc(parley_sdp_parser_t *ps, parley_sdp_str_t val,
 }
 
 
-/* RFC 8830 2: <msid-id> [<msid-appdata>], each 1 to 64 token-chars */
+/*
+ * RFC 8830 2: <msid-id> [<msid-appdata>], each 1 to 64 token-chars. The
+ * SFU names its own streams, so one that breaks the rule is skipped.
+ */
 static parley_sdp_rc_t
 parley_sdp_ssrc_msid(parley_sdp_parser_t *ps, char *stream, char *track,
     parley_sdp_str_t val, const char *what)
 {
-    parley_sdp_rc_t   rc;
     parley_sdp_str_t  id, appdata;
 
     if (!parley_sdp_next(&val, &id)) {
-        return parley_sdp_bad(ps, PARLEY_SDP_ERR_SYNTAX,
-                              "%s: expected <stream> [<track>]", what);
+        return parley_sdp_skip(ps, "%s: no stream id, skipped", what);
     }
 
-    rc = parley_sdp_store_token(ps, stream, PARLEY_SDP_MSID_LEN, id, what);
-    if (rc != PARLEY_SDP_OK || !parley_sdp_next(&val, &appdata)) {
-        return rc;
+    (void) parley_sdp_next(&val, &appdata);
+
+    if (!parley_sdp_is_token(id) || id.len >= PARLEY_SDP_MSID_LEN
+        || (appdata.len && (!parley_sdp_is_token(appdata)
+                            || appdata.len >= PARLEY_SDP_MSID_LEN)))
+    {
+        return parley_sdp_skip(ps, "%s: not 1 to %d token-chars, skipped",
+                               what, PARLEY_SDP_MSID_LEN - 1);
     }
 
-    return parley_sdp_store_token(ps, track, PARLEY_SDP_MSID_LEN, appdata,
-                                  what);
+    memcpy(stream, id.data, id.len);
+    stream[id.len] = '\0';
+    memcpy(track, appdata.data, appdata.len);
+    track[appdata.len] = '\0';
+
+    return PARLEY_SDP_OK;
 }
 
 
@@ -2147,32 +2184,48 @@ parley_sdp_attr_candidate(parley_sdp_parser_t *ps, parley_sdp_str_t val,
     int                      usable;
     parley_sdp_rc_t          rc;
     parley_sdp_media_t      *m;
+    parley_sdp_error_t       note;
+    parley_sdp_parser_t      one;
     parley_sdp_candidate_t  *c;
 
     (void) arg;
 
     m = ps->media;
 
+    /*
+     * The server learns its peers' addresses from their checks (ICE-lite)
+     * and the test peer needs one good candidate of the server's: one
+     * past the limit, or malformed, is skipped like a browser skips it.
+     */
+
     if (m->n_candidates == PARLEY_SDP_MAX_CANDIDATES) {
-        return parley_sdp_bad(ps, PARLEY_SDP_ERR_LIMIT,
-                              "a=candidate: more than %d candidates",
-                              PARLEY_SDP_MAX_CANDIDATES);
+        return parley_sdp_skip(ps, "a=candidate: more than %d candidates, "
+                               "skipped", PARLEY_SDP_MAX_CANDIDATES);
     }
 
     c = &m->candidates[m->n_candidates];
     memset(c, 0, sizeof(*c));
 
-    rc = parley_sdp_candidate_head(ps, c, &val, &usable);
-    if (rc != PARLEY_SDP_OK) {
-        return rc;
+    /* read by a parser whose errors go to a note without a line number */
+    one = *ps;
+    one.err = &note;
+    one.line = 0;
+
+    rc = parley_sdp_candidate_head(&one, c, &val, &usable);
+    if (rc == PARLEY_SDP_OK) {
+        rc = parley_sdp_candidate_ext(&one, c, val);
     }
 
-    rc = parley_sdp_candidate_ext(ps, c, val);
-    if (rc == PARLEY_SDP_OK && usable) {
+    if (rc != PARLEY_SDP_OK) {
+        memset(c, 0, sizeof(*c));
+        return parley_sdp_skip(ps, "%s, skipped", note.msg);
+    }
+
+    if (usable) {
         m->n_candidates++;
     }
 
-    return rc;
+    return PARLEY_SDP_OK;
 }
 
 

@@ -16,7 +16,11 @@
  *
  * The parser takes a buffer and a length (the text need not end in NUL),
  * accepts CRLF and LF line ends, and refuses the whole description on the
- * first malformed line it needs, with an error that names the line.
+ * first malformed line it needs, with an error that names the line. Where
+ * a value does not matter to the SFU (msid, cname, a peer's candidates:
+ * an ICE-lite server learns addresses from checks), a malformed one is
+ * skipped instead, and counted in n_skipped: WebRTC stacks differ in what
+ * they put there (GStreamer's webrtcbin, for one, puts an '@' in msid).
  */
 
 #ifndef _PARLEY_SDP_H_INCLUDED_
@@ -272,6 +276,10 @@ typedef struct {
     uint32_t                  n_bundle;
     char                      bundle[PARLEY_SDP_MAX_MEDIA]
                                     [PARLEY_SDP_MID_LEN];
+
+    /* malformed values the SFU does not need, left out; the first one */
+    uint32_t                  n_skipped;
+    char                      skipped[160];  /* "line 9: a=msid: ..." */
 
     uint32_t                  n_media;
     parley_sdp_media_t        media[PARLEY_SDP_MAX_MEDIA];

@@ -200,6 +200,11 @@ main(int argc, char **argv)
         return 1;
     }
 
+    if (offer.n_skipped) {
+        fprintf(stderr, "parse: %u values skipped, the first: %s\n",
+                offer.n_skipped, offer.skipped);
+    }
+
     if (strcmp(argv[1], "parse") == 0) {
         summary(&offer);
         return 0;
