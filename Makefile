@@ -9,6 +9,9 @@ BUILD      := $(CURDIR)/build
 MODULE     := $(BUILD)/ngx_http_parley_module.so
 # the same with test hooks (config: PARLEY_TEST_HOOKS), for t/ only
 HOOKS      := $(BUILD)/hooks/ngx_http_parley_module.so
+# the test peer (below); named here, before any rule's prerequisites
+# name it (make expands those as it reads them)
+PEER       := $(BUILD)/peer/parley-peer
 
 CC         ?= cc
 CFLAGS_T   := -std=gnu11 -Wall -Wextra -Werror -O2 -g -Ishm -Irelay
@@ -145,7 +148,6 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_SRCS) $(LIB_HDRS)
 # The test peer: a WebRTC endpoint without a browser, and the load
 # generator of the SFU benchmark. Optimised, no sanitizers: it must cost
 # much less per packet than the server it measures.
-PEER       := $(BUILD)/peer/parley-peer
 PEER_SRCS  := $(wildcard tests/peer/*.c)
 PEER_HDRS  := $(wildcard tests/peer/*.h)
 PEER_LIB   := $(addprefix relay/parley_,demux.c dtls.c glib.c ice.c rtcp.c \
