@@ -148,7 +148,8 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_SRCS) $(LIB_HDRS)
 # The test peer: a WebRTC endpoint without a browser, and the load
 # generator of the SFU benchmark. Optimised, no sanitizers: it must cost
 # much less per packet than the server it measures.
-PEER_SRCS  := $(wildcard tests/peer/*.c)
+# (webrtcbin.c is a program of its own, below)
+PEER_SRCS  := $(filter-out tests/peer/webrtcbin.c,$(wildcard tests/peer/*.c))
 PEER_HDRS  := $(wildcard tests/peer/*.h)
 PEER_LIB   := $(addprefix relay/parley_,demux.c dtls.c glib.c ice.c rtcp.c \
               rtp.c sdp.c srtp.c stun.c)
@@ -160,11 +161,21 @@ $(PEER): $(PEER_SRCS) $(PEER_HDRS) $(PEER_LIB) $(RELAY_HDRS) | deps
 	$(CC) $(CFLAGS_T) -Itests/peer $(PEER_SRCS) $(PEER_LIB) $(LIBS_T) \
 		-lwslay -ljansson -o $@
 
+# GStreamer's webrtcbin as a parley client (tests/peer/webrtcbin.c): the
+# test peer's run shows another WebRTC stack publishing and subscribing.
+WEBRTCBIN  := $(BUILD)/peer/parley-webrtcbin
+GST_PKGS   := gstreamer-webrtc-1.0 gstreamer-sdp-1.0 libsoup-3.0 jansson
+
+$(WEBRTCBIN): tests/peer/webrtcbin.c | deps-test
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -g $< \
+		$$(pkg-config --cflags --libs $(GST_PKGS)) -o $@
+
 # Media through nginx without a browser (tests/peer/run.sh), within a
 # worker, across workers, and through renegotiation.
-peer-test: $(MODULE) $(PEER)
+peer-test: $(MODULE) $(PEER) $(WEBRTCBIN)
 	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) PARLEY_PEER=$(PEER) \
-		bash tests/peer/run.sh
+		PARLEY_WEBRTCBIN=$(WEBRTCBIN) bash tests/peer/run.sh
 
 t: $(MODULE) $(HOOKS)
 	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \

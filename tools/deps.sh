@@ -13,7 +13,9 @@ build_pkgs="gcc make nginx nginx-dev libwslay-dev libjansson-dev libssl-dev
     libsrtp2-dev libnice-dev pkg-config"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev libtest-base-perl libipc-run-perl
     libprotocol-websocket-perl libjson-pp-perl chromium iproute2 nodejs
-    valgrind curl"
+    valgrind curl libgstreamer-plugins-bad1.0-dev libsoup-3.0-dev
+    gstreamer1.0-plugins-bad gstreamer1.0-plugins-good gstreamer1.0-plugins-base
+    gstreamer1.0-nice"
 bench_pkgs="janus iproute2"
 upstream_pkgs="libtest-base-perl libtext-diff-perl libtest-longstring-perl
     liblist-moreutils-perl libhttp-message-perl liburi-perl libipc-run-perl

@@ -4,7 +4,8 @@
 # every packet, the payload checksum), loss and the track set.
 #
 #   PARLEY_MODULE=build/ngx_http_parley_module.so \
-#   PARLEY_PEER=build/peer/parley-peer tests/peer/run.sh [CASE...]
+#   PARLEY_PEER=build/peer/parley-peer \
+#   PARLEY_WEBRTCBIN=build/peer/parley-webrtcbin tests/peer/run.sh [CASE...]
 #
 # With CASE names (same-worker, flood-packets, ...: the first word of each
 # result line) only those cases run.
@@ -32,6 +33,7 @@ then
         bash "$here/run.sh" "$@"
 fi
 peer=${PARLEY_PEER:-$here/../../build/peer/parley-peer}
+webrtcbin=${PARLEY_WEBRTCBIN:-$here/../../build/peer/parley-webrtcbin}
 port=${PARLEY_PEER_PORT:-18090}
 ice_ports=${PARLEY_PEER_ICE_PORTS:-42000-42127}
 cross=${PARLEY_PEER_CROSS_WORKER:-1}
@@ -46,6 +48,12 @@ fi
 
 if [ ! -x "$peer" ]; then
     echo "run.sh: no test peer at '$peer' (make peer, or set PARLEY_PEER)" >&2
+    exit 2
+fi
+
+if [ ! -x "$webrtcbin" ]; then
+    echo "run.sh: no webrtcbin client at '$webrtcbin' (make peer-test, or" \
+         "set PARLEY_WEBRTCBIN)" >&2
     exit 2
 fi
 
@@ -511,6 +519,43 @@ case_pli_folding() {
     fi
 }
 
+# GStreamer's webrtcbin publishes VP8 and Opus; another webrtcbin
+# subscribes and decodes both. webrtcbin's offer has an msid that is not
+# an RFC 8830 token (it holds an '@'), which parley skips.
+case_webrtcbin() {
+    local name=$1 dir=$ngx_tmp/$1 room w pub refused
+    mkdir -p "$dir"
+    refused=$(status_total client_errors)
+
+    "$webrtcbin" --url "$url" --publish --room-file "$dir/room" \
+        --duration 10 >"$dir/pub.json" 2>"$dir/pub.err" &
+    pub=$!
+    pids="$pids $pub"
+
+    if ! read -r room w < <(wait_room "$dir/room"); then
+        fail "$name: the publisher made no room"; cat "$dir/pub.err" >&2
+        return
+    fi
+
+    if "$webrtcbin" --url "$url" --room "$room" --subscribe --duration 6 \
+        --min-frames 20 >"$dir/sub.json" 2>"$dir/sub.err"
+    then
+        echo "ok - $name: webrtcbin decoded" \
+             "$(json_field "$dir/sub.json" video_frames) video frames and" \
+             "$(json_field "$dir/sub.json" audio_buffers) audio buffers" \
+             "that webrtcbin published"
+    else
+        fail "$name: subscriber: $(cat "$dir/sub.err")"
+    fi
+
+    wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
+
+    refused=$(( $(status_total client_errors) - refused ))
+    if [ "$refused" -ne 0 ]; then
+        fail "$name: /status: $refused messages refused with an error"
+    fi
+}
+
 # run_case NAME FUNCTION [ARGS]: unless the command line names others
 run_case() {
     local name=$1 c
@@ -548,6 +593,7 @@ run_case second-path-silent case_second_path second-path-silent silent
 run_case second-path-answer case_second_path second-path-answer answer
 run_case flood-bytes case_flood_bytes flood-bytes
 run_case pli-folding case_pli_folding pli-folding
+run_case webrtcbin case_webrtcbin webrtcbin
 
 cross_case cross-worker case_publish_subscribe cross-worker other
 cross_case subscribe-first-cross case_subscribe_first \
