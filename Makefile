@@ -25,6 +25,9 @@ LIB_SRCS   := $(SHM_SRCS) $(RELAY_SRCS)
 LIB_HDRS   := $(SHM_HDRS) $(RELAY_HDRS)
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# libnice through any loop: only the test peer (and its unit tests) use it
+ICE_SRCS   := tests/peer/parley_ice.c tests/peer/parley_glib.c
+ICE_HDRS   := $(ICE_SRCS:%.c=%.h)
 
 # libFuzzer targets: tests/fuzz/fuzz_NAME.c with a seed corpus in
 # tests/fuzz/corpus/NAME/. make test runs each briefly; make fuzz longer.
@@ -86,17 +89,19 @@ unit: $(UNIT_BINS)
 # shm/ and relay/ are compiled once, with the sanitizers, for all tests.
 SAN        := -fsanitize=address,undefined -fno-sanitize-recover=all
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/obj-san/%.o)
+ICE_OBJS   := $(ICE_SRCS:%.c=$(BUILD)/obj-san/%.o)
 
 # kept between runs: make would delete them as intermediates otherwise
-.SECONDARY: $(LIB_OBJS)
+.SECONDARY: $(LIB_OBJS) $(ICE_OBJS)
 
-$(BUILD)/obj-san/%.o: %.c $(LIB_HDRS)
+$(BUILD)/obj-san/%.o: %.c $(LIB_HDRS) $(ICE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_T) $(SAN) -c $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(ICE_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_T) $(SAN) $< $(LIB_OBJS) -lcmocka $(LIBS_T) -o $@
+	$(CC) $(CFLAGS_T) -Itests/peer $(SAN) $< $(LIB_OBJS) $(ICE_OBJS) \
+		-lcmocka $(LIBS_T) -o $@
 
 FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj-fuzz/%.o)
@@ -151,8 +156,8 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_SRCS) $(LIB_HDRS)
 # (webrtcbin.c is a program of its own, below)
 PEER_SRCS  := $(filter-out tests/peer/webrtcbin.c,$(wildcard tests/peer/*.c))
 PEER_HDRS  := $(wildcard tests/peer/*.h)
-PEER_LIB   := $(addprefix relay/parley_,demux.c dtls.c glib.c ice.c rtcp.c \
-              rtp.c sdp.c srtp.c stun.c)
+PEER_LIB   := $(addprefix relay/parley_,demux.c dtls.c rtcp.c rtp.c sdp.c \
+              srtp.c stun.c)
 
 peer: $(PEER)
 

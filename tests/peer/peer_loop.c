@@ -1,6 +1,6 @@
 /*
  * The peer's epoll loop, with libnice's GMainContext driven through
- * parley_glib's pump (see relay/parley_glib.h for the contract).
+ * parley_glib's pump (see parley_glib.h for the contract).
  *
  * Every fd GLib watches is registered level-triggered as the pump asks;
  * any other fd (WebSockets, the sockets connections keep once secure) has

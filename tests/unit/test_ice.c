@@ -1,6 +1,6 @@
 /*
- * Unit tests for the GLib pump (relay/parley_glib.c) and the ICE transport
- * on libnice (relay/parley_ice.c).
+ * Unit tests for the GLib pump (tests/peer/parley_glib.c) and the ICE
+ * transport on libnice (tests/peer/parley_ice.c).
  *
  * Everything runs in this one thread: a small level-triggered epoll loop
  * plays the nginx worker and drives one GMainContext through the pump, as
