@@ -2,9 +2,10 @@
  * Unit tests for the SDP layer (relay/parley_sdp.c).
  *
  * The fixtures in tests/fixtures/sdp/ are real offers and answers captured
- * from Chromium, Firefox and GStreamer's webrtcbin by tools/capture-sdp/; the tests run from the
- * repository root. Every description is parsed from a buffer of exactly its
- * length, so AddressSanitizer catches a read past the end.
+ * from Chromium, Firefox and GStreamer's webrtcbin by tools/capture-sdp/;
+ * the tests run from the repository root. Every description is parsed from
+ * a buffer of exactly its length, so AddressSanitizer catches a read past
+ * the end.
  */
 
 #include <stdarg.h>
