@@ -945,6 +945,7 @@ ngx_http_parley_pc_track(ngx_http_parley_track_t *t, const parley_sdp_t *offer,
     t->track_kind = (am->kind == PARLEY_SDP_AUDIO) ? PARLEY_TRACK_AUDIO
                                                    : PARLEY_TRACK_VIDEO;
     t->codec = c;
+    t->payload = parley_codec_of(ngx_http_parley_codecs[c].name);
     t->pt = am->codecs[0].pt;
     t->rtx_pt = am->codecs[0].rtx_pt;
     ngx_cpystrn(t->mid, (u_char *) om->mid, sizeof(t->mid));

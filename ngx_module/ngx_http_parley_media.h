@@ -21,6 +21,7 @@
 #include "parley_endpoint.h"
 #include "parley_sdp.h"
 #include "parley_rtp.h"
+#include "parley_codec.h"
 #include "parley_rtcp.h"
 #include "parley_forward.h"
 #include "parley_simulcast.h"
@@ -48,6 +49,7 @@ typedef struct {
     uint32_t                     ssrc;
     uint32_t                     rtx_ssrc;
     ngx_uint_t                   codec;             /* in the allow-list */
+    parley_codec_t               payload;           /* how to read it */
     uint8_t                      pt;
     uint8_t                      rtx_pt;
     uint8_t                      ext[PARLEY_TRACK_EXT_IDS];

@@ -590,35 +590,12 @@ static ngx_uint_t
 ngx_http_parley_keyframe_start(ngx_http_parley_track_t *t, uint8_t *buf,
     parley_rtp_header_t *h)
 {
-    unsigned           key;
-    const char        *codec;
-    const uint8_t     *p;
-    parley_vp8_desc_t  d;
-
     if (t->kind != PARLEY_SDP_VIDEO || h->payload_len == 0) {
         return 0;
     }
 
-    p = buf + h->payload_offset;
-    codec = ngx_http_parley_codecs[t->codec].name;
-    key = 0;
-
-    if (ngx_strcmp(codec, "VP8") == 0) {
-        return parley_vp8_parse(p, h->payload_len, &d) == PARLEY_RTP_OK
-               && d.keyframe && d.start && d.partition_id == 0;
-    }
-
-    if (ngx_strcmp(codec, "H264") == 0) {
-        (void) parley_h264_keyframe(p, h->payload_len, &key);
-
-    } else if (ngx_strcmp(codec, "VP9") == 0) {
-        (void) parley_vp9_keyframe(p, h->payload_len, &key);
-
-    } else if (ngx_strcmp(codec, "AV1") == 0) {
-        (void) parley_av1_keyframe(p, h->payload_len, &key);
-    }
-
-    return key;
+    return parley_codec_keyframe_start(t->payload, buf + h->payload_offset,
+                                       h->payload_len);
 }
 
 

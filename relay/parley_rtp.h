@@ -8,9 +8,8 @@
  * does I/O, and no function reads outside [buf, buf + len) whatever the
  * bytes say: every length field is checked before it is followed.
  *
- * Also here, because simulcast switching needs them on every video packet:
- * the receiver statistics of RFC 3550 A.1/A.8 and the payload descriptors of
- * VP8, H.264, VP9 and AV1, just far enough to find keyframes.
+ * Also here: the receiver statistics of RFC 3550 A.1/A.8. What is inside a
+ * payload, codec by codec, is parley_codec.h's.
  */
 
 #ifndef _PARLEY_RTP_H_INCLUDED_
@@ -120,30 +119,6 @@ typedef struct {
     unsigned   started:1;
     unsigned   have_transit:1;
 } parley_rtp_stats_t;
-
-
-/* RFC 7741 4.2: the VP8 payload descriptor, and what follows it. */
-typedef struct {
-    unsigned   non_reference:1;    /* N */
-    unsigned   start:1;            /* S: first packet of a partition */
-    unsigned   has_picture_id:1;
-    unsigned   has_tl0picidx:1;
-    unsigned   has_tid:1;
-    unsigned   has_keyidx:1;
-    unsigned   layer_sync:1;       /* Y */
-    unsigned   keyframe:1;
-    uint8_t    partition_id;
-    uint8_t    picture_id_bits;    /* 7 or 15 */
-    uint16_t   picture_id;
-    uint8_t    tl0picidx;
-    uint8_t    tid;
-    uint8_t    keyidx;
-    uint16_t   width;              /* keyframes only, 0 when not known */
-    uint16_t   height;
-    size_t     picture_id_offset;  /* within the RTP payload */
-    size_t     tl0picidx_offset;
-    size_t     header_len;         /* the descriptor; the VP8 data follows */
-} parley_vp8_desc_t;
 
 
 const char *parley_rtp_rc_str(parley_rtp_rc_t rc);
@@ -256,27 +231,6 @@ void parley_rtp_stats_on_sr(parley_rtp_stats_t *s, uint32_t ntp_middle,
     uint64_t now_us);
 
 uint32_t parley_rtp_stats_ext_highest_seq(const parley_rtp_stats_t *s);
-
-/*
- * Payload descriptors, given the RTP payload (buf + payload_offset,
- * payload_len). Used to switch simulcast layers at keyframes.
- */
-parley_rtp_rc_t parley_vp8_parse(const uint8_t *p, size_t len,
-    parley_vp8_desc_t *d);
-
-/* Rewrite PictureID / TL0PICIDX in place, keeping the sent width. */
-parley_rtp_rc_t parley_vp8_set_picture_id(uint8_t *p, size_t len,
-    const parley_vp8_desc_t *d, uint16_t picture_id);
-parley_rtp_rc_t parley_vp8_set_tl0picidx(uint8_t *p, size_t len,
-    const parley_vp8_desc_t *d, uint8_t tl0picidx);
-
-parley_rtp_rc_t parley_h264_keyframe(const uint8_t *p, size_t len,
-    unsigned *keyframe);
-parley_rtp_rc_t parley_vp9_keyframe(const uint8_t *p, size_t len,
-    unsigned *keyframe);
-parley_rtp_rc_t parley_av1_keyframe(const uint8_t *p, size_t len,
-    unsigned *keyframe);
-
 
 /* Network byte order, for the RTP and RTCP code alike. */
 

@@ -15,6 +15,7 @@
 
 #include "parley_demux.h"
 #include "parley_rtp.h"
+#include "parley_codec.h"
 
 
 #define CHECK(cond)  do { if (!(cond)) { abort(); } } while (0)
