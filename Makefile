@@ -98,7 +98,7 @@ $(BUILD)/obj-san/%.o: %.c $(LIB_HDRS) $(ICE_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_T) $(SAN) -c $< -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(ICE_OBJS)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/bytes.h $(LIB_OBJS) $(ICE_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_T) -Itests/peer $(SAN) $< $(LIB_OBJS) $(ICE_OBJS) \
 		-lcmocka $(LIBS_T) -o $@

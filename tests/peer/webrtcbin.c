@@ -118,58 +118,42 @@ send_sdp(const char *type, GstWebRTCSessionDescription *desc)
 }
 
 
-/* webrtcbin's replies, handled on the main loop */
+/*
+ * webrtcbin's replies: it resolves a promise on its own thread, and the
+ * reply is handled on the main loop by the promise's handler.
+ */
 
-typedef struct {
+typedef struct reply_s  reply_t;
+
+struct reply_s {
     GstPromise  *promise;
     const char  *what;
-} reply_t;
-
-
-/* 1 when webrtcbin did what was asked; *s: its reply, which may be NULL */
-static int
-reply_of(reply_t *r, const GstStructure **s)
-{
-    GError  *error = NULL;
-
-    if (gst_promise_wait(r->promise) != GST_PROMISE_RESULT_REPLIED) {
-        die("webrtcbin did not answer %s", r->what);
-        return 0;
-    }
-
-    *s = gst_promise_get_reply(r->promise);
-
-    if (*s && gst_structure_has_field(*s, "error")) {
-        gst_structure_get(*s, "error", G_TYPE_ERROR, &error, NULL);
-        die("webrtcbin refused %s: %s", r->what,
-            error ? error->message : "(no message)");
-        g_clear_error(&error);
-        return 0;
-    }
-
-    return 1;
-}
+    void       (*handle)(reply_t *r, const GstStructure *s);
+};
 
 
 static gboolean
-on_description(gpointer data)
+on_loop(gpointer data)
 {
-    reply_t                      *r = data;
-    const GstStructure           *s;
-    GstWebRTCSessionDescription  *desc = NULL;
+    reply_t             *r = data;
+    GError              *error = NULL;
+    const GstStructure  *s;
 
-    if (reply_of(r, &s) && s) {
-        gst_structure_get(s, c.publish ? "offer" : "answer",
-                          GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL);
-    }
+    s = NULL;
 
-    if (desc) {
-        g_signal_emit_by_name(c.webrtc, "set-local-description", desc, NULL);
-        send_sdp(c.publish ? "publish" : "subscribe-answer", desc);
-        gst_webrtc_session_description_free(desc);
+    if (gst_promise_wait(r->promise) != GST_PROMISE_RESULT_REPLIED) {
+        die("webrtcbin did not answer %s", r->what);
 
-    } else if (!c.failed) {
-        die("webrtcbin gave no %s", r->what);
+    } else if ((s = gst_promise_get_reply(r->promise)) != NULL
+               && gst_structure_has_field(s, "error"))
+    {
+        gst_structure_get(s, "error", G_TYPE_ERROR, &error, NULL);
+        die("webrtcbin refused %s: %s", r->what,
+            error ? error->message : "(no message)");
+        g_clear_error(&error);
+
+    } else {
+        r->handle(r, s);
     }
 
     gst_promise_unref(r->promise);
@@ -180,14 +164,48 @@ on_description(gpointer data)
 
 
 static void
-description_ready(GstPromise *promise, gpointer data)
+replied(GstPromise *promise, gpointer data)
+{
+    (void) promise;
+
+    g_main_context_invoke(NULL, on_loop, data);
+}
+
+
+static GstPromise *
+promise_for(const char *what, void (*handle)(reply_t *r,
+    const GstStructure *s))
 {
     reply_t  *r;
 
     r = g_new0(reply_t, 1);
-    r->promise = promise;
-    r->what = data;
-    g_main_context_invoke(NULL, on_description, r);
+    r->what = what;
+    r->handle = handle;
+    r->promise = gst_promise_new_with_change_func(replied, r, NULL);
+
+    return gst_promise_ref(r->promise);
+}
+
+
+/* Our offer (publishing) or answer (subscribing): set it, and send it. */
+static void
+described(reply_t *r, const GstStructure *s)
+{
+    GstWebRTCSessionDescription  *desc = NULL;
+
+    if (s) {
+        gst_structure_get(s, c.publish ? "offer" : "answer",
+                          GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL);
+    }
+
+    if (desc == NULL) {
+        die("webrtcbin gave no %s", r->what);
+        return;
+    }
+
+    g_signal_emit_by_name(c.webrtc, "set-local-description", desc, NULL);
+    send_sdp(c.publish ? "publish" : "subscribe-answer", desc);
+    gst_webrtc_session_description_free(desc);
 }
 
 
@@ -200,42 +218,25 @@ create(const char *signal)
         fprintf(stderr, "= %s\n", signal);
     }
 
-    p = gst_promise_new_with_change_func(description_ready, (gpointer) signal,
-                                         NULL);
+    p = promise_for(signal, described);
     g_signal_emit_by_name(c.webrtc, signal, NULL, p);
+    gst_promise_unref(p);
 }
 
 
-static gboolean
-on_remote_set(gpointer data)
+/* The server's answer or offer is taken; an offer is answered. */
+static void
+remote_taken(reply_t *r, const GstStructure *s)
 {
-    reply_t             *r = data;
-    const GstStructure  *s;
+    (void) s;
 
-    if (reply_of(r, &s) && !c.publish) {
-        if (c.verbose) {
-            fprintf(stderr, "= webrtcbin took %s\n", r->what);
-        }
-
-        create("create-answer");
+    if (c.verbose) {
+        fprintf(stderr, "= webrtcbin took %s\n", r->what);
     }
 
-    gst_promise_unref(r->promise);
-    g_free(r);
-
-    return G_SOURCE_REMOVE;
-}
-
-
-static void
-remote_set(GstPromise *promise, gpointer data)
-{
-    reply_t  *r;
-
-    r = g_new0(reply_t, 1);
-    r->promise = promise;
-    r->what = data;
-    g_main_context_invoke(NULL, on_remote_set, r);
+    if (!c.publish) {
+        create("create-answer");
+    }
 }
 
 
@@ -246,16 +247,18 @@ set_remote(GstWebRTCSDPType type, const char *text)
     GstSDPMessage                *sdp;
     GstWebRTCSessionDescription  *desc;
 
-    if (gst_sdp_message_new_from_text(text, &sdp) != GST_SDP_OK) {
+    if (text == NULL || gst_sdp_message_new_from_text(text, &sdp) != GST_SDP_OK)
+    {
         die("GStreamer cannot read the server's SDP");
         return;
     }
 
     desc = gst_webrtc_session_description_new(type, sdp);
-    p = gst_promise_new_with_change_func(remote_set,
-            type == GST_WEBRTC_SDP_TYPE_OFFER ? "the subscribe-offer"
-                                              : "the publish-answer", NULL);
+    p = promise_for(type == GST_WEBRTC_SDP_TYPE_OFFER ? "the subscribe-offer"
+                                                      : "the publish-answer",
+                    remote_taken);
     g_signal_emit_by_name(c.webrtc, "set-remote-description", desc, p);
+    gst_promise_unref(p);
     gst_webrtc_session_description_free(desc);
 }
 

@@ -18,58 +18,17 @@
 #include <string.h>
 
 #include "parley_codec.h"
-
-
-#define MAX_PKT  1500
-
-
-/* Hex digits to bytes; spaces and '|' separate fields for the reader. */
-static size_t
-hex(const char *s, uint8_t *out)
-{
-    size_t    n;
-    unsigned  v;
-
-    n = 0;
-
-    while (*s) {
-        if (*s == ' ' || *s == '|') {
-            s++;
-            continue;
-        }
-
-        assert_true(sscanf(s, "%2x", &v) == 1);
-        out[n++] = (uint8_t) v;
-        s += 2;
-    }
-
-    return n;
-}
-
-
-/* A heap copy of exactly len bytes: ASan catches a read past its end. */
-static uint8_t *
-exact(const uint8_t *buf, size_t len)
-{
-    uint8_t  *p;
-
-    p = malloc(len ? len : 1);
-    assert_non_null(p);
-    memcpy(p, buf, len);
-
-    return p;
-}
+#include "bytes.h"
 
 
 static parley_rtp_rc_t
 vp8_exact(const char *h, parley_vp8_desc_t *d)
 {
     size_t           len;
-    uint8_t          buf[MAX_PKT], *p;
+    uint8_t         *p;
     parley_rtp_rc_t  rc;
 
-    len = hex(h, buf);
-    p = exact(buf, len);
+    p = exact_hex(h, &len);
     rc = parley_vp8_parse(p, len, d);
     free(p);
 
@@ -190,11 +149,10 @@ key_exact(parley_rtp_rc_t (*fn)(const uint8_t *, size_t, unsigned *),
     const char *h, unsigned *key)
 {
     size_t           len;
-    uint8_t          buf[MAX_PKT], *p;
+    uint8_t         *p;
     parley_rtp_rc_t  rc;
 
-    len = hex(h, buf);
-    p = exact(buf, len);
+    p = exact_hex(h, &len);
     rc = fn(p, len, key);
     free(p);
 
@@ -329,11 +287,10 @@ static unsigned
 start_exact(parley_codec_t codec, const char *h)
 {
     size_t    len;
-    uint8_t   buf[MAX_PKT], *p;
+    uint8_t  *p;
     unsigned  key;
 
-    len = hex(h, buf);
-    p = exact(buf, len);
+    p = exact_hex(h, &len);
     key = parley_codec_keyframe_start(codec, p, len);
     free(p);
 

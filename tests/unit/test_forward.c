@@ -18,9 +18,8 @@
 #include <string.h>
 
 #include "parley_forward.h"
+#include "bytes.h"
 
-
-#define MAX_PKT     1500
 
 #define LEG_SSRC    0x11223344
 #define LEG_RTX     0x55667788
@@ -59,44 +58,6 @@
     "b2 e2 10 00 | 00 ab cd ef | 11 22 33 44 | 0a 0a 0a 0a | 0b 0b 0b 0b"   \
     "| be de 00 03 | 30 31 | 10 95 | 22 12 34 56 | 51 01 02 | 00"           \
     "| aa bb cc | 00 00 03"
-
-
-static size_t
-hex(const char *s, uint8_t *out)
-{
-    size_t    n;
-    unsigned  v;
-
-    n = 0;
-
-    while (*s) {
-        if (*s == ' ' || *s == '|') {
-            s++;
-            continue;
-        }
-
-        assert_true(n < MAX_PKT);
-        assert_true(sscanf(s, "%2x", &v) == 1);
-        out[n++] = (uint8_t) v;
-        s += 2;
-    }
-
-    return n;
-}
-
-
-/* A heap copy of exactly len bytes: ASan catches a read past its end. */
-static uint8_t *
-exact(const uint8_t *buf, size_t len)
-{
-    uint8_t  *p;
-
-    p = malloc(len ? len : 1);
-    assert_non_null(p);
-    memcpy(p, buf, len);
-
-    return p;
-}
 
 
 static void

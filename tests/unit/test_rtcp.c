@@ -19,9 +19,9 @@
 #include <string.h>
 
 #include "parley_rtcp.h"
+#include "bytes.h"
 
 
-#define MAX_PKT    1500
 #define MAX_TWCC   65536
 
 
@@ -31,29 +31,6 @@ typedef struct {
     size_t                 len;
     parley_rtcp_packet_t   pkt;
 } vec_t;
-
-
-static size_t
-hex(const char *s, uint8_t *out)
-{
-    size_t    n;
-    unsigned  v;
-
-    n = 0;
-
-    while (*s) {
-        if (*s == ' ' || *s == '|') {
-            s++;
-            continue;
-        }
-
-        assert_true(sscanf(s, "%2x", &v) == 1);
-        out[n++] = (uint8_t) v;
-        s += 2;
-    }
-
-    return n;
-}
 
 
 static void

@@ -18,9 +18,7 @@
 #include <string.h>
 
 #include "parley_rtp.h"
-
-
-#define MAX_PKT  1500
+#include "bytes.h"
 
 
 static double
@@ -30,53 +28,14 @@ absd(double x)
 }
 
 
-/* Hex digits to bytes; spaces and '|' separate fields for the reader. */
-static size_t
-hex(const char *s, uint8_t *out)
-{
-    size_t    n;
-    unsigned  v;
-
-    n = 0;
-
-    while (*s) {
-        if (*s == ' ' || *s == '|') {
-            s++;
-            continue;
-        }
-
-        assert_true(sscanf(s, "%2x", &v) == 1);
-        out[n++] = (uint8_t) v;
-        s += 2;
-    }
-
-    return n;
-}
-
-
-/* A heap copy of exactly len bytes: ASan catches a read past its end. */
-static uint8_t *
-exact(const uint8_t *buf, size_t len)
-{
-    uint8_t  *p;
-
-    p = malloc(len ? len : 1);
-    assert_non_null(p);
-    memcpy(p, buf, len);
-
-    return p;
-}
-
-
 static parley_rtp_rc_t
 parse_exact(const char *h, parley_rtp_header_t *hdr)
 {
     size_t           len;
-    uint8_t          buf[MAX_PKT], *p;
+    uint8_t         *p;
     parley_rtp_rc_t  rc;
 
-    len = hex(h, buf);
-    p = exact(buf, len);
+    p = exact_hex(h, &len);
     rc = parley_rtp_parse(p, len, hdr);
     free(p);
 
