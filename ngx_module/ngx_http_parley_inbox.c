@@ -45,6 +45,26 @@ static void ngx_http_parley_reap_close_rooms(ngx_http_parley_reap_t *reap);
 static void ngx_http_parley_reap_tracks(void);
 
 
+/* Who handles each event an inbox brings, by its code. */
+
+typedef void (*ngx_http_parley_event_pt)(const parley_event_t *ev);
+
+static const ngx_http_parley_event_pt  ngx_http_parley_event_handlers[] = {
+    [PARLEY_EV_JOINED] = ngx_http_parley_signal_event,
+    [PARLEY_EV_LEFT] = ngx_http_parley_signal_event,
+    [PARLEY_EV_CLOSED] = ngx_http_parley_signal_event,
+    [PARLEY_EV_KICK] = ngx_http_parley_signal_event,
+    [PARLEY_EV_AWAY] = ngx_http_parley_signal_event,
+    [PARLEY_EV_BACK] = ngx_http_parley_signal_event,
+    [PARLEY_EV_TRACKS] = ngx_http_parley_media_tracks_event,
+    [PARLEY_EV_KEYFRAME] = ngx_http_parley_media_keyframe_event
+};
+
+#define NGX_HTTP_PARLEY_NEVENTS                                               \
+    (sizeof(ngx_http_parley_event_handlers)                                   \
+     / sizeof(ngx_http_parley_event_handlers[0]))
+
+
 ngx_int_t
 ngx_http_parley_inbox_start(ngx_cycle_t *cycle)
 {
@@ -271,7 +291,16 @@ ngx_http_parley_inbox_read_handler(ngx_event_t *rev)
 
     while (parley_inbox_pop(inbox, &ev, w->pid) == PARLEY_OK) {
         ngx_http_parley_count(events_handled);
-        ngx_http_parley_signal_event(&ev);
+
+        if (ev.code < NGX_HTTP_PARLEY_NEVENTS
+            && ngx_http_parley_event_handlers[ev.code])
+        {
+            ngx_http_parley_event_handlers[ev.code](&ev);
+
+        } else {
+            ngx_log_error(NGX_LOG_ALERT, rev->log, 0,
+                          "parley: unknown inbox event %uD", ev.code);
+        }
     }
 
     /* the same wake-up also says that tracks have new packets */

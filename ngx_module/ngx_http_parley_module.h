@@ -183,6 +183,7 @@ void ngx_http_parley_signal_binary(ngx_http_parley_session_t *s);
 void ngx_http_parley_signal_rate_limited(ngx_http_parley_session_t *s);
 void ngx_http_parley_signal_closed(ngx_http_parley_session_t *s);
 void ngx_http_parley_signal_event(const parley_event_t *ev);
+ngx_http_parley_room_t *ngx_http_parley_room_lookup(uint64_t uid);
 void ngx_http_parley_signal_resync(void);
 void ngx_http_parley_signal_away_locked(parley_dir_t *dir, uint32_t p,
     parley_reason_t reason);
@@ -217,9 +218,11 @@ ngx_int_t ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
 ngx_int_t ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
     const char *text, size_t len, const char **error);
 void ngx_http_parley_media_tracks_changed(ngx_http_parley_room_t *room);
+void ngx_http_parley_media_tracks_event(const parley_event_t *ev);
 void ngx_http_parley_media_collect(void);
 void ngx_http_parley_media_keyframe(uint32_t index, uint64_t uid,
     uint32_t layer);
+void ngx_http_parley_media_keyframe_event(const parley_event_t *ev);
 ngx_int_t ngx_http_parley_media_layer(ngx_http_parley_session_t *s,
     const char *mid, uint32_t layer, const char **error);
 

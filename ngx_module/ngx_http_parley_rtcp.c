@@ -173,6 +173,15 @@ ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg, uint32_t layer)
 }
 
 
+/* PARLEY_EV_KEYFRAME from the inbox: a reader asks this owner */
+
+void
+ngx_http_parley_media_keyframe_event(const parley_event_t *ev)
+{
+    ngx_http_parley_media_keyframe(ev->participant, ev->track_uid, ev->layer);
+}
+
+
 /* The owner's side: a PLI now, or when the gap has passed. */
 
 void

@@ -135,7 +135,6 @@ static void ngx_http_parley_depart(ngx_http_parley_session_t *s,
 static void ngx_http_parley_room_attach(ngx_http_parley_session_t *s,
     ngx_http_parley_entry_t *entry);
 static void ngx_http_parley_room_detach(ngx_http_parley_session_t *s);
-static ngx_http_parley_room_t *ngx_http_parley_room_lookup(uint64_t uid);
 static void ngx_http_parley_room_broadcast(ngx_http_parley_room_t *room,
     json_t *msg, uint64_t except, uint64_t below);
 static const char *ngx_http_parley_reason_name(uint32_t reason);
@@ -1466,7 +1465,10 @@ ngx_http_parley_kick(ngx_http_parley_room_t *room, const parley_event_t *ev)
 }
 
 
-/* An event from an inbox: tell this worker's sessions in the room. */
+/*
+ * A conversation event from the inbox (joined, left, away, back, kick,
+ * closed): tell this worker's sessions in the room.
+ */
 
 void
 ngx_http_parley_signal_event(const parley_event_t *ev)
@@ -1474,21 +1476,7 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
     json_t                  *msg;
     ngx_http_parley_room_t  *room;
 
-    if (ev->code == PARLEY_EV_KEYFRAME) {
-        ngx_http_parley_media_keyframe(ev->participant, ev->track_uid,
-                                       ev->layer);
-        return;
-    }
-
     room = ngx_http_parley_room_lookup(ev->room_uid);
-
-    if (ev->code == PARLEY_EV_TRACKS) {
-        if (room || ev->room_uid == 0) {
-            ngx_http_parley_media_tracks_changed(room);
-        }
-
-        return;
-    }
 
     if (room == NULL) {
         return;
@@ -1541,9 +1529,7 @@ ngx_http_parley_signal_event(const parley_event_t *ev)
 
         return;
 
-    default:
-        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
-                      "parley: unknown inbox event %uD", ev->code);
+    default:                    /* the inbox's table sends no other */
         return;
     }
 }
@@ -2168,7 +2154,7 @@ ngx_http_parley_room_detach(ngx_http_parley_session_t *s)
 }
 
 
-static ngx_http_parley_room_t *
+ngx_http_parley_room_t *
 ngx_http_parley_room_lookup(uint64_t uid)
 {
     ngx_rbtree_node_t  *node, *sentinel;

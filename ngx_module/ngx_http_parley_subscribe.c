@@ -917,6 +917,21 @@ ngx_http_parley_subscribe_restart(ngx_http_parley_pc_t *pc,
 }
 
 
+/* PARLEY_EV_TRACKS from the inbox: the room's tracks changed (0: any) */
+
+void
+ngx_http_parley_media_tracks_event(const parley_event_t *ev)
+{
+    ngx_http_parley_room_t  *room;
+
+    room = ngx_http_parley_room_lookup(ev->room_uid);
+
+    if (room || ev->room_uid == 0) {
+        ngx_http_parley_media_tracks_changed(room);
+    }
+}
+
+
 /*
  * The room's tracks changed (room NULL: any room may have): every
  * subscriber of it on this worker gets a new offer, or one after the
