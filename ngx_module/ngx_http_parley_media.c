@@ -1074,7 +1074,8 @@ ngx_http_parley_pc_destroy(ngx_http_parley_pc_t *pc)
 
 /*
  * What the connection record holds besides itself: the publisher's
- * feedback state with its NACK lists, the legs' retransmission limiters.
+ * feedback state with its NACK lists, the legs and their retransmission
+ * limiters.
  */
 
 void
@@ -1083,7 +1084,8 @@ ngx_http_parley_pc_free(ngx_http_parley_pc_t *pc)
     ngx_uint_t  i, k;
 
     for (k = 0; k < pc->nlegs; k++) {
-        ngx_free(pc->legs[k].limiter);
+        ngx_free(pc->legs[k]->limiter);
+        ngx_free(pc->legs[k]);
     }
 
     for (i = 0; i < pc->ntracks; i++) {

@@ -139,7 +139,7 @@ struct ngx_http_parley_pc_s {
     ngx_http_parley_track_t      tracks[NGX_HTTP_PARLEY_TRACKS];
 
     ngx_uint_t                   nlegs;             /* subscriber */
-    ngx_http_parley_leg_t        legs[NGX_HTTP_PARLEY_LEGS];
+    ngx_http_parley_leg_t       *legs[NGX_HTTP_PARLEY_LEGS]; /* as offered */
     u_char                       ufrag[PARLEY_PEER_UFRAG_LEN + 1];
     u_char                       pwd[PARLEY_PEER_PWD_LEN + 1];
     u_char                       remote_ufrag[PARLEY_SDP_ICE_LEN];

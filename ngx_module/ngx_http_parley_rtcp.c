@@ -105,8 +105,8 @@ ngx_http_parley_leg_by_ssrc(ngx_http_parley_pc_t *pc, uint32_t ssrc)
     ngx_uint_t  k;
 
     for (k = 0; k < pc->nlegs; k++) {
-        if (pc->legs[k].uid && pc->legs[k].ssrc == ssrc) {
-            return &pc->legs[k];
+        if (pc->legs[k]->uid && pc->legs[k]->ssrc == ssrc) {
+            return pc->legs[k];
         }
     }
 
@@ -812,6 +812,7 @@ ngx_http_parley_leg_source(ngx_http_parley_leg_t *leg)
 static void
 ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc, uint64_t now)
 {
+    uint32_t               ssrc;
     uint64_t               ntp;
     ngx_uint_t             k, n;
     parley_rtcp_writer_t   w;
@@ -820,11 +821,12 @@ ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc, uint64_t now)
 
     ntp = ngx_http_parley_ntp_now();
     n = 0;
+    ssrc = 0;
 
     parley_rtcp_writer_init(&w, buf, 1200);
 
     for (k = 0; k < pc->nlegs; k++) {
-        leg = &pc->legs[k];
+        leg = pc->legs[k];
 
         if (leg->uid == 0) {
             continue;
@@ -839,9 +841,10 @@ ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc, uint64_t now)
         }
 
         n++;
+        ssrc = leg->ssrc;           /* the compound's SDES names one */
 
         if (w.len > 1000) {
-            (void) parley_rtcp_build_sdes_cname(&w, leg->ssrc,
+            (void) parley_rtcp_build_sdes_cname(&w, ssrc,
                                                 (const uint8_t *) "parley",
                                                 6);
             (void) parley_peer_send_rtcp(pc->peer, buf, w.len, sizeof(buf));
@@ -852,7 +855,7 @@ ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc, uint64_t now)
     }
 
     if (n) {
-        (void) parley_rtcp_build_sdes_cname(&w, pc->legs[0].ssrc,
+        (void) parley_rtcp_build_sdes_cname(&w, ssrc,
                                             (const uint8_t *) "parley", 6);
         (void) parley_peer_send_rtcp(pc->peer, buf, w.len, sizeof(buf));
         ngx_http_parley_count(rtcp_out);

@@ -1000,7 +1000,7 @@ ngx_http_parley_reconcile(ngx_http_parley_pc_t *pc)
     parley_tracks_lock(tracks, ngx_http_parley_worker.pid);
 
     for (k = 0; k < pc->nlegs; k++) {
-        leg = &pc->legs[k];
+        leg = pc->legs[k];
 
         if (leg->uid && parley_tracks_uid(tracks, leg->index) != leg->uid) {
             ngx_http_parley_leg_stop_locked(leg);
@@ -1019,7 +1019,7 @@ ngx_http_parley_reconcile(ngx_http_parley_pc_t *pc)
         }
 
         for (k = 0; k < pc->nlegs; k++) {
-            if (pc->legs[k].uid == rec->uid) {
+            if (pc->legs[k]->uid == rec->uid) {
                 break;
             }
         }
@@ -1055,7 +1055,11 @@ ngx_http_parley_reconcile(ngx_http_parley_pc_t *pc)
 }
 
 
-/* An inactive section of the kind to reuse, or a new one. */
+/*
+ * An inactive section of the kind to reuse, or a new one: a leg's record
+ * is allocated when its section is first offered, and kept for reuse
+ * until the connection ends.
+ */
 
 static ngx_http_parley_leg_t *
 ngx_http_parley_leg_free(ngx_http_parley_pc_t *pc, parley_sdp_kind_t kind)
@@ -1064,8 +1068,8 @@ ngx_http_parley_leg_free(ngx_http_parley_pc_t *pc, parley_sdp_kind_t kind)
     ngx_http_parley_leg_t  *leg;
 
     for (k = 0; k < pc->nlegs; k++) {
-        if (pc->legs[k].uid == 0 && pc->legs[k].kind == kind) {
-            return &pc->legs[k];
+        if (pc->legs[k]->uid == 0 && pc->legs[k]->kind == kind) {
+            return pc->legs[k];
         }
     }
 
@@ -1073,8 +1077,12 @@ ngx_http_parley_leg_free(ngx_http_parley_pc_t *pc, parley_sdp_kind_t kind)
         return NULL;
     }
 
-    leg = &pc->legs[pc->nlegs];
-    ngx_memzero(leg, sizeof(ngx_http_parley_leg_t));
+    leg = ngx_calloc(sizeof(ngx_http_parley_leg_t), pc->timer.log);
+    if (leg == NULL) {
+        return NULL;
+    }
+
+    pc->legs[pc->nlegs] = leg;
     ngx_queue_init(&leg->queue);
     leg->pc = pc;
     leg->kind = kind;
@@ -1207,7 +1215,7 @@ ngx_http_parley_leg_numbers(ngx_http_parley_pc_t *pc,
         }
 
         for (k = 0; k < pc->nlegs; k++) {
-            other = &pc->legs[k];
+            other = pc->legs[k];
 
             if (other->ssrc == numbers->ssrc
                 || other->ssrc == numbers->rtx_ssrc
@@ -1332,8 +1340,8 @@ ngx_http_parley_subscriber_closed(ngx_http_parley_pc_t *pc)
     parley_tracks_lock(tracks, ngx_http_parley_worker.pid);
 
     for (k = 0; k < pc->nlegs; k++) {
-        if (pc->legs[k].uid) {
-            ngx_http_parley_leg_stop_locked(&pc->legs[k]);
+        if (pc->legs[k]->uid) {
+            ngx_http_parley_leg_stop_locked(pc->legs[k]);
         }
     }
 
@@ -1369,7 +1377,7 @@ ngx_http_parley_offer(ngx_http_parley_pc_t *pc)
     n = 0;
 
     for (k = 0; k < pc->nlegs; k++) {
-        leg = &pc->legs[k];
+        leg = pc->legs[k];
 
         if (leg->uid) {
             list[n].mid = leg->mid;
@@ -1407,7 +1415,7 @@ ngx_http_parley_offer_write(ngx_http_parley_pc_t *pc, ngx_str_t *text)
     u_char                   streams[NGX_HTTP_PARLEY_LEGS][24];
 
     for (k = 0; k < pc->nlegs; k++) {
-        leg = &pc->legs[k];
+        leg = pc->legs[k];
         track = &tracks[k];
 
         ngx_memzero(track, sizeof(parley_sdp_track_t));
@@ -1557,8 +1565,8 @@ ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
 
     if (parley_peer_secure(pc->peer, NULL)) {
         for (k = 0; k < pc->nlegs; k++) {
-            if (pc->legs[k].uid && pc->legs[k].fresh) {
-                ngx_http_parley_leg_keyframe(&pc->legs[k], PARLEY_NONE);
+            if (pc->legs[k]->uid && pc->legs[k]->fresh) {
+                ngx_http_parley_leg_keyframe(pc->legs[k], PARLEY_NONE);
             }
         }
     }
@@ -1583,8 +1591,8 @@ ngx_http_parley_subscriber_secure(ngx_http_parley_pc_t *pc)
     ngx_uint_t  k;
 
     for (k = 0; k < pc->nlegs; k++) {
-        if (pc->legs[k].uid) {
-            ngx_http_parley_leg_keyframe(&pc->legs[k], PARLEY_NONE);
+        if (pc->legs[k]->uid) {
+            ngx_http_parley_leg_keyframe(pc->legs[k], PARLEY_NONE);
         }
     }
 }
@@ -1613,7 +1621,7 @@ ngx_http_parley_media_layer(ngx_http_parley_session_t *s, const char *mid,
     }
 
     for (k = 0; k < pc->nlegs; k++) {
-        leg = &pc->legs[k];
+        leg = pc->legs[k];
 
         if (ngx_strcmp(leg->mid, mid) != 0) {
             continue;
