@@ -528,7 +528,7 @@ case_webrtcbin() {
     refused=$(status_total client_errors)
 
     "$webrtcbin" --url "$url" --publish --room-file "$dir/room" \
-        --duration 10 >"$dir/pub.json" 2>"$dir/pub.err" &
+        --duration 60 >"$dir/pub.json" 2>"$dir/pub.err" &
     pub=$!
     pids="$pids $pub"
 
@@ -537,7 +537,9 @@ case_webrtcbin() {
         return
     fi
 
-    if "$webrtcbin" --url "$url" --room "$room" --subscribe --duration 6 \
+    # deadlines for a loaded machine: the subscriber stops once it has
+    # decoded 20 frames and some audio, then the publisher is stopped
+    if "$webrtcbin" --url "$url" --room "$room" --subscribe --duration 40 \
         --min-frames 20 >"$dir/sub.json" 2>"$dir/sub.err"
     then
         echo "ok - $name: webrtcbin decoded" \
@@ -548,6 +550,7 @@ case_webrtcbin() {
         fail "$name: subscriber: $(cat "$dir/sub.err")"
     fi
 
+    kill -TERM "$pub" 2>/dev/null
     wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
 
     refused=$(( $(status_total client_errors) - refused ))

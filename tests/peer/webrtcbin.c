@@ -5,13 +5,15 @@
  *
  *   parley-webrtcbin --url URL --publish --room-file F [--duration S]
  *       creates a conversation, writes "ROOM WORKER" to F, and sends a VP8
- *       camera-like stream and Opus audio for S seconds (default 10)
+ *       camera-like stream and Opus audio for S seconds (default 10), or
+ *       until SIGTERM
  *   parley-webrtcbin --url URL --room ROOM --subscribe [--duration S]
  *       [--min-frames N]
- *       joins ROOM, answers every subscribe-offer, decodes what arrives
- *       for S seconds (default 5) and prints
- *       {"video_frames":N,"audio_buffers":N,"offers":N}; exits 1 when
- *       fewer than N (default 30) video frames or no audio were decoded
+ *       joins ROOM, answers every subscribe-offer and decodes what arrives
+ *       until it has N (default 30) video frames and some audio, or S
+ *       seconds (default 5) have passed; prints
+ *       {"video_frames":N,"audio_buffers":N,"offers":N}, and exits 1 when
+ *       it did not get that far
  *
  * Everything runs in one GLib main loop: the WebSocket (libsoup) and the
  * handlers of webrtcbin's promises, which webrtcbin resolves on its own
@@ -28,6 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+
+#include <glib-unix.h>
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
@@ -390,6 +395,35 @@ start_pipeline(void)
 }
 
 
+/* The subscriber stops as soon as it has decoded what it was asked for. */
+static gboolean
+enough(gpointer data)
+{
+    (void) data;
+
+    if ((unsigned) g_atomic_int_get(&c.video_frames) >= c.min_frames
+        && g_atomic_int_get(&c.audio_buffers) > 0)
+    {
+        g_main_loop_quit(c.loop);
+        return G_SOURCE_REMOVE;
+    }
+
+    return G_SOURCE_CONTINUE;
+}
+
+
+/* The publisher stops on SIGTERM or SIGINT as at the end of its time. */
+static gboolean
+stop_signal(gpointer data)
+{
+    (void) data;
+
+    g_main_loop_quit(c.loop);
+
+    return G_SOURCE_REMOVE;
+}
+
+
 static gboolean
 time_up(gpointer data)
 {
@@ -456,6 +490,10 @@ on_message(SoupWebsocketConnection *ws, gint type, GBytes *bytes,
 
         start_pipeline();
         g_timeout_add_seconds(c.duration, time_up, NULL);
+
+        if (!c.publish) {
+            g_timeout_add(100, enough, NULL);
+        }
 
     } else if (strcmp(t, "publish-answer") == 0) {
         set_remote(GST_WEBRTC_SDP_TYPE_ANSWER,
@@ -564,6 +602,8 @@ main(int argc, char **argv)
 
     c.verbose = getenv("PARLEY_WEBRTCBIN_VERBOSE") != NULL;
     c.loop = g_main_loop_new(NULL, FALSE);
+    g_unix_signal_add(SIGTERM, stop_signal, NULL);
+    g_unix_signal_add(SIGINT, stop_signal, NULL);
     c.http = soup_session_new();
     msg = soup_message_new("GET", c.url);
     if (msg == NULL) {
