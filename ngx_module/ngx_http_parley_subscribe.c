@@ -1045,10 +1045,15 @@ ngx_http_parley_reconcile(ngx_http_parley_pc_t *pc)
 
     parley_tracks_unlock(tracks, ngx_http_parley_worker.pid);
 
-    if (full) {
+    if (full && pc->nlegs == NGX_HTTP_PARLEY_LEGS) {
         ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
                       "parley: a subscriber receives %d tracks at most; "
                       "one more is not offered", NGX_HTTP_PARLEY_LEGS);
+
+    } else if (full) {
+        ngx_log_error(NGX_LOG_ALERT, pc->timer.log, 0,
+                      "parley: no memory for a subscriber's section; "
+                      "a track is not offered");
     }
 
     return changed;

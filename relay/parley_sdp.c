@@ -430,7 +430,7 @@ parley_sdp_skip(parley_sdp_parser_t *ps, const char *fmt, ...)
     (void) parley_sdp_verror(&note, ps->line, PARLEY_SDP_OK, fmt, ap);
     va_end(ap);
 
-    memcpy(ps->sdp->skipped, note.msg, sizeof(ps->sdp->skipped));
+    snprintf(ps->sdp->skipped, sizeof(ps->sdp->skipped), "%s", note.msg);
 
     return PARLEY_SDP_OK;
 }
@@ -2182,10 +2182,10 @@ parley_sdp_attr_candidate(parley_sdp_parser_t *ps, parley_sdp_str_t val,
     unsigned arg)
 {
     int                      usable;
+    uint32_t                 line;
     parley_sdp_rc_t          rc;
     parley_sdp_media_t      *m;
-    parley_sdp_error_t       note;
-    parley_sdp_parser_t      one;
+    parley_sdp_error_t       note, *err;
     parley_sdp_candidate_t  *c;
 
     (void) arg;
@@ -2206,19 +2206,28 @@ parley_sdp_attr_candidate(parley_sdp_parser_t *ps, parley_sdp_str_t val,
     c = &m->candidates[m->n_candidates];
     memset(c, 0, sizeof(*c));
 
-    /* read by a parser whose errors go to a note without a line number */
-    one = *ps;
-    one.err = &note;
-    one.line = 0;
+    /*
+     * Its errors go to a note without a line number, and only for the
+     * first value skipped (the one named): no formatting for the rest.
+     */
+    note.msg[0] = '\0';
+    err = ps->err;
+    line = ps->line;
+    ps->err = (ps->sdp->n_skipped == 0) ? &note : NULL;
+    ps->line = 0;
 
-    rc = parley_sdp_candidate_head(&one, c, &val, &usable);
+    rc = parley_sdp_candidate_head(ps, c, &val, &usable);
     if (rc == PARLEY_SDP_OK) {
-        rc = parley_sdp_candidate_ext(&one, c, val);
+        rc = parley_sdp_candidate_ext(ps, c, val);
     }
+
+    ps->err = err;
+    ps->line = line;
 
     if (rc != PARLEY_SDP_OK) {
         memset(c, 0, sizeof(*c));
-        return parley_sdp_skip(ps, "%s, skipped", note.msg);
+        return parley_sdp_skip(ps, "%s, skipped",
+                               ps->sdp->n_skipped ? "" : note.msg);
     }
 
     if (usable) {

@@ -274,6 +274,13 @@ peer_party_parse(peer_party_t *p, const char *sdp, const char *what)
         return NULL;
     }
 
+    /* what the server writes must need no leniency */
+    if (d->n_skipped) {
+        peer_party_fail(p, "the server's %s has %u malformed values, the "
+                        "first: %s", what, d->n_skipped, d->skipped);
+        return NULL;
+    }
+
     return d;
 }
 
