@@ -124,6 +124,11 @@ parley_simulcast_set_target(parley_simulcast_t *sw, uint32_t layer)
         return PARLEY_ERR_INVAL;
     }
 
+    /* a new wish is asked for at once, whatever was asked before */
+    if (layer != sw->target) {
+        sw->pli_sent = 0;
+    }
+
     sw->target = layer;
 
     return PARLEY_OK;
@@ -340,14 +345,22 @@ parley_simulcast_may_switch(const parley_simulcast_t *sw,
     }
 
     /*
-     * Nothing usable flows (first packets, or the current layer stopped):
-     * a keyframe of a lower layer brings the picture back sooner, and the
-     * switch up follows at the desired layer's keyframe.
+     * Nothing forwarded yet: the first keyframe of any layer the cap
+     * allows starts the picture, and the switch to the desired layer
+     * follows at its own keyframe (asked for at once). A subscriber that
+     * joins sees the publisher a keyframe sooner.
+     */
+    if (sw->current == PARLEY_NONE) {
+        return pkt->layer <= sw->cap;
+    }
+
+    /*
+     * The current layer stopped: a keyframe of a lower layer brings the
+     * picture back sooner, and the switch up follows at the desired
+     * layer's keyframe.
      */
     return pkt->layer < desired
-           && (sw->current == PARLEY_NONE
-               || !parley_simulcast_present(sw, sw->current,
-                                            pkt->arrival_ms));
+           && !parley_simulcast_present(sw, sw->current, pkt->arrival_ms);
 }
 
 

@@ -26,8 +26,11 @@
  * estimate). A layer counts as present while its media keeps arriving; if
  * the target is not present the nearest lower one is used, and if the
  * layer being forwarded stops, the switcher moves to the best present one
- * at its next keyframe. parley_simulcast_keyframe_request() says when to
- * send a PLI (RFC 4585 6.3.1) for the layer it waits for.
+ * at its next keyframe. Before anything is forwarded, the first keyframe
+ * of any layer within the cap starts the stream: a picture now, the wanted
+ * layer at its own keyframe. parley_simulcast_keyframe_request() says when
+ * to send a PLI (RFC 4585 6.3.1) for the layer it waits for: at once for a
+ * new target, then once per pli_interval_ms.
  *
  * All state is in parley_simulcast_t, which the caller embeds: no
  * allocation, no I/O, no clock (times are passed in, in milliseconds), and

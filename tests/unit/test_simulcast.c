@@ -389,6 +389,91 @@ test_up_switch_waits_for_keyframe(void **state)
 }
 
 
+/*
+ * A subscriber that joins while the low layer's keyframe is still to come
+ * starts on whatever keyframe the cap allows, and moves to its wish at
+ * the wished layer's keyframe, asked for at once.
+ */
+static void
+test_first_keyframe_of_any_layer_starts(void **state)
+{
+    uint32_t  layer, before;
+
+    (void) state;
+
+    sim_init(1, 1, 100, 100);
+    assert_int_equal(parley_simulcast_set_target(&sim.sw, 0), PARLEY_OK);
+
+    /* the three layers flow, the publisher's keyframe only on high */
+    sim_steps(3);
+    assert_int_equal(sim.nfwd, 0);
+    sim_step(4);
+    assert_int_equal(parley_simulcast_current(&sim.sw), 2);
+    assert_true(sim.nfwd > 0);
+    assert_int_equal(sim_layer_of_last(), 2);
+
+    /* the wish is asked for, and taken at its keyframe */
+    assert_int_equal(parley_simulcast_keyframe_request(&sim.sw, sim.now,
+                                                       &layer),
+                     1);
+    assert_int_equal(layer, 0);
+    sim_steps(3);
+    assert_int_equal(sim_layer_of_last(), 2);
+    sim_step(1);
+    sim_steps(3);
+    assert_int_equal(parley_simulcast_current(&sim.sw), 0);
+    assert_int_equal(sim_layer_of_last(), 0);
+    assert_clean(0);
+
+    /* never above the cap: with the cap at mid, high's keyframe waits */
+    sim_init(1, 1, 100, 100);
+    assert_int_equal(parley_simulcast_set_target(&sim.sw, 0), PARLEY_OK);
+    assert_int_equal(parley_simulcast_set_cap(&sim.sw, 1), PARLEY_OK);
+    sim_steps(3);
+    sim_step(4);
+    assert_int_equal(sim.nfwd, 0);
+    assert_int_equal(parley_simulcast_current(&sim.sw), NONE);
+    before = sim.nfwd;
+    sim_step(2);
+    assert_int_equal(parley_simulcast_current(&sim.sw), 1);
+    assert_true(sim.nfwd > before);
+}
+
+
+/* a changed wish is asked for at once; the same wish again is not */
+static void
+test_new_wish_asked_at_once(void **state)
+{
+    uint32_t  layer;
+
+    (void) state;
+
+    sim_init(1, 1, 100, 100);
+    sim_step(7);
+    sim_steps(5);
+    assert_int_equal(parley_simulcast_current(&sim.sw), 2);
+
+    assert_int_equal(parley_simulcast_set_target(&sim.sw, 0), PARLEY_OK);
+    assert_int_equal(parley_simulcast_keyframe_request(&sim.sw, sim.now,
+                                                       &layer),
+                     1);
+    assert_int_equal(layer, 0);
+
+    /* the same wish repeated: still one request per 500 ms */
+    assert_int_equal(parley_simulcast_set_target(&sim.sw, 0), PARLEY_OK);
+    assert_int_equal(parley_simulcast_keyframe_request(&sim.sw, sim.now + 10,
+                                                       &layer),
+                     0);
+
+    /* another wish: asked at once */
+    assert_int_equal(parley_simulcast_set_target(&sim.sw, 1), PARLEY_OK);
+    assert_int_equal(parley_simulcast_keyframe_request(&sim.sw, sim.now + 20,
+                                                       &layer),
+                     1);
+    assert_int_equal(layer, 1);
+}
+
+
 static void
 test_down_switch_waits_for_keyframe(void **state)
 {
@@ -958,6 +1043,8 @@ main(void)
         cmocka_unit_test(test_steady_forwarding),
         cmocka_unit_test(test_up_switch_waits_for_keyframe),
         cmocka_unit_test(test_down_switch_waits_for_keyframe),
+        cmocka_unit_test(test_first_keyframe_of_any_layer_starts),
+        cmocka_unit_test(test_new_wish_asked_at_once),
         cmocka_unit_test(test_loss_preserved),
         cmocka_unit_test(test_wraparound),
         cmocka_unit_test(test_nack_after_switch),
