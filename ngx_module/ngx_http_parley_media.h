@@ -108,6 +108,8 @@ typedef struct {
     parley_retransmit_limiter_t *limiter;           /* video only */
     uint16_t                     rtx_seq;
     ngx_msec_t                   last_ask;
+    uint64_t                     wish_for;          /* publisher, or 0 */
+    uint32_t                     wish;              /* its "layer" */
     u_char                       mid[NGX_HTTP_PARLEY_MID_LEN + 1];
     unsigned                     fresh:1;           /* keyframe at answer */
     unsigned                     simulcast:1;

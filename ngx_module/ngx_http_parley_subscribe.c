@@ -1163,6 +1163,16 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
         (void) parley_simulcast_init(&leg->sw, NULL, numbers.seq,
                                      numbers.ts);
 
+        /*
+         * The section carries a track of the same publisher again (it
+         * published anew, e.g. after a resume): the client's wish for the
+         * section still holds, and the client will not repeat it.
+         */
+
+        if (leg->wish_for == rec->publisher) {
+            (void) parley_simulcast_set_target(&leg->sw, leg->wish);
+        }
+
     } else {
         parley_renumber_init(&leg->rn, numbers.seq, numbers.ts);
     }
@@ -1640,6 +1650,10 @@ ngx_http_parley_media_layer(ngx_http_parley_session_t *s, const char *mid,
         if (leg->uid && leg->simulcast) {
             (void) parley_simulcast_set_target(&leg->sw, layer);
         }
+
+        /* kept for this publisher's next track in the section */
+        leg->wish_for = leg->uid ? leg->publisher : 0;
+        leg->wish = layer;
 
         return NGX_OK;
     }

@@ -59,7 +59,11 @@ export function reconnectMedia() {
   ctx.publishing = null;
   ctx.answers = Promise.resolve();
   sections.clear();
-  for (const tile of tiles.values()) delete tile.dataset.layer;
+  // no wish goes out for a section of the old connection
+  for (const tile of tiles.values()) {
+    delete tile.dataset.layer;
+    delete tile.dataset.mid;
+  }
   republish().catch((e) => ctx.status(`Sending failed: ${e.message}`));
   ctx.send({ type: 'subscribe' });
 }
@@ -186,6 +190,9 @@ function attach(mid, track) {
     tile = makeTile(s.participant, kind);
     tiles.set(k, tile);
   }
+  // the wish for a layer is the section's: a tile in another section
+  // says it again
+  if (tile.dataset.mid !== mid) delete tile.dataset.layer;
   tile.dataset.mid = mid;
   const media = tile.querySelector(kind === 'audio' ? 'audio' : 'video');
   if (!media.srcObject || media.srcObject.getTracks()[0] !== track) {

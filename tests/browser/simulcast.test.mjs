@@ -34,36 +34,43 @@ test('a subscriber switches between the layers of a simulcast publisher', { time
     // (beside another make test); with 60/120/250 kbit/s it took 6 to 8 s
     // under four busy loops, with these half a second
     const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 960, height: 540 } });
-    const pc = new RTCPeerConnection();
-    window.pc = pc;
-    const tr = pc.addTransceiver(stream.getVideoTracks()[0], {
-      direction: 'sendonly',
-      sendEncodings: [
-        { rid: rids[0], scaleResolutionDownBy: 4, maxBitrate: 30000 },
-        { rid: rids[1], scaleResolutionDownBy: 2, maxBitrate: 60000 },
-        { rid: rids[2], scaleResolutionDownBy: 1, maxBitrate: 150000 },
-      ],
-    });
-    // the publisher stops or resumes sending one encoding
-    window.sendEncoding = async (rid, active) => {
-      const p = tr.sender.getParameters();
-      for (const e of p.encodings) if (e.rid === rid) e.active = active;
-      await tr.sender.setParameters(p);
-    };
-    // what it sends now, per rid
-    window.sent = async () => {
-      const out = {};
-      (await pc.getStats()).forEach((s) => {
-        if (s.type === 'outbound-rtp' && s.rid) {
-          out[s.rid] = { width: s.frameWidth || 0, packets: s.packetsSent, limit: s.qualityLimitationReason };
-        }
+    window.created = created;
+    // publishes the camera in three encodings on a new connection;
+    // resolves to the server's answer
+    window.publishCamera = async () => {
+      const pc = new RTCPeerConnection();
+      window.pc = pc;
+      const tr = pc.addTransceiver(stream.getVideoTracks()[0], {
+        direction: 'sendonly',
+        sendEncodings: [
+          { rid: rids[0], scaleResolutionDownBy: 4, maxBitrate: 30000 },
+          { rid: rids[1], scaleResolutionDownBy: 2, maxBitrate: 60000 },
+          { rid: rids[2], scaleResolutionDownBy: 1, maxBitrate: 150000 },
+        ],
       });
-      return out;
+      // the publisher stops or resumes sending one encoding
+      window.sendEncoding = async (rid, active) => {
+        const p = tr.sender.getParameters();
+        for (const e of p.encodings) if (e.rid === rid) e.active = active;
+        await tr.sender.setParameters(p);
+      };
+      // what it sends now, per rid
+      window.sent = async () => {
+        const out = {};
+        (await pc.getStats()).forEach((s) => {
+          if (s.type === 'outbound-rtp' && s.rid) {
+            out[s.rid] = { width: s.frameWidth || 0, packets: s.packetsSent, limit: s.qualityLimitationReason };
+          }
+        });
+        return out;
+      };
+      await pc.setLocalDescription(await pc.createOffer());
+      window.c.send({ type: 'publish', sdp: pc.localDescription.sdp });
+      const answer = await window.c.next('publish-answer');
+      await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+      return answer;
     };
-    await pc.setLocalDescription(await pc.createOffer());
-    c.send({ type: 'publish', sdp: pc.localDescription.sdp });
-    const answer = await c.next('publish-answer');
-    await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+    const answer = await window.publishCamera();
     return { room: created.room, worker: c.hello.worker, answer: answer.sdp };
   }, RIDS).catch(async (e) => { throw new Error(`${e.message}\n${await diagnose(alice, 'publish')}`); });
   assert.match(published.answer, /^a=simulcast:recv lo;mid;hi\r?$/m, 'the server receives the three encodings');
@@ -218,4 +225,45 @@ test('a subscriber switches between the layers of a simulcast publisher', { time
     return window.c.next('nothing', 3000).catch((e) => e.message);
   });
   assert.match(bad, /unknown_track/, 'a layer wish for no such section is refused');
+
+  // A wish stays with its section while the section carries the same
+  // publisher's tracks: Alice's connection drops, she resumes and
+  // publishes anew, her track comes back in Bob's section, and Bob gets
+  // the encoding he asked for without asking again.
+  r = await ask('low', 'lo');
+  assert.ok(r.ok, `"low" before Alice comes back: ${JSON.stringify(r)}`);
+  await bob.evaluate(() => {
+    window.offers = [];
+    window.answering = (async () => {
+      for (;;) {
+        const offer = await window.c.next('subscribe-offer', 60_000).catch(() => null);
+        if (!offer) return;
+        window.offers.push(offer);
+        await window.pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+        await window.pc.setLocalDescription(await window.pc.createAnswer());
+        window.c.send({ type: 'subscribe-answer', sdp: window.pc.localDescription.sdp });
+      }
+    })();
+  });
+  await alice.evaluate(async () => {
+    const { room, you, resume } = window.created;
+    window.pc.close();
+    window.c.ws.close();
+    const c = await window.signal();
+    window.c = c;
+    c.send({ type: 'resume', room, participant: you.id, secret: resume });
+    await c.next('resumed');
+    await window.publishCamera();
+  });
+  const back = await pollUntil(async () => {
+    const offers = await bob.evaluate(() => window.offers.map((o) => o.tracks));
+    const last = offers.length ? offers[offers.length - 1] : [];
+    const video = last.find((x) => x.kind === 'video');
+    return { ok: offers.length > 0 && video !== undefined, mid: video && video.mid, offers: offers.length };
+  }, 20_000);
+  assert.ok(back.ok, `Alice's track is offered to Bob again: ${JSON.stringify(back)}`);
+  assert.equal(back.mid, await bob.evaluate(() => window.mid), 'in the section it had');
+  r = await decodes('lo');
+  t.diagnostic(`after Alice came back: ${JSON.stringify(r)}`);
+  assert.ok(r.ok, `Bob decodes the lo encoding without asking again: ${JSON.stringify(r)}`);
 });
