@@ -101,10 +101,26 @@ export async function diagnose(page, why) {
 // Wait until fn(arg) is truthy in the page; on timeout, throw an error that
 // says what was awaited, with a screenshot path and the page's #error text.
 export async function waitFor(page, what, fn, arg, timeout = WAIT_MS) {
+  if (fn.constructor.name === 'AsyncFunction') return waitForAsync(page, what, fn, arg, timeout);
   try {
     return await page.waitForFunction(fn, arg, { timeout, polling: 100 });
   } catch (e) {
     throw new Error(await diagnose(page, `timed out after ${timeout} ms waiting for ${what}: ${e.message.split('\n')[0]}`));
+  }
+}
+
+// An async fn: page.waitForFunction() would take the promise it returns
+// for a truthy value and return at once, so poll from here; resolves to
+// fn's truthy value itself (not a handle).
+async function waitForAsync(page, what, fn, arg, timeout) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await page.evaluate(fn, arg);
+    if (value) return value;
+    if (Date.now() > deadline) {
+      throw new Error(await diagnose(page, `timed out after ${timeout} ms waiting for ${what}`));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

@@ -15,20 +15,96 @@ const BACK_MS = 15_000;
 
 const PID_FILE = process.env.PARLEY_NGINX_PID_FILE;
 
-// A tile of that participant shows moving video; resolves to when.
+// A tile of that participant shows moving video; resolves to when, as
+// the page saw it (the same clock as this process's). After
+// forgetStreams(), only video decoded from a stream the page did not
+// receive then counts: a section may be reused for the same track, so its
+// tile keeps its track object, but a new leg comes with a new SSRC.
 async function videoMoves(page, what, participant, timeout = 20_000) {
-  await waitFor(page, what, (p) => {
+  return waitFor(page, what, async (p) => {
     const v = document.querySelector(`.tile[data-participant="${p}"][data-kind="video"] video`);
     if (!v || v.videoWidth === 0 || !v.srcObject) return false;
+    if (window.before) {
+      const mid = v.closest('.tile').dataset.mid;
+      let fresh = false;
+      for (const pc of window.pcs) {
+        if (pc.connectionState === 'closed') continue;
+        (await pc.getStats()).forEach((s) => {
+          if (s.type === 'inbound-rtp' && s.kind === 'video' && s.mid === mid
+              && !window.before.has(s.ssrc) && s.framesDecoded > 0) fresh = true;
+        });
+      }
+      if (!fresh) return false;
+    }
     const track = v.srcObject.getTracks()[0];
     if (v.dataset.track !== track.id) {
       v.dataset.track = track.id;
       v.dataset.seen = String(v.currentTime);
       return false;
     }
-    return v.currentTime > Number(v.dataset.seen);
+    if (v.currentTime <= Number(v.dataset.seen)) return false;
+    return Date.now();
   }, participant, timeout);
-  return Date.now();
+}
+
+// From now on, videoMoves() wants video of streams the page does not
+// receive yet.
+function forgetStreams(page) {
+  return page.evaluate(async () => {
+    window.before = new Set();
+    for (const pc of window.pcs) {
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp') window.before.add(s.ssrc);
+      });
+    }
+    for (const v of document.querySelectorAll('.tile video')) delete v.dataset.track;
+  });
+}
+
+// Before a page loads: note when its signaling connection opens and
+// closes, which messages arrive, its peer connections' states and the
+// app's, in window.trace, to tell where the time of a resume goes.
+function traceResume(page) {
+  return page.addInitScript(() => {
+    window.trace = [];
+    const note = (what) => window.trace.push([Date.now(), what]);
+    const Ws = window.WebSocket;
+    window.WebSocket = class extends Ws {
+      constructor(...args) {
+        super(...args);
+        note('ws connecting');
+        this.addEventListener('open', () => note('ws open'));
+        this.addEventListener('close', (e) => note(`ws closed ${e.code}`));
+        this.addEventListener('message', (e) => {
+          let type;
+          try { type = JSON.parse(e.data).type; } catch { return; }
+          if (type === 'speaker' || type === 'pong') return;
+          const m = JSON.parse(e.data);
+          const more = m.code || m.id || m.participant?.id || '';
+          note(`got ${type}${more ? ` ${more}` : ''}`);
+        });
+      }
+    };
+    const Pc = window.RTCPeerConnection;
+    window.pcs = [];
+    window.RTCPeerConnection = class extends Pc {
+      constructor(...args) {
+        super(...args);
+        const k = window.pcs.push(this);
+        note(`pc${k} new`);
+        this.addEventListener('connectionstatechange', () => note(`pc${k} ${this.connectionState}`));
+        this.addEventListener('iceconnectionstatechange', () => note(`pc${k} ice ${this.iceConnectionState}`));
+      }
+    };
+    new MutationObserver(() => note(`state ${document.body.dataset.state}`))
+      .observe(document, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+  });
+}
+
+// The trace of a page from `since`, as "+ms what" lines.
+async function traceSince(page, since) {
+  const trace = await page.evaluate(() => window.trace);
+  return trace.filter(([at]) => at >= since).map(([at, what]) => `+${at - since} ${what}`).join(', ');
 }
 
 const idOf = (page) => page.$eval('#roster li[data-you="true"]', (li) => li.dataset.id);
@@ -83,6 +159,7 @@ test('a participant whose worker is killed comes back with media, and nobody see
   t.after(() => browser.close());
 
   const alice = await newPage(browser, 'resume-alice');
+  await traceResume(alice);
   await enter(alice, `${BASE_URL}/`, 'Alice', '');
   const link = await alice.getAttribute('#join-link', 'href');
   const home = await workerOf(alice);
@@ -90,8 +167,10 @@ test('a participant whose worker is killed comes back with media, and nobody see
   // Bob with Alice, Carol on the other worker (a new page load is a new
   // connection, which the kernel places anew)
   const bob = await newPage(browser, 'resume-bob');
+  await traceResume(bob);
   await enter(bob, link, 'Bob', '');
   const carol = await newPage(browser, 'resume-carol');
+  await traceResume(carol);
   for (let i = 0; ; i++) {
     await enter(carol, link, 'Carol', '');
     if (await workerOf(carol) !== home) {
@@ -103,6 +182,7 @@ test('a participant whose worker is killed comes back with media, and nobody see
     await waitForState(carol, 'idle');
   }
   const [a, b, c] = [await idOf(alice), await idOf(bob), await idOf(carol)];
+  t.diagnostic(`Alice ${a}, Bob ${b}, Carol ${c}`);
 
   for (const [page, who] of [[alice, c], [bob, c], [carol, a], [carol, b]]) {
     await videoMoves(page, `${page.parleyLabel} sees ${who}`, who);
@@ -110,6 +190,7 @@ test('a participant whose worker is killed comes back with media, and nobody see
   await watchRoster(alice, c);
   await watchRoster(bob, c);
   await countMoves(carol);
+  for (const page of [alice, bob, carol]) await forgetStreams(page);
 
   // Carol's worker dies
   const pids = await workerPids(alice);
@@ -120,16 +201,27 @@ test('a participant whose worker is killed comes back with media, and nobody see
 
   await movedBack(carol, 'Carol reconnected', 0);
   t.diagnostic(`Carol resumed ${Date.now() - killed} ms after the kill`);
-  const back = await Promise.all([
-    videoMoves(carol, 'Carol sees Alice again', a),
-    videoMoves(carol, 'Carol sees Bob again', b),
-    videoMoves(alice, 'Alice sees Carol again', c),
-    videoMoves(bob, 'Bob sees Carol again', c),
-  ]);
+  let back;
+  try {
+    back = await Promise.all([
+      videoMoves(carol, 'Carol sees Alice again', a),
+      videoMoves(carol, 'Carol sees Bob again', b),
+      videoMoves(alice, 'Alice sees Carol again', c),
+      videoMoves(bob, 'Bob sees Carol again', c),
+    ]);
+  } finally {
+    t.diagnostic(`Carol's page: ${await traceSince(carol, killed)}`);
+    t.diagnostic(`Alice's page: ${await traceSince(alice, killed)}`);
+    t.diagnostic(`Bob's page: ${await traceSince(bob, killed)}`);
+  }
   const took = Math.max(...back) - killed;
   t.diagnostic(`each way: ${back.map((x) => x - killed).join(', ')} ms`);
   t.diagnostic(`media back both ways ${took} ms after the kill`);
   assert.ok(took <= BACK_MS, `Carol is back with media (${took} ms after the kill)`);
+  for (const page of [alice, bob, carol]) {
+    const errors = (await traceSince(page, killed)).split(', ').filter((e) => / got error/.test(e));
+    assert.deepEqual(errors, [], `${page.parleyLabel} got no error from the server`);
+  }
 
   for (const page of [alice, bob]) {
     assert.equal(await page.evaluate(() => window.sawLeave), false,
@@ -149,6 +241,7 @@ test('fifty reloads of nginx during a call: everyone stays, media keeps flowing'
 
   const alice = await newPage(browser, 'reload-alice');
   const bob = await newPage(browser, 'reload-bob');
+  for (const page of [alice, bob]) await traceResume(page);
   await enter(alice, `${BASE_URL}/`, 'Alice', '');
   await enter(bob, await alice.getAttribute('#join-link', 'href'), 'Bob', '');
   const [a, b] = [await idOf(alice), await idOf(bob)];
@@ -162,12 +255,14 @@ test('fifty reloads of nginx during a call: everyone stays, media keeps flowing'
   await countMoves(bob);
 
   for (let i = 1; i <= reloads; i++) {
+    const check = i % 10 === 0 || i === reloads;
+    if (check) for (const page of [alice, bob]) await forgetStreams(page);
     const before = [await moved(alice), await moved(bob)];
     process.kill(master, 'SIGHUP');
     for (const [k, page] of [alice, bob].entries()) {
       await movedBack(page, `${page.parleyLabel} moved by reload ${i}`, before[k]);
     }
-    if (i % 10 === 0 || i === reloads) {
+    if (check) {
       await videoMoves(alice, `Alice sees Bob after reload ${i}`, b);
       await videoMoves(bob, `Bob sees Alice after reload ${i}`, a);
     }
