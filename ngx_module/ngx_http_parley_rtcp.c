@@ -149,6 +149,20 @@ ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg, uint32_t layer)
         layer = leg->simulcast
                 ? parley_simulcast_desired(&leg->sw, ngx_current_msec) : 0;
 
+        /*
+         * Nothing has reached the leg yet (it has just become secure): the
+         * layer it wants, as far as the publisher sends layers, rather
+         * than waiting for the first packets to say which arrive.
+         */
+
+        if (layer == PARLEY_NONE && leg->simulcast) {
+            layer = parley_simulcast_wanted(&leg->sw);
+
+            if (layer != PARLEY_NONE && layer >= rec->layers) {
+                layer = rec->layers - 1;
+            }
+        }
+
         if (layer == PARLEY_NONE) {
             return;
         }

@@ -214,6 +214,17 @@ parley_simulcast_current(const parley_simulcast_t *sw)
 }
 
 
+uint32_t
+parley_simulcast_wanted(const parley_simulcast_t *sw)
+{
+    if (sw->target == PARLEY_NONE || sw->cap == PARLEY_NONE) {
+        return PARLEY_NONE;
+    }
+
+    return sw->target < sw->cap ? sw->target : sw->cap;
+}
+
+
 /*
  * The target if present, else the nearest present layer below it; if none
  * is below, the nearest above that the cap allows: a larger picture than

@@ -175,6 +175,13 @@ uint32_t parley_simulcast_desired(const parley_simulcast_t *sw,
     uint64_t now_ms);
 
 /*
+ * The layer it would want if every layer arrived: the target within the
+ * cap, PARLEY_NONE for none. What to ask a keyframe of before the first
+ * packet says which layers the publisher sends.
+ */
+uint32_t parley_simulcast_wanted(const parley_simulcast_t *sw);
+
+/*
  * For a NACK (RFC 4585 6.2.1): the layer and incoming sequence number of
  * outgoing "seq", if it is among the last PARLEY_SIMULCAST_HISTORY and
  * within the last PARLEY_SIMULCAST_SPANS layer switches; a seq that was

@@ -18,24 +18,30 @@ const PID_FILE = process.env.PARLEY_NGINX_PID_FILE;
 // A tile of that participant shows moving video; resolves to when, as
 // the page saw it (the same clock as this process's). After
 // forgetStreams(), only video decoded from a stream the page did not
-// receive then counts: a section may be reused for the same track, so its
-// tile keeps its track object, but a new leg comes with a new SSRC.
+// receive then counts (a section may be reused for the same track, so its
+// tile keeps its track object, but a new leg comes with a new SSRC), the
+// time is when its first decoded frame was seen, and window.back[p] notes
+// when its first packet was.
 async function videoMoves(page, what, participant, timeout = 20_000) {
   return waitFor(page, what, async (p) => {
     const v = document.querySelector(`.tile[data-participant="${p}"][data-kind="video"] video`);
-    if (!v || v.videoWidth === 0 || !v.srcObject) return false;
+    if (!v || !v.srcObject) return false;
+    let back = null;
     if (window.before) {
+      back = (window.back[p] ||= {});
       const mid = v.closest('.tile').dataset.mid;
-      let fresh = false;
       for (const pc of window.pcs) {
         if (pc.connectionState === 'closed') continue;
         (await pc.getStats()).forEach((s) => {
-          if (s.type === 'inbound-rtp' && s.kind === 'video' && s.mid === mid
-              && !window.before.has(s.ssrc) && s.framesDecoded > 0) fresh = true;
+          if (s.type !== 'inbound-rtp' || s.kind !== 'video' || s.mid !== mid
+              || window.before.has(s.ssrc)) return;
+          if (s.packetsReceived > 0) back.packet ||= Date.now();
+          if (s.framesDecoded > 0) back.frame ||= Date.now();
         });
       }
-      if (!fresh) return false;
+      if (!back.frame) return false;
     }
+    if (v.videoWidth === 0) return false;
     const track = v.srcObject.getTracks()[0];
     if (v.dataset.track !== track.id) {
       v.dataset.track = track.id;
@@ -43,7 +49,7 @@ async function videoMoves(page, what, participant, timeout = 20_000) {
       return false;
     }
     if (v.currentTime <= Number(v.dataset.seen)) return false;
-    return Date.now();
+    return back ? back.frame : Date.now();
   }, participant, timeout);
 }
 
@@ -52,6 +58,7 @@ async function videoMoves(page, what, participant, timeout = 20_000) {
 function forgetStreams(page) {
   return page.evaluate(async () => {
     window.before = new Set();
+    window.back = {};
     for (const pc of window.pcs) {
       (await pc.getStats()).forEach((s) => {
         if (s.type === 'inbound-rtp') window.before.add(s.ssrc);
@@ -216,6 +223,11 @@ test('a participant whose worker is killed comes back with media, and nobody see
   }
   const took = Math.max(...back) - killed;
   t.diagnostic(`each way: ${back.map((x) => x - killed).join(', ')} ms`);
+  const packets = [];
+  for (const [page, who] of [[carol, a], [carol, b], [alice, c], [bob, c]]) {
+    packets.push(await page.evaluate((p) => window.back[p].packet, who) - killed);
+  }
+  t.diagnostic(`first packets of the new streams seen: ${packets.join(', ')} ms`);
   t.diagnostic(`media back both ways ${took} ms after the kill`);
   assert.ok(took <= BACK_MS, `Carol is back with media (${took} ms after the kill)`);
   for (const page of [alice, bob, carol]) {

@@ -440,6 +440,28 @@ test_first_keyframe_of_any_layer_starts(void **state)
 }
 
 
+/* before any packet: the layer to ask a keyframe of */
+static void
+test_wanted(void **state)
+{
+    (void) state;
+
+    sim_init(1, 1, 100, 100);
+    assert_int_equal(parley_simulcast_wanted(&sim.sw), 2);
+    assert_int_equal(parley_simulcast_desired(&sim.sw, sim.now), NONE);
+    assert_int_equal(parley_simulcast_set_target(&sim.sw, 0), PARLEY_OK);
+    assert_int_equal(parley_simulcast_wanted(&sim.sw), 0);
+    assert_int_equal(parley_simulcast_set_target(&sim.sw, 2), PARLEY_OK);
+    assert_int_equal(parley_simulcast_set_cap(&sim.sw, 1), PARLEY_OK);
+    assert_int_equal(parley_simulcast_wanted(&sim.sw), 1);
+    assert_int_equal(parley_simulcast_set_target(&sim.sw, NONE), PARLEY_OK);
+    assert_int_equal(parley_simulcast_wanted(&sim.sw), NONE);
+    assert_int_equal(parley_simulcast_set_target(&sim.sw, 1), PARLEY_OK);
+    assert_int_equal(parley_simulcast_set_cap(&sim.sw, NONE), PARLEY_OK);
+    assert_int_equal(parley_simulcast_wanted(&sim.sw), NONE);
+}
+
+
 /* a changed wish is asked for at once; the same wish again is not */
 static void
 test_new_wish_asked_at_once(void **state)
@@ -1045,6 +1067,7 @@ main(void)
         cmocka_unit_test(test_down_switch_waits_for_keyframe),
         cmocka_unit_test(test_first_keyframe_of_any_layer_starts),
         cmocka_unit_test(test_new_wish_asked_at_once),
+        cmocka_unit_test(test_wanted),
         cmocka_unit_test(test_loss_preserved),
         cmocka_unit_test(test_wraparound),
         cmocka_unit_test(test_nack_after_switch),
