@@ -138,11 +138,13 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 
 # tests/bench/sfu.sh, the SFU benchmark, drives nginx + parley and Janus
 # with the test peer and quotes the bare loop of bench_srtp's output.
-bench: deps-bench $(BENCH_BINS) $(MODULE) $(PEER)
+bench: deps-bench deps-test $(BENCH_BINS) $(MODULE) $(PEER)
 	@set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b > $$b.txt; \
 		cat $$b.txt; done
 	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \
 		perl -It/lib tests/bench/workers.pl
+	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) \
+		sh tests/bench/resume.sh
 	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) PARLEY_PEER=$(PEER) \
 		bash tests/bench/sfu.sh $(BUILD)/bench/bench_srtp.txt
 
