@@ -56,6 +56,10 @@ export async function newPage(browser, label = 'page') {
   });
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
+  // a page load on a loaded 2-core machine once took over 10 s (beside
+  // another make test and more browsers): a functional deadline, not a
+  // figure
+  page.setDefaultNavigationTimeout(3 * WAIT_MS);
   page.parleyLabel = label;
   page.parleyLog = [];
   page.parleyErrors = [];
