@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the SDP layer (relay/parley_sdp.c).
+ * libFuzzer target for the SDP layer (relay/parley_sdp*.c).
  *
  * Parses the input; when it parses, writes it back and parses that again,
  * then answers it as the SFU would and parses the written answer. A

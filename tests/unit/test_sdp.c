@@ -1,5 +1,5 @@
 /*
- * Unit tests for the SDP layer (relay/parley_sdp.c).
+ * Unit tests for the SDP layer (relay/parley_sdp*.c).
  *
  * The fixtures in tests/fixtures/sdp/ are real offers and answers captured
  * from Chromium, Firefox and GStreamer's webrtcbin by tools/capture-sdp/;
