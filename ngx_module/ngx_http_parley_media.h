@@ -109,6 +109,7 @@ typedef struct {
     uint16_t                     rtx_seq;
     ngx_msec_t                   last_ask;
     uint64_t                     wish_for;          /* publisher, or 0 */
+    uint8_t                      wish_kind;         /* of its track */
     uint32_t                     wish;              /* its "layer" */
     u_char                       mid[NGX_HTTP_PARLEY_MID_LEN + 1];
     unsigned                     fresh:1;           /* keyframe at answer */
@@ -242,7 +243,7 @@ void ngx_http_parley_subscriber_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
     size_t len);
 
 /* ngx_http_parley_rtcp.c */
-void ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg,
+ngx_uint_t ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg,
     uint32_t layer);
 void ngx_http_parley_track_pli(ngx_http_parley_track_t *t, uint32_t layer);
 void ngx_http_parley_track_pli_due(ngx_http_parley_track_t *t);

@@ -80,7 +80,7 @@ ngx_http_parley_subscriber_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
             leg = ngx_http_parley_leg_by_ssrc(pc, fb.media_ssrc);
 
             if (leg) {
-                ngx_http_parley_leg_keyframe(leg, PARLEY_NONE);
+                (void) ngx_http_parley_leg_keyframe(leg, PARLEY_NONE);
             }
 
         } else if (pkt.count == 4
@@ -91,7 +91,7 @@ ngx_http_parley_subscriber_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
                 leg = ngx_http_parley_leg_by_ssrc(pc, fir[i].ssrc);
 
                 if (leg) {
-                    ngx_http_parley_leg_keyframe(leg, PARLEY_NONE);
+                    (void) ngx_http_parley_leg_keyframe(leg, PARLEY_NONE);
                 }
             }
         }
@@ -119,10 +119,10 @@ ngx_http_parley_leg_by_ssrc(ngx_http_parley_pc_t *pc, uint32_t ssrc)
  * leg wants): asked of the publisher directly when this worker owns the
  * track, through the owner's inbox otherwise, at most once per
  * NGX_HTTP_PARLEY_ASK_GAP per leg, so that a subscriber's flood of PLIs
- * does not flood an inbox.
+ * does not flood an inbox. Returns whether it asked.
  */
 
-void
+ngx_uint_t
 ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg, uint32_t layer)
 {
     parley_track_t           *rec;
@@ -136,13 +136,13 @@ ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg, uint32_t layer)
         || (leg->last_ask
             && ngx_current_msec - leg->last_ask < NGX_HTTP_PARLEY_ASK_GAP))
     {
-        return;
+        return 0;
     }
 
     rec = parley_tracks_track(m->tracks, leg->index);
 
     if (rec == NULL || parley_tracks_uid(m->tracks, leg->index) != leg->uid) {
-        return;
+        return 0;
     }
 
     if (layer == PARLEY_NONE) {
@@ -164,7 +164,13 @@ ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg, uint32_t layer)
         }
 
         if (layer == PARLEY_NONE) {
-            return;
+            return 0;
+        }
+
+        /* the switcher counts it as its own request, not to repeat it */
+
+        if (leg->simulcast) {
+            parley_simulcast_note_request(&leg->sw, layer, ngx_current_msec);
         }
     }
 
@@ -172,7 +178,7 @@ ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg, uint32_t layer)
 
     if (rec->owner == ngx_http_parley_worker.inbox) {
         ngx_http_parley_media_keyframe(leg->index, leg->uid, layer);
-        return;
+        return 1;
     }
 
     ngx_memzero(&ev, sizeof(parley_event_t));
@@ -184,6 +190,8 @@ ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg, uint32_t layer)
 
     ngx_http_parley_inbox_send(rec->owner, &ev);
     ngx_http_parley_count(keyframes_asked);
+
+    return 1;
 }
 
 

@@ -789,9 +789,11 @@ ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
             != PARLEY_SIMULCAST_FORWARD)
         {
             if (parley_simulcast_keyframe_request(&leg->sw, ngx_current_msec,
-                                                  &layer))
+                                                  &layer)
+                && !ngx_http_parley_leg_keyframe(leg, layer))
             {
-                ngx_http_parley_leg_keyframe(leg, layer);
+                /* held back by the leg's own gap: due again */
+                parley_simulcast_forget_request(&leg->sw);
             }
 
             return;
@@ -1155,6 +1157,17 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
     leg->simulcast = (rec->layers > 1);
 
     /*
+     * The section carries the same publisher's track of the same kind
+     * again (it published anew, e.g. after a resume): the client's wish
+     * for the section still holds, and the client will not repeat it.
+     * Another track forgets it.
+     */
+
+    if (leg->wish_for != rec->publisher || leg->wish_kind != rec->kind) {
+        leg->wish_for = 0;
+    }
+
+    /*
      * One clean stream of the leg's own numbers (RFC 3550 5.1), whatever
      * SSRCs and sequence numbers the publisher chose: see parley_renumber.h.
      */
@@ -1163,13 +1176,7 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
         (void) parley_simulcast_init(&leg->sw, NULL, numbers.seq,
                                      numbers.ts);
 
-        /*
-         * The section carries a track of the same publisher again (it
-         * published anew, e.g. after a resume): the client's wish for the
-         * section still holds, and the client will not repeat it.
-         */
-
-        if (leg->wish_for == rec->publisher) {
+        if (leg->wish_for) {
             (void) parley_simulcast_set_target(&leg->sw, leg->wish);
         }
 
@@ -1581,7 +1588,7 @@ ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
     if (parley_peer_secure(pc->peer, NULL)) {
         for (k = 0; k < pc->nlegs; k++) {
             if (pc->legs[k]->uid && pc->legs[k]->fresh) {
-                ngx_http_parley_leg_keyframe(pc->legs[k], PARLEY_NONE);
+                (void) ngx_http_parley_leg_keyframe(pc->legs[k], PARLEY_NONE);
             }
         }
     }
@@ -1607,7 +1614,7 @@ ngx_http_parley_subscriber_secure(ngx_http_parley_pc_t *pc)
 
     for (k = 0; k < pc->nlegs; k++) {
         if (pc->legs[k]->uid) {
-            ngx_http_parley_leg_keyframe(pc->legs[k], PARLEY_NONE);
+            (void) ngx_http_parley_leg_keyframe(pc->legs[k], PARLEY_NONE);
         }
     }
 }
@@ -1653,6 +1660,7 @@ ngx_http_parley_media_layer(ngx_http_parley_session_t *s, const char *mid,
 
         /* kept for this publisher's next track in the section */
         leg->wish_for = leg->uid ? leg->publisher : 0;
+        leg->wish_kind = leg->track_kind;
         leg->wish = layer;
 
         return NGX_OK;

@@ -124,11 +124,6 @@ parley_simulcast_set_target(parley_simulcast_t *sw, uint32_t layer)
         return PARLEY_ERR_INVAL;
     }
 
-    /* a new wish is asked for at once, whatever was asked before */
-    if (layer != sw->target) {
-        sw->pli_sent = 0;
-    }
-
     sw->target = layer;
 
     return PARLEY_OK;
@@ -192,18 +187,36 @@ parley_simulcast_keyframe_request(parley_simulcast_t *sw, uint64_t now_ms,
         return 0;
     }
 
+    /* another layer than the one asked for (a new wish): asked at once */
     if (sw->pli_sent
+        && sw->pli_layer == desired
         && parley_simulcast_elapsed(now_ms, sw->pli_ms)
            < sw->params.pli_interval_ms)
     {
         return 0;
     }
 
-    sw->pli_sent = 1;
-    sw->pli_ms = now_ms;
+    parley_simulcast_note_request(sw, desired, now_ms);
     *layer = desired;
 
     return 1;
+}
+
+
+void
+parley_simulcast_note_request(parley_simulcast_t *sw, uint32_t layer,
+    uint64_t now_ms)
+{
+    sw->pli_sent = 1;
+    sw->pli_ms = now_ms;
+    sw->pli_layer = layer;
+}
+
+
+void
+parley_simulcast_forget_request(parley_simulcast_t *sw)
+{
+    sw->pli_sent = 0;
 }
 
 
@@ -356,22 +369,16 @@ parley_simulcast_may_switch(const parley_simulcast_t *sw,
     }
 
     /*
-     * Nothing forwarded yet: the first keyframe of any layer the cap
-     * allows starts the picture, and the switch to the desired layer
-     * follows at its own keyframe (asked for at once). A subscriber that
-     * joins sees the publisher a keyframe sooner.
-     */
-    if (sw->current == PARLEY_NONE) {
-        return pkt->layer <= sw->cap;
-    }
-
-    /*
-     * The current layer stopped: a keyframe of a lower layer brings the
-     * picture back sooner, and the switch up follows at the desired
-     * layer's keyframe.
+     * Nothing flows (first packets, after a pause, or the current layer
+     * stopped): a keyframe of a lower layer brings the picture back
+     * sooner, and the switch up follows at the desired layer's keyframe.
+     * Never a higher one: that would cost the subscriber's link more than
+     * it asked for.
      */
     return pkt->layer < desired
-           && !parley_simulcast_present(sw, sw->current, pkt->arrival_ms);
+           && (sw->current == PARLEY_NONE
+               || !parley_simulcast_present(sw, sw->current,
+                                            pkt->arrival_ms));
 }
 
 

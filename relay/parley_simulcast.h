@@ -26,11 +26,10 @@
  * estimate). A layer counts as present while its media keeps arriving; if
  * the target is not present the nearest lower one is used, and if the
  * layer being forwarded stops, the switcher moves to the best present one
- * at its next keyframe. Before anything is forwarded, the first keyframe
- * of any layer within the cap starts the stream: a picture now, the wanted
- * layer at its own keyframe. parley_simulcast_keyframe_request() says when
- * to send a PLI (RFC 4585 6.3.1) for the layer it waits for: at once for a
- * new target, then once per pli_interval_ms.
+ * at its next keyframe; while nothing flows, a keyframe of a lower layer
+ * starts the picture sooner. parley_simulcast_keyframe_request() says
+ * when to send a PLI (RFC 4585 6.3.1) for the layer it waits for: at once
+ * for a new target or another layer, then once per pli_interval_ms.
  *
  * All state is in parley_simulcast_t, which the caller embeds: no
  * allocation, no I/O, no clock (times are passed in, in milliseconds), and
@@ -112,6 +111,7 @@ typedef struct {
     uint64_t                   max_ext;         /* highest outgoing seq */
     uint64_t                   max_arrival_ms;  /* when it arrived */
     uint64_t                   pli_ms;
+    uint32_t                   pli_layer;       /* asked for at pli_ms */
     uint32_t                   target;
     uint32_t                   cap;
     uint32_t                   current;         /* layer forwarded */
@@ -166,6 +166,19 @@ parley_simulcast_verdict_t parley_simulcast_packet(parley_simulcast_t *sw,
  */
 int parley_simulcast_keyframe_request(parley_simulcast_t *sw,
     uint64_t now_ms, uint32_t *layer);
+
+/*
+ * A keyframe of "layer" was asked for at now_ms by other means (when the
+ * connection became secure): keyframe_request() counts it as its own.
+ */
+void parley_simulcast_note_request(parley_simulcast_t *sw, uint32_t layer,
+    uint64_t now_ms);
+
+/*
+ * The request keyframe_request() said to send could not be sent (the
+ * caller's own limits): it is due again at the next call.
+ */
+void parley_simulcast_forget_request(parley_simulcast_t *sw);
 
 /* The layer being forwarded, PARLEY_NONE if none. */
 uint32_t parley_simulcast_current(const parley_simulcast_t *sw);

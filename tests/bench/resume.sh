@@ -26,6 +26,11 @@ while [ "$i" -le "$runs" ]; do
     fi
     resumed=$(sed -n 's/^# Carol resumed \([0-9]*\) ms after the kill$/\1/p' "$out/run-$i.log")
     back=$(sed -n 's/^# media back both ways \([0-9]*\) ms after the kill$/\1/p' "$out/run-$i.log")
+    if [ -z "$resumed" ] || [ -z "$back" ]; then
+        cat "$out/run-$i.log" >&2
+        echo "resume.sh: run $i reported no figures" >&2
+        exit 1
+    fi
     echo "run $i: place back after $resumed ms, media both ways after $back ms"
     echo "$back" >> "$out/back"
     i=$((i + 1))

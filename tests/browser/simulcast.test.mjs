@@ -109,7 +109,8 @@ test('a subscriber switches between the layers of a simulcast publisher', { time
       const now = await bob.evaluate(() => window.size());
       const sent = await alice.evaluate(() => window.sent());
       const want = sent[rid] ? sent[rid].width : 0;
-      const distinct = new Set(RIDS.map((r) => sent[r] && sent[r].width)).size === RIDS.length;
+      const distinct = RIDS.every((r) => sent[r] && sent[r].width > 0)
+        && new Set(RIDS.map((r) => sent[r].width)).size === RIDS.length;
       const here = want > 0 && distinct && now.width === want;
       const ok = here && last !== null && last.here && now.frames > last.frames;
       last = { here, frames: now.frames };

@@ -390,53 +390,74 @@ test_up_switch_waits_for_keyframe(void **state)
 
 
 /*
- * A subscriber that joins while the low layer's keyframe is still to come
- * starts on whatever keyframe the cap allows, and moves to its wish at
- * the wished layer's keyframe, asked for at once.
+ * Nothing flows yet: a keyframe of a lower layer starts the picture, one
+ * above the wish does not (it would cost the subscriber more than it
+ * asked for), and the wished layer follows at its own keyframe.
  */
 static void
-test_first_keyframe_of_any_layer_starts(void **state)
+test_start_below_not_above(void **state)
 {
-    uint32_t  layer, before;
+    uint32_t  layer;
 
     (void) state;
 
     sim_init(1, 1, 100, 100);
-    assert_int_equal(parley_simulcast_set_target(&sim.sw, 0), PARLEY_OK);
-
-    /* the three layers flow, the publisher's keyframe only on high */
-    sim_steps(3);
-    assert_int_equal(sim.nfwd, 0);
-    sim_step(4);
-    assert_int_equal(parley_simulcast_current(&sim.sw), 2);
-    assert_true(sim.nfwd > 0);
-    assert_int_equal(sim_layer_of_last(), 2);
-
-    /* the wish is asked for, and taken at its keyframe */
-    assert_int_equal(parley_simulcast_keyframe_request(&sim.sw, sim.now,
-                                                       &layer),
-                     1);
-    assert_int_equal(layer, 0);
-    sim_steps(3);
-    assert_int_equal(sim_layer_of_last(), 2);
-    sim_step(1);
-    sim_steps(3);
-    assert_int_equal(parley_simulcast_current(&sim.sw), 0);
-    assert_int_equal(sim_layer_of_last(), 0);
-    assert_clean(0);
-
-    /* never above the cap: with the cap at mid, high's keyframe waits */
-    sim_init(1, 1, 100, 100);
-    assert_int_equal(parley_simulcast_set_target(&sim.sw, 0), PARLEY_OK);
-    assert_int_equal(parley_simulcast_set_cap(&sim.sw, 1), PARLEY_OK);
+    assert_int_equal(parley_simulcast_set_target(&sim.sw, 1), PARLEY_OK);
     sim_steps(3);
     sim_step(4);
     assert_int_equal(sim.nfwd, 0);
     assert_int_equal(parley_simulcast_current(&sim.sw), NONE);
-    before = sim.nfwd;
+
+    sim_step(1);
+    assert_int_equal(parley_simulcast_current(&sim.sw), 0);
+    assert_int_equal(parley_simulcast_keyframe_request(&sim.sw, sim.now,
+                                                       &layer),
+                     1);
+    assert_int_equal(layer, 1);
+    sim_steps(3);
     sim_step(2);
+    sim_steps(3);
     assert_int_equal(parley_simulcast_current(&sim.sw), 1);
-    assert_true(sim.nfwd > before);
+    assert_int_equal(sim_layer_of_last(), 1);
+    assert_clean(0);
+}
+
+
+/*
+ * A request made by other means counts as the switcher's own; one that
+ * could not be sent is due again at once.
+ */
+static void
+test_noted_and_forgotten_requests(void **state)
+{
+    uint32_t  layer;
+
+    (void) state;
+
+    sim_init(1, 1, 100, 100);
+    parley_simulcast_note_request(&sim.sw, 2, sim.now);
+    sim_steps(2);
+    assert_int_equal(parley_simulcast_keyframe_request(&sim.sw, sim.now,
+                                                       &layer),
+                     0);
+
+    /* the same layer, after the interval: asked again */
+    assert_int_equal(parley_simulcast_keyframe_request(&sim.sw,
+                                                       sim.now + 500,
+                                                       &layer),
+                     1);
+    assert_int_equal(layer, 2);
+
+    /* not sent after all: due at the next call */
+    parley_simulcast_forget_request(&sim.sw);
+    assert_int_equal(parley_simulcast_keyframe_request(&sim.sw,
+                                                       sim.now + 501,
+                                                       &layer),
+                     1);
+    assert_int_equal(parley_simulcast_keyframe_request(&sim.sw,
+                                                       sim.now + 502,
+                                                       &layer),
+                     0);
 }
 
 
@@ -462,7 +483,7 @@ test_wanted(void **state)
 }
 
 
-/* a changed wish is asked for at once; the same wish again is not */
+/* another wish is asked for at once; the same one again is not */
 static void
 test_new_wish_asked_at_once(void **state)
 {
@@ -493,6 +514,17 @@ test_new_wish_asked_at_once(void **state)
                                                        &layer),
                      1);
     assert_int_equal(layer, 1);
+
+    /* back to what flows (nothing to ask), then the same wish again: the
+       request for it stands */
+    assert_int_equal(parley_simulcast_set_target(&sim.sw, 2), PARLEY_OK);
+    assert_int_equal(parley_simulcast_keyframe_request(&sim.sw, sim.now + 30,
+                                                       &layer),
+                     0);
+    assert_int_equal(parley_simulcast_set_target(&sim.sw, 1), PARLEY_OK);
+    assert_int_equal(parley_simulcast_keyframe_request(&sim.sw, sim.now + 40,
+                                                       &layer),
+                     0);
 }
 
 
@@ -1065,7 +1097,8 @@ main(void)
         cmocka_unit_test(test_steady_forwarding),
         cmocka_unit_test(test_up_switch_waits_for_keyframe),
         cmocka_unit_test(test_down_switch_waits_for_keyframe),
-        cmocka_unit_test(test_first_keyframe_of_any_layer_starts),
+        cmocka_unit_test(test_start_below_not_above),
+        cmocka_unit_test(test_noted_and_forgotten_requests),
         cmocka_unit_test(test_new_wish_asked_at_once),
         cmocka_unit_test(test_wanted),
         cmocka_unit_test(test_loss_preserved),
