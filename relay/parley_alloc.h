@@ -1,0 +1,58 @@
+/*
+ * Which layer each section of one subscriber may get, within what its
+ * network carries (parley_bwe's estimate): the subscriber's wishes
+ * (the "layer" message: high for the large window, low for thumbnails,
+ * off), the rates the publishers' encodings arrive at, and one budget.
+ *
+ * In order, while the budget lasts:
+ *
+ *   1. audio, always, whatever it costs: a conversation is its voices;
+ *   2. the large window (every section marked large): its lowest arriving
+ *      encoding, then each higher one up to its wish;
+ *   3. the other video sections, in the order given: each its lowest
+ *      arriving encoding, and those that do not fit are paused (the app
+ *      shows that);
+ *   4. then, in the same order, each of those up to its wish.
+ *
+ * The result is each section's cap: the highest encoding it may be sent
+ * (parley_simulcast_set_cap()), or PARLEY_NONE for paused. An encoding
+ * that does not arrive costs nothing and is not counted; a section with
+ * nothing arriving keeps its wish (it costs nothing now, and the next
+ * allocation sees what arrives). A section wished off is paused by its
+ * wish, not by the budget.
+ *
+ * No state, no allocation, no I/O: callers run it when the estimate or
+ * the wishes change, with an estimate smooth enough not to make layers
+ * flap.
+ */
+
+#ifndef _PARLEY_ALLOC_H_INCLUDED_
+#define _PARLEY_ALLOC_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parley_simulcast.h"
+
+
+typedef struct {
+    uint32_t   wish;                           /* 0..2, PARLEY_NONE: off */
+    uint32_t   layers;                         /* encodings sent, >= 1 */
+    uint32_t   bps[PARLEY_SIMULCAST_LAYERS];   /* each now; 0: absent */
+    unsigned   audio:1;
+    unsigned   large:1;
+    uint32_t   cap;                            /* out */
+    unsigned   paused:1;                       /* out: for bandwidth */
+} parley_alloc_leg_t;
+
+
+/*
+ * Sets every leg's cap (and paused) for "budget_bps"; returns the bits
+ * per second allocated, which may pass the budget by the audio alone.
+ */
+uint64_t parley_alloc(parley_alloc_leg_t *legs, size_t n,
+    uint64_t budget_bps);
+
+
+#endif /* _PARLEY_ALLOC_H_INCLUDED_ */
