@@ -32,8 +32,16 @@ export function startMedia(options) {
   speaker = null;
   ctx.ui.large.replaceChildren();
   ctx.ui.strip.replaceChildren();
-  publish().catch((e) => ctx.status(`No camera or microphone: ${e.message}`));
+  publish().catch(failed(ctx, 'No camera or microphone'));
   ctx.send({ type: 'subscribe' });
+}
+
+// A handler for a failure of work started for the conversation "c": said
+// while still in it; once it is over (left, ended, moved), nothing to say.
+function failed(c, what) {
+  return (e) => {
+    if (ctx === c) c.status(`${what}: ${e.message}`);
+  };
 }
 
 export function stopMedia() {
@@ -64,7 +72,7 @@ export function reconnectMedia() {
     delete tile.dataset.layer;
     delete tile.dataset.mid;
   }
-  republish().catch((e) => ctx.status(`Sending failed: ${e.message}`));
+  republish().catch(failed(ctx, 'Sending failed'));
   ctx.send({ type: 'subscribe' });
 }
 
@@ -102,7 +110,7 @@ export function onMediaMessage(msg) {
       return true;
     case 'subscribe-offer':
       ctx.answers = ctx.answers.then(() => answer(msg))
-        .catch((e) => ctx.status(`Receiving failed: ${e.message}`));
+        .catch(failed(ctx, 'Receiving failed'));
       return true;
     case 'speaker':
       speaker = msg.participant;
@@ -124,7 +132,14 @@ export function forget(participant) {
 }
 
 async function publish() {
-  ctx.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: CAMERA });
+  const c = ctx;
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: CAMERA });
+  // left while the browser was opening the camera: let it go at once
+  if (ctx !== c) {
+    for (const track of stream.getTracks()) track.stop();
+    return;
+  }
+  ctx.local = stream;
   newPublisher();
   showSelf();
   await offerPublish();
@@ -132,8 +147,10 @@ async function publish() {
 
 // (Re)offers the publish connection; a shared screen is named as such.
 async function offerPublish() {
+  const c = ctx;
   const pc = ctx.pub;
   await pc.setLocalDescription(await pc.createOffer());
+  if (ctx !== c) return;
   const answered = new Promise((resolve) => { ctx.publishing = resolve; });
   const msg = { type: 'publish', sdp: pc.localDescription.sdp };
   if (ctx.screenTransceiver) msg.screen = [ctx.screenTransceiver.mid];

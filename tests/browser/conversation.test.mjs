@@ -1,5 +1,5 @@
-// The app's other paths: an unknown join link, and the organiser ending the
-// conversation for everyone.
+// The app's other paths: an unknown join link, the organiser ending the
+// conversation for everyone, and leaving before the camera is open.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -50,5 +50,35 @@ test('conversation paths', { timeout: 90_000 }, async (t) => {
     for (const p of [org, guest]) assert.deepEqual(p.parleyErrors, []);
     await org.context().close();
     await guest.context().close();
+  });
+
+  // The browser may take seconds to open a camera on a loaded machine;
+  // whoever leaves meanwhile gets no error, and the camera is let go as
+  // soon as it opens (before, the late failure threw in the page and the
+  // camera stayed on).
+  await t.test('leaving while the camera opens: no error, the camera let go', async () => {
+    const page = await newPage(browser, 'hasty');
+    await page.addInitScript(() => {
+      if (!navigator.mediaDevices) return;     // about:blank
+      const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      window.opened = [];
+      navigator.mediaDevices.getUserMedia = async (constraints) => {
+        const stream = await open(constraints);
+        window.opened.push(stream);
+        await new Promise((resolve) => { window.openCamera = resolve; });
+        return stream;
+      };
+    });
+    await enter(page, `${BASE_URL}/`, 'Hasty', '');
+    await waitFor(page, 'the camera being opened', () => typeof window.openCamera === 'function');
+    await page.click('#leave');
+    await waitFor(page, 'out of the conversation',
+      () => document.body.dataset.state !== 'in-room' && document.body.dataset.state !== 'connecting');
+    await page.evaluate(() => window.openCamera());
+    await waitFor(page, 'the camera let go', () => window.opened.length > 0
+      && window.opened.every((s) => s.getTracks().every((track) => track.readyState === 'ended')));
+    assert.deepEqual(page.parleyErrors, []);
+    assert.equal(await page.$$eval('#strip .tile, #large .tile', (els) => els.length), 0, 'no tile left');
+    await page.context().close();
   });
 });
