@@ -41,6 +41,14 @@ const FRIENDLY = {
 const RETRY_MS = [0, 250, 500, 1000, 2000, 4000];
 const RETRY_FOR_MS = 60_000;
 
+// A new connection while reconnecting that is not greeted within this
+// long is given up for another: behind a load balancer, or on a server
+// whose process for it has just died, it may wait for a worker that is
+// slow to come, while the next connection lands elsewhere. A little more
+// at each try, for a server that is merely slow.
+const HELLO_MS = 2000;
+const HELLO_MORE_MS = 1000;
+
 const CLOSED_REASONS = {
   organiser_closed: 'The organiser ended the conversation.',
   organiser_left: 'The organiser left, so the conversation ended.',
@@ -53,7 +61,7 @@ let me = null;        // our participant object while in a conversation
 let room = null;      // the conversation id while in one
 let leaving = false;  // we sent "leave" and wait for "left"
 let secret = null;    // the resume secret of our place (docs/protocol.md)
-let retry = null;     // while reconnecting: { tries, since, timer }
+let retry = null;     // while reconnecting: { tries, since, timer, hello }
 const people = new Map(); // id -> participant, in the server's order
 
 function signalingUrl() {
@@ -90,6 +98,15 @@ function connect() {
   greeted = false;
   sock.addEventListener('message', (ev) => { if (sock === ws) onMessage(ev.data); });
   sock.addEventListener('close', (ev) => { if (sock === ws) onDrop(ev); });
+  if (retry) {
+    const wait = HELLO_MS + HELLO_MORE_MS * Math.max(0, retry.tries - 1);
+    retry.hello = setTimeout(() => {
+      if (sock !== ws || greeted) return;
+      ws = null;
+      sock.close();
+      reconnect();
+    }, wait);
+  }
 }
 
 function disconnect() {
@@ -229,13 +246,14 @@ function onResumed(msg) {
 
 function stopRetry() {
   if (retry && retry.timer) clearTimeout(retry.timer);
+  if (retry && retry.hello) clearTimeout(retry.hello);
   retry = null;
 }
 
 // The connection dropped while in a conversation: try again, with a
 // growing wait, to resume our place; the server keeps it a while.
 function reconnect() {
-  if (!retry) retry = { tries: 0, since: Date.now(), timer: null };
+  if (!retry) retry = { tries: 0, since: Date.now(), timer: null, hello: null };
   if (Date.now() - retry.since > RETRY_FOR_MS) {
     giveUp('Could not reconnect to the server: you are no longer in the conversation.');
     return;

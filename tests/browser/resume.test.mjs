@@ -244,6 +244,35 @@ test('a participant whose worker is killed comes back with media, and nobody see
   await noErrors([alice, bob, carol]);
 });
 
+// A reconnection can land on a worker that will not answer for a while
+// (its predecessor has just died and the new one is slow to come, or a
+// load balancer's choice): the app gives it up for another instead of
+// waiting on it. Here the page's second connection is accepted and never
+// answered.
+test('a reconnection that nobody greets is given up for another', { timeout: 60_000 }, async (t) => {
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const page = await newPage(browser, 'unanswered');
+  const opened = [];
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    opened.push(ws);
+    if (opened.length !== 2) ws.connectToServer();
+  });
+
+  await enter(page, `${BASE_URL}/`, 'Una', '');
+  const id = await idOf(page);
+  await countMoves(page);
+  assert.equal(opened.length, 1);
+
+  // the connection drops; the next one is never greeted
+  await opened[0].close({ code: 1001, reason: 'going away' });
+  await movedBack(page, 'Una back in her place', 0, 20_000);
+  t.diagnostic(`connections opened: ${opened.length}`);
+  assert.ok(opened.length >= 3, `a third connection after the silent one (${opened.length})`);
+  assert.equal(await idOf(page), id, 'the same participant');
+  await noErrors([page]);
+});
+
 test('fifty reloads of nginx during a call: everyone stays, media keeps flowing', { timeout: 600_000 }, async (t) => {
   assert.ok(PID_FILE, 'run.sh tells where the nginx pid is (PARLEY_NGINX_PID_FILE)');
   const reloads = Number(process.env.PARLEY_RELOADS || 50);
