@@ -1,7 +1,7 @@
 /*
  * Captures the SDP of GStreamer's webrtcbin (Debian's
  * gstreamer1.0-plugins-bad) for tests/fixtures/sdp/, and checks that
- * webrtcbin accepts what relay/parley_sdp.c makes of it.
+ * webrtcbin accepts what relay/parley_sdp*.c make of it.
  *
  *   capture-webrtcbin offer OUTDIR
  *       writes webrtcbin-av-offer.sdp: VP8 video and Opus audio sent over

@@ -10,7 +10,7 @@
  * codec, so that its answers reject the audio sections.
  *
  * Build: cc -std=gnu11 -Wall -Wextra -Ishm -Irelay \
- *            tools/capture-sdp/sdp_tool.c relay/parley_sdp.c -o build/sdp_tool
+ *            tools/capture-sdp/sdp_tool.c relay/parley_sdp*.c -o build/sdp_tool
  */
 
 #include <stdio.h>
