@@ -106,11 +106,18 @@ export async function diagnose(page, why) {
 // says what was awaited, with a screenshot path and the page's #error text.
 export async function waitFor(page, what, fn, arg, timeout = WAIT_MS) {
   if (fn.constructor.name === 'AsyncFunction') return waitForAsync(page, what, fn, arg, timeout);
+  let handle;
   try {
-    return await page.waitForFunction(fn, arg, { timeout, polling: 100 });
+    handle = await page.waitForFunction(fn, arg, { timeout, polling: 100 });
   } catch (e) {
     throw new Error(await diagnose(page, `timed out after ${timeout} ms waiting for ${what}: ${e.message.split('\n')[0]}`));
   }
+  // A plain function that returns a promise passes at once: the promise is
+  // truthy, and what it then resolves to, perhaps false, is the result.
+  if (await handle.evaluate((v) => !v)) {
+    throw new Error(`waitFor(${what}): the predicate returned a promise of a falsy value; declare it async`);
+  }
+  return handle;
 }
 
 // An async fn: page.waitForFunction() would take the promise it returns
