@@ -8,6 +8,8 @@
 static void parley_alloc_base(parley_alloc_leg_t *leg, int64_t *left);
 static void parley_alloc_up(parley_alloc_leg_t *leg, int64_t *left);
 static uint32_t parley_alloc_top(const parley_alloc_leg_t *leg);
+static int64_t parley_alloc_cost(const parley_alloc_leg_t *leg, uint32_t l,
+    int64_t more);
 
 
 uint64_t
@@ -77,7 +79,7 @@ parley_alloc_base(parley_alloc_leg_t *leg, int64_t *left)
         return;
     }
 
-    if ((int64_t) leg->bps[l] > *left) {
+    if (parley_alloc_cost(leg, l, leg->bps[l]) > *left) {
         leg->cap = PARLEY_NONE;
         leg->paused = 1;
         return;
@@ -108,13 +110,28 @@ parley_alloc_up(parley_alloc_leg_t *leg, int64_t *left)
 
         more = (int64_t) leg->bps[l] - (int64_t) leg->bps[leg->cap];
 
-        if (more > *left) {
+        if (parley_alloc_cost(leg, l, more) > *left) {
             return;
         }
 
         *left -= more;
         leg->cap = l;
     }
+}
+
+
+/*
+ * What taking encoding "l" needs spare: "more" if the leg is sent it (or
+ * a higher one) already, a tenth of its rate besides if not.
+ */
+static int64_t
+parley_alloc_cost(const parley_alloc_leg_t *leg, uint32_t l, int64_t more)
+{
+    if (leg->prev != PARLEY_NONE && leg->prev >= l) {
+        return more;
+    }
+
+    return more + leg->bps[l] / 10;
 }
 
 

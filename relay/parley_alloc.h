@@ -21,9 +21,13 @@
  * allocation sees what arrives). A section wished off is paused by its
  * wish, not by the budget.
  *
+ * Against flapping, what a section is sent already costs its rate, but
+ * anything more (a higher encoding, or a paused section back) needs a
+ * tenth of its rate spare besides: the caller passes each section's
+ * previous cap in "prev" (PARLEY_NONE for paused or new).
+ *
  * No state, no allocation, no I/O: callers run it when the estimate or
- * the wishes change, with an estimate smooth enough not to make layers
- * flap.
+ * the wishes change.
  */
 
 #ifndef _PARLEY_ALLOC_H_INCLUDED_
@@ -42,6 +46,7 @@ typedef struct {
     uint32_t   bps[PARLEY_SIMULCAST_LAYERS];   /* each now; 0: absent */
     unsigned   audio:1;
     unsigned   large:1;
+    uint32_t   prev;                           /* the last cap */
     uint32_t   cap;                            /* out */
     unsigned   paused:1;                       /* out: for bandwidth */
 } parley_alloc_leg_t;

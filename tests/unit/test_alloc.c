@@ -30,6 +30,7 @@ audio(size_t i, uint32_t bps)
     legs[i].layers = 1;
     legs[i].bps[0] = bps;
     legs[i].wish = 0;
+    legs[i].prev = NONE;
 
     return &legs[i];
 }
@@ -46,6 +47,7 @@ camera(size_t i, uint32_t wish, unsigned large)
     legs[i].bps[2] = 1200000;
     legs[i].wish = wish;
     legs[i].large = large;
+    legs[i].prev = NONE;
 
     return &legs[i];
 }
@@ -152,6 +154,7 @@ test_off_absent_and_single(void **state)
     legs[5].layers = 1;
     legs[5].bps[0] = 400000;
     legs[5].wish = 0;
+    legs[5].prev = NONE;
 
     assert_int_equal(parley_alloc(legs, 6, 2000000),
                      80000 + 1200000 + 400000);
@@ -190,6 +193,39 @@ test_wish_bounds(void **state)
 }
 
 
+/*
+ * Against flapping: what is sent already keeps at its exact cost; more
+ * needs a tenth of its rate spare.
+ */
+static void
+test_hysteresis(void **state)
+{
+    (void) state;
+
+    /* a large camera alone: 1.2 Mbit/s exactly */
+    camera(0, 2, 1);
+
+    /* sent high already: kept */
+    legs[0].prev = 2;
+    assert_int_equal(parley_alloc(legs, 1, 1200000), 1200000);
+    assert_int_equal(legs[0].cap, 2);
+
+    /* sent mid: high needs 120 kbit/s spare besides */
+    legs[0].prev = 1;
+    assert_int_equal(parley_alloc(legs, 1, 1200000), 500000);
+    assert_int_equal(legs[0].cap, 1);
+    assert_int_equal(parley_alloc(legs, 1, 1320000), 1200000);
+    assert_int_equal(legs[0].cap, 2);
+
+    /* paused: back only with its tenth spare */
+    legs[0].prev = NONE;
+    assert_int_equal(parley_alloc(legs, 1, 160000), 0);
+    assert_true(legs[0].paused);
+    assert_int_equal(parley_alloc(legs, 1, 165000), 150000);
+    assert_int_equal(legs[0].cap, 0);
+}
+
+
 int
 main(void)
 {
@@ -200,6 +236,7 @@ main(void)
         cmocka_unit_test(test_audio_whatever_it_costs),
         cmocka_unit_test(test_off_absent_and_single),
         cmocka_unit_test(test_wish_bounds),
+        cmocka_unit_test(test_hysteresis),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
