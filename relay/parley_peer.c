@@ -71,7 +71,7 @@ struct parley_peer_s {
     parley_peer_credentials_t      creds;
     parley_stun_key_t              local_key;   /* from creds.pwd */
     parley_stun_key_t              remote_key;  /* creds.remote_pwd's */
-    parley_stun_ice_t              ice;         /* points into creds */
+    parley_icelite_t              ice;         /* points into creds */
     unsigned                       generation;  /* ICE restarts so far */
     uint64_t                       tie_breaker; /* RFC 8445 7.1.3 */
 
@@ -123,7 +123,7 @@ static parley_peer_drop_t parley_peer_stun(parley_peer_t *peer,
     const parley_stun_addr_t *from, const parley_stun_msg_t *msg,
     uint64_t now_ms);
 static parley_peer_drop_t parley_peer_stun_unanswered(
-    parley_stun_ice_reason_t reason);
+    parley_icelite_reason_t reason);
 static parley_peer_drop_t parley_peer_dtls_in(parley_peer_t *peer,
     const parley_stun_addr_t *from, const uint8_t *buf, size_t len);
 static parley_peer_drop_t parley_peer_dtls_hold(parley_peer_t *peer,
@@ -762,27 +762,27 @@ parley_peer_stun(parley_peer_t *peer, const parley_stun_addr_t *from,
 {
     int                        i;
     uint8_t                    out[PARLEY_STUN_RESPONSE_MAX];
-    parley_stun_ice_action_t   action;
-    parley_stun_ice_result_t   res;
+    parley_icelite_action_t   action;
+    parley_icelite_result_t   res;
 
     if (msg->class == PARLEY_STUN_SUCCESS || msg->class == PARLEY_STUN_ERROR)
     {
         return parley_peer_consent_response(peer, from, msg, now_ms);
     }
 
-    action = parley_stun_ice_lite_check(&peer->ice, msg, from, out,
+    action = parley_icelite_check(&peer->ice, msg, from, out,
                                         sizeof(out), &res);
 
-    if ((size_t) res.reason < PARLEY_STUN_ICE_NREASONS) {
+    if ((size_t) res.reason < PARLEY_ICELITE_NREASONS) {
         peer->stats.checks[res.reason]++;
     }
 
-    if (action == PARLEY_STUN_ICE_ERROR) {
+    if (action == PARLEY_ICELITE_ERROR) {
         parley_peer_send_addr(peer, from, out, res.len);
         return parley_peer_drop(peer, PARLEY_PEER_DROP_STUN_REJECTED);
     }
 
-    if (action != PARLEY_STUN_ICE_SUCCESS) {
+    if (action != PARLEY_ICELITE_SUCCESS) {
         return parley_peer_drop(peer, parley_peer_stun_unanswered(res.reason));
     }
 
@@ -815,13 +815,13 @@ parley_peer_stun(parley_peer_t *peer, const parley_stun_addr_t *from,
 
 /* What failed authentication is told apart from keepalives and noise. */
 static parley_peer_drop_t
-parley_peer_stun_unanswered(parley_stun_ice_reason_t reason)
+parley_peer_stun_unanswered(parley_icelite_reason_t reason)
 {
     switch (reason) {
 
-    case PARLEY_STUN_ICE_NO_CREDENTIALS:
-    case PARLEY_STUN_ICE_BAD_USERNAME:
-    case PARLEY_STUN_ICE_BAD_INTEGRITY:
+    case PARLEY_ICELITE_NO_CREDENTIALS:
+    case PARLEY_ICELITE_BAD_USERNAME:
+    case PARLEY_ICELITE_BAD_INTEGRITY:
         return PARLEY_PEER_DROP_UNAUTHENTICATED;
 
     default:
@@ -1554,7 +1554,7 @@ parley_peer_consent_response(parley_peer_t *peer,
 {
     int                          i;
     parley_peer_path_t          *p;
-    parley_stun_ice_response_t   r;
+    parley_icelite_response_t   r;
 
     for (i = 0; i < PARLEY_PEER_MAX_PATHS; i++) {
         p = &peer->paths[i];
@@ -1578,15 +1578,15 @@ parley_peer_consent_response(parley_peer_t *peer,
         return parley_peer_drop(peer, PARLEY_PEER_DROP_RESPONSE);
     }
 
-    r = parley_stun_ice_check_response(msg, &peer->remote_key);
+    r = parley_icelite_check_response(msg, &peer->remote_key);
     peer->stats.responses[r]++;
 
-    if (r == PARLEY_STUN_ICE_RESPONSE_ERROR) {
+    if (r == PARLEY_ICELITE_RESPONSE_ERROR) {
         parley_peer_consent_end(p, now_ms);
         peer->stats.consent_refused++;
     }
 
-    if (r != PARLEY_STUN_ICE_RESPONSE_SUCCESS) {
+    if (r != PARLEY_ICELITE_RESPONSE_SUCCESS) {
         parley_peer_consent_event(peer, PARLEY_PEER_CONSENT_INVALID);
         return parley_peer_drop(peer, PARLEY_PEER_DROP_RESPONSE);
     }

@@ -93,7 +93,7 @@
 
 #include "parley_dtls.h"
 #include "parley_srtp.h"
-#include "parley_stun.h"
+#include "parley_icelite.h"
 
 
 /* RFC 8839 5.4: ice-ufrag is 4 to 256 ice-chars, ice-pwd 22 to 256. */
@@ -333,10 +333,10 @@ typedef struct {
     uint64_t  consent_lost;        /* the selected address's consent ran out */
     uint64_t  responses_unmatched; /* no transaction of ours has the id */
     uint64_t  responses_misrouted; /* the id of a check sent elsewhere */
-    uint64_t  responses[PARLEY_STUN_ICE_NRESPONSES];  /* the matched ones */
+    uint64_t  responses[PARLEY_ICELITE_NRESPONSES];  /* the matched ones */
 
     uint64_t  drops[PARLEY_PEER_NDROPS];
-    uint64_t  checks[PARLEY_STUN_ICE_NREASONS];     /* but the answers */
+    uint64_t  checks[PARLEY_ICELITE_NREASONS];     /* but the answers */
     uint64_t  unprotect_rtp[PARLEY_SRTP_RC_COUNT];  /* failures by reason */
     uint64_t  unprotect_rtcp[PARLEY_SRTP_RC_COUNT];
     uint64_t  protect_rtp[PARLEY_SRTP_RC_COUNT];

@@ -2,8 +2,9 @@
  * STUN messages (RFC 8489) for an ICE-lite responder (RFC 8445 2.5).
  *
  * The demultiplexer hands a datagram whose first byte is 0..3 (RFC 7983)
- * to parley_stun_parse(); the ICE-lite check handler then decides whether
- * to drop it or answer it, and builds the answer into a caller buffer.
+ * to parley_stun_parse(); the ICE-lite check handler (parley_icelite.h)
+ * then decides whether to drop it or answer it, and builds the answer
+ * into a caller buffer with the builders here.
  * Nothing here does I/O, reads a clock or draws random numbers: the caller
  * owns the socket, and supplies transaction ids and tie-breakers.
  *
@@ -30,7 +31,7 @@
 #define PARLEY_STUN_MAX_UNKNOWN     8
 
 /*
- * Enough for any response that parley_stun_ice_lite_check() builds; the
+ * Enough for any response that parley_icelite_check() builds; the
  * largest, a 420 listing PARLEY_STUN_MAX_UNKNOWN types, takes 100 bytes.
  */
 #define PARLEY_STUN_RESPONSE_MAX    128
@@ -184,89 +185,9 @@ typedef struct {
 } parley_stun_request_t;
 
 
-/* The ICE-lite check handler's outcome: what the caller does. */
-typedef enum {
-    PARLEY_STUN_ICE_DROP = 0,
-    PARLEY_STUN_ICE_SUCCESS,           /* send the success response */
-    PARLEY_STUN_ICE_ERROR              /* send the error response */
-} parley_stun_ice_action_t;
-
-/*
- * Why, for counters. The code in brackets is the error answered; a check
- * that fails authentication is not answered at all (see
- * parley_stun_ice_lite_check()).
- */
-#define PARLEY_STUN_ICE_REASONS(X)                                           \
-    X(OK,                "check answered")                                   \
-    X(INDICATION,        "indication (keepalive)")                           \
-    X(NOT_REQUEST,       "response to a request never sent")                 \
-    X(NOT_BINDING,       "method other than Binding")                        \
-    X(NO_FINGERPRINT,    "no FINGERPRINT")                                   \
-    X(BAD_FINGERPRINT,   "FINGERPRINT does not match")                       \
-    X(NO_CREDENTIALS,    "no USERNAME or MESSAGE-INTEGRITY")                 \
-    X(BAD_USERNAME,      "USERNAME is not the local:remote ufrag")           \
-    X(BAD_INTEGRITY,     "MESSAGE-INTEGRITY does not match")                 \
-    X(UNKNOWN_ATTRIBUTE, "unknown comprehension-required attribute [420]")   \
-    X(ROLE_CONFLICT,     "peer is controlled too [487]")                     \
-    X(NO_SPACE,          "response buffer too small")                        \
-    X(CRYPTO,            "HMAC computation failed")                          \
-    X(INVAL,             "bad source address or credentials")
-
-#define PARLEY_STUN_ICE_REASON_ENUM(name, text)  PARLEY_STUN_ICE_##name,
-
-typedef enum {
-    PARLEY_STUN_ICE_REASONS(PARLEY_STUN_ICE_REASON_ENUM)
-    PARLEY_STUN_ICE_NREASONS
-} parley_stun_ice_reason_t;
-
-
-/*
- * What a response to one of our own checks is (RFC 8445 7.2.5, RFC 7675
- * 5.1): only an authenticated success is consent. The caller matches the
- * transaction id and the source address first.
- */
-#define PARLEY_STUN_ICE_RESPONSES(X)                                         \
-    X(SUCCESS,         "authenticated success response")                     \
-    X(ERROR,           "authenticated error response")                       \
-    X(NOT_RESPONSE,    "a request or an indication")                         \
-    X(NOT_BINDING,     "method other than Binding")                          \
-    X(NO_FINGERPRINT,  "no FINGERPRINT")                                     \
-    X(BAD_FINGERPRINT, "FINGERPRINT does not match")                         \
-    X(NO_INTEGRITY,    "no MESSAGE-INTEGRITY")                               \
-    X(BAD_INTEGRITY,   "MESSAGE-INTEGRITY does not match")                   \
-    X(CRYPTO,          "HMAC computation failed")
-
-#define PARLEY_STUN_ICE_RESPONSE_ENUM(name, text)                            \
-    PARLEY_STUN_ICE_RESPONSE_##name,
-
-typedef enum {
-    PARLEY_STUN_ICE_RESPONSES(PARLEY_STUN_ICE_RESPONSE_ENUM)
-    PARLEY_STUN_ICE_NRESPONSES
-} parley_stun_ice_response_t;
-
-
-/* One ICE session's credentials, as exchanged in SDP. */
-typedef struct {
-    parley_stun_str_t     local_ufrag;
-    parley_stun_str_t     remote_ufrag;    /* len 0: not known yet */
-    parley_stun_key_t    *local_key;       /* made from the local ice-pwd */
-    unsigned              require_fingerprint:1;
-} parley_stun_ice_t;
-
-
-typedef struct {
-    parley_stun_ice_action_t  action;
-    parley_stun_ice_reason_t  reason;
-    uint16_t                  error_code;  /* PARLEY_STUN_ICE_ERROR only */
-    size_t                    len;         /* bytes of the answer in "out" */
-    uint32_t                  priority;    /* the request's PRIORITY or 0 */
-    unsigned                  nominated:1; /* success with USE-CANDIDATE */
-} parley_stun_ice_result_t;
 
 
 const char *parley_stun_rc_str(parley_stun_rc_t rc);
-const char *parley_stun_ice_reason_str(parley_stun_ice_reason_t reason);
-const char *parley_stun_ice_response_str(parley_stun_ice_response_t r);
 
 /*
  * Parses one datagram as one STUN message. On PARLEY_STUN_OK *msg
@@ -333,30 +254,6 @@ parley_stun_rc_t parley_stun_binding_request(uint8_t *buf, size_t cap,
 /* A keepalive (RFC 8445 11): no attribute but FINGERPRINT. */
 parley_stun_rc_t parley_stun_binding_indication(uint8_t *buf, size_t cap,
     const uint8_t *tid, size_t *len);
-
-/*
- * The ICE-lite answer to a parsed message received from "source": fills
- * *res, builds the answer (if any) into "out", and returns res->action.
- * "out" should hold PARLEY_STUN_RESPONSE_MAX bytes.
- *
- * Only an authenticated check is answered: a success, or an error that
- * carries MESSAGE-INTEGRITY (420, 487). A check without credentials, with
- * a USERNAME not ours or a MESSAGE-INTEGRITY that does not match is
- * dropped with its reason, never answered with 400 or 401: its source
- * address may be forged, and an answer would reflect traffic at it.
- */
-parley_stun_ice_action_t parley_stun_ice_lite_check(
-    const parley_stun_ice_t *ice, const parley_stun_msg_t *req,
-    const parley_stun_addr_t *source, uint8_t *out, size_t cap,
-    parley_stun_ice_result_t *res);
-
-/*
- * Judges a parsed response to a Binding request we sent with "key" (the
- * peer's password, RFC 8445 7.2.2): a Binding success or error with a
- * FINGERPRINT and a MESSAGE-INTEGRITY that match. Nothing is answered.
- */
-parley_stun_ice_response_t parley_stun_ice_check_response(
-    const parley_stun_msg_t *msg, parley_stun_key_t *key);
 
 
 #endif /* _PARLEY_STUN_H_INCLUDED_ */

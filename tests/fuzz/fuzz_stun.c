@@ -17,7 +17,7 @@
 #include <string.h>
 #include <netinet/in.h>
 
-#include "parley_stun.h"
+#include "parley_icelite.h"
 
 
 #define FUZZ_LOCAL_UFRAG   "lite"
@@ -48,7 +48,7 @@ fuzz_init(void)
 
 /* An answer must parse, and carry a FINGERPRINT and MI that verify. */
 static void
-fuzz_check_answer(const uint8_t *out, const parley_stun_ice_result_t *res,
+fuzz_check_answer(const uint8_t *out, const parley_icelite_result_t *res,
     const parley_stun_msg_t *req)
 {
     parley_stun_msg_t  resp;
@@ -68,7 +68,7 @@ fuzz_check_answer(const uint8_t *out, const parley_stun_ice_result_t *res,
     }
 
     /* a success is only ever given to an authenticated request */
-    if (res->action == PARLEY_STUN_ICE_SUCCESS
+    if (res->action == PARLEY_ICELITE_SUCCESS
         && (parley_stun_verify_integrity(req, &fuzz_key) != PARLEY_STUN_OK
             || (resp.attrs & PARLEY_STUN_HAS_INTEGRITY) == 0))
     {
@@ -81,16 +81,16 @@ fuzz_check_answer(const uint8_t *out, const parley_stun_ice_result_t *res,
 static void
 fuzz_check_response(const parley_stun_msg_t *msg)
 {
-    parley_stun_ice_response_t  r;
+    parley_icelite_response_t  r;
 
-    r = parley_stun_ice_check_response(msg, &fuzz_key);
+    r = parley_icelite_check_response(msg, &fuzz_key);
 
-    if ((size_t) r >= PARLEY_STUN_ICE_NRESPONSES) {
+    if ((size_t) r >= PARLEY_ICELITE_NRESPONSES) {
         abort();
     }
 
-    if (r != PARLEY_STUN_ICE_RESPONSE_SUCCESS
-        && r != PARLEY_STUN_ICE_RESPONSE_ERROR)
+    if (r != PARLEY_ICELITE_RESPONSE_SUCCESS
+        && r != PARLEY_ICELITE_RESPONSE_ERROR)
     {
         return;
     }
@@ -98,7 +98,7 @@ fuzz_check_response(const parley_stun_msg_t *msg)
     if (msg->method != PARLEY_STUN_BINDING
         || parley_stun_verify_fingerprint(msg) != PARLEY_STUN_OK
         || parley_stun_verify_integrity(msg, &fuzz_key) != PARLEY_STUN_OK
-        || (r == PARLEY_STUN_ICE_RESPONSE_SUCCESS)
+        || (r == PARLEY_ICELITE_RESPONSE_SUCCESS)
            != (msg->class == PARLEY_STUN_SUCCESS))
     {
         abort();
@@ -110,10 +110,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     uint8_t                   out[PARLEY_STUN_RESPONSE_MAX];
-    parley_stun_ice_t         ice;
+    parley_icelite_t         ice;
     parley_stun_msg_t         msg;
     parley_stun_addr_t        source;
-    parley_stun_ice_result_t  res;
+    parley_icelite_result_t  res;
 
     if (!fuzz_ready) {
         fuzz_init();
@@ -141,9 +141,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     source.port = 3478;
     memcpy(source.addr, msg.tid, PARLEY_STUN_TID_SIZE);
 
-    parley_stun_ice_lite_check(&ice, &msg, &source, out, sizeof(out), &res);
+    parley_icelite_check(&ice, &msg, &source, out, sizeof(out), &res);
 
-    if (res.action != PARLEY_STUN_ICE_DROP) {
+    if (res.action != PARLEY_ICELITE_DROP) {
         fuzz_check_answer(out, &res, &msg);
     }
 

@@ -1221,7 +1221,7 @@ assert_ice_connected(sfu_t *sfu, client_t *c, parley_peer_t *peer)
 
     st = parley_peer_stats(peer);
 
-    assert_true(st->checks[PARLEY_STUN_ICE_OK] >= 1);
+    assert_true(st->checks[PARLEY_ICELITE_OK] >= 1);
     assert_true(st->nominations >= 1);
     assert_int_equal(sfu->states[PARLEY_PEER_CONNECTED], 1);
 
@@ -1328,7 +1328,7 @@ negative_wrong_password(loop_t *l, sfu_t *sfu, client_t *c,
     attacker_read(a);
     assert_int_equal(a->responses, responses);
 
-    assert_int_equal(st->checks[PARLEY_STUN_ICE_BAD_INTEGRITY], 1);
+    assert_int_equal(st->checks[PARLEY_ICELITE_BAD_INTEGRITY], 1);
     assert_int_equal(st->drops[PARLEY_PEER_DROP_UNAUTHENTICATED], 1);
     assert_int_equal(st->drops[PARLEY_PEER_DROP_STUN_REJECTED], 0);
     assert_null(parley_endpoint_find_address(sfu->endpoint,
@@ -1865,7 +1865,7 @@ test_peer_consent(void **state)
      * out before libnice gets to answer it.
      */
     assert_true(st->consent_renewed >= 3);
-    assert_int_equal(st->responses[PARLEY_STUN_ICE_RESPONSE_SUCCESS],
+    assert_int_equal(st->responses[PARLEY_ICELITE_RESPONSE_SUCCESS],
                      st->consent_granted + st->consent_renewed);
     assert_int_equal(sfu.states[PARLEY_PEER_FAILED], 0);
 
@@ -2892,7 +2892,7 @@ test_consent_first_path(void **state)
                          PARLEY_STUN_OK);
         assert_int_equal(parley_peer_receive(p, &s1, buf, len, t0 + 10),
                          PARLEY_PEER_DROP_RESPONSE);
-        assert_int_equal(st->responses[PARLEY_STUN_ICE_RESPONSE_BAD_INTEGRITY],
+        assert_int_equal(st->responses[PARLEY_ICELITE_RESPONSE_BAD_INTEGRITY],
                          1);
 
         /* no FINGERPRINT (RFC 8445 7) */
@@ -2904,7 +2904,7 @@ test_consent_first_path(void **state)
         assert_int_equal(parley_peer_receive(p, &s1, buf, len - 8, t0 + 10),
                          PARLEY_PEER_DROP_RESPONSE);
         assert_int_equal(
-            st->responses[PARLEY_STUN_ICE_RESPONSE_NO_FINGERPRINT], 1);
+            st->responses[PARLEY_ICELITE_RESPONSE_NO_FINGERPRINT], 1);
     }
 
     parley_stun_key_free(&wrong);

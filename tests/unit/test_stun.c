@@ -18,7 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "parley_stun.h"
+#include "parley_icelite.h"
 
 
 #define RFC5769_PASSWORD  "VOkJxbRl1RmTxUk/WvJxBt"
@@ -171,7 +171,7 @@ typedef struct {
 typedef struct {
     parley_stun_key_t         local_key;     /* LOCAL_PWD */
     parley_stun_key_t         wrong_key;
-    parley_stun_ice_t         ice;
+    parley_icelite_t         ice;
     parley_stun_request_t     check;         /* a good check from the peer */
     parley_stun_addr_t        source;
     uint8_t                   in[512];
@@ -179,7 +179,7 @@ typedef struct {
     uint8_t                   out[PARLEY_STUN_RESPONSE_MAX];
     parley_stun_msg_t         req;
     parley_stun_msg_t         resp;
-    parley_stun_ice_result_t  res;
+    parley_icelite_result_t  res;
 } ice_fixture_t;
 
 
@@ -1043,19 +1043,19 @@ test_strings(void **state)
 
     (void) state;
 
-    for (i = 0; i < PARLEY_STUN_ICE_NREASONS; i++) {
-        assert_true(strlen(parley_stun_ice_reason_str(i)) > 0);
+    for (i = 0; i < PARLEY_ICELITE_NREASONS; i++) {
+        assert_true(strlen(parley_icelite_reason_str(i)) > 0);
     }
 
-    assert_string_equal(parley_stun_ice_reason_str(PARLEY_STUN_ICE_NREASONS),
+    assert_string_equal(parley_icelite_reason_str(PARLEY_ICELITE_NREASONS),
                         "unknown reason");
 
-    for (i = 0; i < PARLEY_STUN_ICE_NRESPONSES; i++) {
-        assert_true(strlen(parley_stun_ice_response_str(i)) > 0);
+    for (i = 0; i < PARLEY_ICELITE_NRESPONSES; i++) {
+        assert_true(strlen(parley_icelite_response_str(i)) > 0);
     }
 
     assert_string_equal(
-        parley_stun_ice_response_str(PARLEY_STUN_ICE_NRESPONSES),
+        parley_icelite_response_str(PARLEY_ICELITE_NRESPONSES),
         "unknown response");
     assert_string_equal(parley_stun_rc_str(PARLEY_STUN_ERR_CRYPTO),
                         "HMAC computation failed");
@@ -1122,7 +1122,7 @@ ice_send_bytes(ice_fixture_t *f, const uint8_t *data, size_t len)
     assert_int_equal(parley_stun_parse(&f->req, f->in, f->in_len),
                      PARLEY_STUN_OK);
 
-    parley_stun_ice_lite_check(&f->ice, &f->req, &f->source, f->out,
+    parley_icelite_check(&f->ice, &f->req, &f->source, f->out,
                                sizeof(f->out), &f->res);
 }
 
@@ -1144,7 +1144,7 @@ ice_send_check(ice_fixture_t *f)
 static void
 ice_parse_answer(ice_fixture_t *f, parley_stun_class_t class)
 {
-    assert_int_not_equal(f->res.action, PARLEY_STUN_ICE_DROP);
+    assert_int_not_equal(f->res.action, PARLEY_ICELITE_DROP);
     assert_int_equal(parley_stun_parse(&f->resp, f->out, f->res.len),
                      PARLEY_STUN_OK);
     assert_int_equal(f->resp.class, class);
@@ -1156,10 +1156,10 @@ ice_parse_answer(ice_fixture_t *f, parley_stun_class_t class)
 
 
 static void
-ice_expect_error(ice_fixture_t *f, parley_stun_ice_reason_t reason,
+ice_expect_error(ice_fixture_t *f, parley_icelite_reason_t reason,
     unsigned code)
 {
-    assert_int_equal(f->res.action, PARLEY_STUN_ICE_ERROR);
+    assert_int_equal(f->res.action, PARLEY_ICELITE_ERROR);
     assert_int_equal(f->res.reason, reason);
     assert_int_equal(f->res.error_code, code);
     assert_false(f->res.nominated);
@@ -1174,9 +1174,9 @@ ice_expect_error(ice_fixture_t *f, parley_stun_ice_reason_t reason,
 
 
 static void
-ice_expect_drop(ice_fixture_t *f, parley_stun_ice_reason_t reason)
+ice_expect_drop(ice_fixture_t *f, parley_icelite_reason_t reason)
 {
-    assert_int_equal(f->res.action, PARLEY_STUN_ICE_DROP);
+    assert_int_equal(f->res.action, PARLEY_ICELITE_DROP);
     assert_int_equal(f->res.reason, reason);
     assert_int_equal(f->res.len, 0);
 }
@@ -1189,8 +1189,8 @@ test_ice_good_check(void **state)
 
     ice_send_check(f);
 
-    assert_int_equal(f->res.action, PARLEY_STUN_ICE_SUCCESS);
-    assert_int_equal(f->res.reason, PARLEY_STUN_ICE_OK);
+    assert_int_equal(f->res.action, PARLEY_ICELITE_SUCCESS);
+    assert_int_equal(f->res.reason, PARLEY_ICELITE_OK);
     assert_true(f->res.nominated);
     assert_int_equal(f->res.priority, 0x6e0001ff);
 
@@ -1212,7 +1212,7 @@ test_ice_check_not_nominating(void **state)
     addr_ipv6(&f->source, "2001:db8:ffff::5", 5000);
     ice_send_check(f);
 
-    assert_int_equal(f->res.action, PARLEY_STUN_ICE_SUCCESS);
+    assert_int_equal(f->res.action, PARLEY_ICELITE_SUCCESS);
     assert_false(f->res.nominated);
     ice_parse_answer(f, PARLEY_STUN_SUCCESS);
     assert_addr_equal(&f->resp.xor_mapped_address, &f->source);
@@ -1230,7 +1230,7 @@ test_ice_remote_ufrag_not_known_yet(void **state)
     f->check.username = str(LOCAL_UFRAG ":whoever");
     ice_send_check(f);
 
-    assert_int_equal(f->res.action, PARLEY_STUN_ICE_SUCCESS);
+    assert_int_equal(f->res.action, PARLEY_ICELITE_SUCCESS);
 }
 
 
@@ -1251,7 +1251,7 @@ test_ice_wrong_username(void **state)
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         f->check.username = str(bad[i]);
         ice_send_check(f);
-        ice_expect_drop(f, PARLEY_STUN_ICE_BAD_USERNAME);
+        ice_expect_drop(f, PARLEY_ICELITE_BAD_USERNAME);
     }
 }
 
@@ -1268,7 +1268,7 @@ test_ice_wrong_password(void **state)
     f->check.key = &f->wrong_key;
     ice_send_check(f);
 
-    ice_expect_drop(f, PARLEY_STUN_ICE_BAD_INTEGRITY);
+    ice_expect_drop(f, PARLEY_ICELITE_BAD_INTEGRITY);
 }
 
 
@@ -1280,12 +1280,12 @@ test_ice_missing_credentials(void **state)
 
     f->check.key = NULL;
     ice_send_check(f);
-    ice_expect_drop(f, PARLEY_STUN_ICE_NO_CREDENTIALS);
+    ice_expect_drop(f, PARLEY_ICELITE_NO_CREDENTIALS);
 
     f->check.key = &f->local_key;
     f->check.username.len = 0;
     ice_send_check(f);
-    ice_expect_drop(f, PARLEY_STUN_ICE_NO_CREDENTIALS);
+    ice_expect_drop(f, PARLEY_ICELITE_NO_CREDENTIALS);
 }
 
 
@@ -1297,7 +1297,7 @@ test_ice_role_conflict(void **state)
     f->check.role = PARLEY_STUN_ROLE_CONTROLLED;
     ice_send_check(f);
 
-    ice_expect_error(f, PARLEY_STUN_ICE_ROLE_CONFLICT, 487);
+    ice_expect_error(f, PARLEY_ICELITE_ROLE_CONFLICT, 487);
 }
 
 
@@ -1315,8 +1315,8 @@ test_ice_rfc5769_request(void **state)
 
     ice_send_bytes(f, rfc5769_request, sizeof(rfc5769_request));
 
-    assert_int_equal(f->res.action, PARLEY_STUN_ICE_ERROR);
-    assert_int_equal(f->res.reason, PARLEY_STUN_ICE_ROLE_CONFLICT);
+    assert_int_equal(f->res.action, PARLEY_ICELITE_ERROR);
+    assert_int_equal(f->res.reason, PARLEY_ICELITE_ROLE_CONFLICT);
     ice_parse_answer(f, PARLEY_STUN_ERROR);
     assert_int_equal(parley_stun_verify_integrity(&f->resp, &key),
                      PARLEY_STUN_OK);
@@ -1351,7 +1351,7 @@ test_ice_unknown_attribute(void **state)
     make_check_with(&m, ATTR_UNKNOWN_REQUIRED);
     ice_send_bytes(f, m.buf, m.len);
 
-    ice_expect_error(f, PARLEY_STUN_ICE_UNKNOWN_ATTRIBUTE, 420);
+    ice_expect_error(f, PARLEY_ICELITE_UNKNOWN_ATTRIBUTE, 420);
     assert_true(f->resp.attrs & PARLEY_STUN_HAS_UNKNOWN_ATTRIBUTES);
     assert_int_equal(f->resp.unknown_attributes.len, 2);
     assert_memory_equal(f->resp.unknown_attributes.data, "\x00\x33", 2);
@@ -1359,7 +1359,7 @@ test_ice_unknown_attribute(void **state)
     /* a comprehension-optional one is ignored */
     make_check_with(&m, ATTR_UNKNOWN_OPTIONAL);
     ice_send_bytes(f, m.buf, m.len);
-    assert_int_equal(f->res.action, PARLEY_STUN_ICE_SUCCESS);
+    assert_int_equal(f->res.action, PARLEY_ICELITE_SUCCESS);
     assert_false(f->res.nominated);
 }
 
@@ -1386,7 +1386,7 @@ test_ice_many_unknown_attributes(void **state)
     tmsg_fingerprint(&m);
     ice_send_bytes(f, m.buf, m.len);
 
-    ice_expect_error(f, PARLEY_STUN_ICE_UNKNOWN_ATTRIBUTE, 420);
+    ice_expect_error(f, PARLEY_ICELITE_UNKNOWN_ATTRIBUTE, 420);
     assert_int_equal(f->resp.unknown_attributes.len,
                      2 * PARLEY_STUN_MAX_UNKNOWN);
     assert_memory_equal(f->resp.unknown_attributes.data, "\x7f\xf0\x7f\xf1",
@@ -1407,7 +1407,7 @@ test_ice_unknown_attribute_unauthenticated(void **state)
     put16(m.buf + 2, (uint16_t) (m.len - 20));
     ice_send_bytes(f, m.buf, m.len);
 
-    ice_expect_drop(f, PARLEY_STUN_ICE_BAD_INTEGRITY);
+    ice_expect_drop(f, PARLEY_ICELITE_BAD_INTEGRITY);
 }
 
 
@@ -1424,16 +1424,16 @@ test_ice_fingerprint(void **state)
 
     buf[len - 1] ^= 0x01;
     ice_send_bytes(f, buf, len);
-    ice_expect_drop(f, PARLEY_STUN_ICE_BAD_FINGERPRINT);
+    ice_expect_drop(f, PARLEY_ICELITE_BAD_FINGERPRINT);
 
     /* without FINGERPRINT: answered, unless the caller requires it */
     put16(buf + 2, (uint16_t) (len - 8 - 20));
     ice_send_bytes(f, buf, len - 8);
-    assert_int_equal(f->res.action, PARLEY_STUN_ICE_SUCCESS);
+    assert_int_equal(f->res.action, PARLEY_ICELITE_SUCCESS);
 
     f->ice.require_fingerprint = 1;
     ice_send_bytes(f, buf, len - 8);
-    ice_expect_drop(f, PARLEY_STUN_ICE_NO_FINGERPRINT);
+    ice_expect_drop(f, PARLEY_ICELITE_NO_FINGERPRINT);
 }
 
 
@@ -1449,15 +1449,15 @@ test_ice_not_answered(void **state)
                                                     test_tid, &len),
                      PARLEY_STUN_OK);
     ice_send_bytes(f, buf, len);
-    ice_expect_drop(f, PARLEY_STUN_ICE_INDICATION);
+    ice_expect_drop(f, PARLEY_ICELITE_INDICATION);
 
     ice_send_bytes(f, rfc5769_response_ipv4, sizeof(rfc5769_response_ipv4));
-    ice_expect_drop(f, PARLEY_STUN_ICE_NOT_REQUEST);
+    ice_expect_drop(f, PARLEY_ICELITE_NOT_REQUEST);
 
     /* an Allocate request (RFC 8656) is not for an ICE agent */
     tmsg_start(&m, 0x0003);
     ice_send_bytes(f, m.buf, m.len);
-    ice_expect_drop(f, PARLEY_STUN_ICE_NOT_BINDING);
+    ice_expect_drop(f, PARLEY_ICELITE_NOT_BINDING);
 }
 
 
@@ -1473,23 +1473,23 @@ test_ice_answer_does_not_fit(void **state)
                      PARLEY_STUN_OK);
     assert_int_equal(parley_stun_parse(&f->req, buf, len), PARLEY_STUN_OK);
 
-    parley_stun_ice_lite_check(&f->ice, &f->req, &f->source, f->out, 40,
+    parley_icelite_check(&f->ice, &f->req, &f->source, f->out, 40,
                                &f->res);
-    ice_expect_drop(f, PARLEY_STUN_ICE_NO_SPACE);
+    ice_expect_drop(f, PARLEY_ICELITE_NO_SPACE);
 }
 
 
 /* Responses to our own checks (consent, RFC 7675) */
 
 
-static parley_stun_ice_response_t
+static parley_icelite_response_t
 ice_judge(ice_fixture_t *f, const uint8_t *buf, size_t len)
 {
     parley_stun_msg_t  msg;
 
     assert_int_equal(parley_stun_parse(&msg, buf, len), PARLEY_STUN_OK);
 
-    return parley_stun_ice_check_response(&msg, &f->local_key);
+    return parley_icelite_check_response(&msg, &f->local_key);
 }
 
 
@@ -1505,7 +1505,7 @@ test_ice_response_success(void **state)
                                                  &f->source, &f->local_key,
                                                  &len),
                      PARLEY_STUN_OK);
-    assert_int_equal(ice_judge(f, buf, len), PARLEY_STUN_ICE_RESPONSE_SUCCESS);
+    assert_int_equal(ice_judge(f, buf, len), PARLEY_ICELITE_RESPONSE_SUCCESS);
 
     /* another password: the answer is not the peer's */
     assert_int_equal(parley_stun_binding_success(buf, sizeof(buf), test_tid,
@@ -1513,20 +1513,20 @@ test_ice_response_success(void **state)
                                                  &len),
                      PARLEY_STUN_OK);
     assert_int_equal(ice_judge(f, buf, len),
-                     PARLEY_STUN_ICE_RESPONSE_BAD_INTEGRITY);
+                     PARLEY_ICELITE_RESPONSE_BAD_INTEGRITY);
 
     /* an authenticated error is told apart, and is no consent */
     assert_int_equal(parley_stun_binding_error(buf, sizeof(buf), test_tid,
                                                487, NULL, 0, &f->local_key,
                                                &len),
                      PARLEY_STUN_OK);
-    assert_int_equal(ice_judge(f, buf, len), PARLEY_STUN_ICE_RESPONSE_ERROR);
+    assert_int_equal(ice_judge(f, buf, len), PARLEY_ICELITE_RESPONSE_ERROR);
 
     assert_int_equal(parley_stun_binding_error(buf, sizeof(buf), test_tid,
                                                401, NULL, 0, NULL, &len),
                      PARLEY_STUN_OK);
     assert_int_equal(ice_judge(f, buf, len),
-                     PARLEY_STUN_ICE_RESPONSE_NO_INTEGRITY);
+                     PARLEY_ICELITE_RESPONSE_NO_INTEGRITY);
 }
 
 
@@ -1545,7 +1545,7 @@ test_ice_response_refused(void **state)
     tmsg_attr(&m, PARLEY_STUN_ATTR_XOR_MAPPED_ADDRESS, xma, sizeof(xma));
     tmsg_fingerprint(&m);
     assert_int_equal(ice_judge(f, m.buf, m.len),
-                     PARLEY_STUN_ICE_RESPONSE_NO_INTEGRITY);
+                     PARLEY_ICELITE_RESPONSE_NO_INTEGRITY);
 
     /* signed, but without FINGERPRINT (RFC 8445 7) */
     tmsg_start(&m, 0x0101);
@@ -1553,15 +1553,15 @@ test_ice_response_refused(void **state)
     tmsg_hmac(&m, EVP_sha1(), PARLEY_STUN_ATTR_MESSAGE_INTEGRITY, 20,
               LOCAL_PWD);
     assert_int_equal(ice_judge(f, m.buf, m.len),
-                     PARLEY_STUN_ICE_RESPONSE_NO_FINGERPRINT);
+                     PARLEY_ICELITE_RESPONSE_NO_FINGERPRINT);
 
     tmsg_fingerprint(&m);
     assert_int_equal(ice_judge(f, m.buf, m.len),
-                     PARLEY_STUN_ICE_RESPONSE_SUCCESS);
+                     PARLEY_ICELITE_RESPONSE_SUCCESS);
 
     m.buf[m.len - 1] ^= 0x01;
     assert_int_equal(ice_judge(f, m.buf, m.len),
-                     PARLEY_STUN_ICE_RESPONSE_BAD_FINGERPRINT);
+                     PARLEY_ICELITE_RESPONSE_BAD_FINGERPRINT);
 
     /* a success of another method (an Allocate's, RFC 8656) */
     tmsg_start(&m, 0x0103);
@@ -1569,19 +1569,19 @@ test_ice_response_refused(void **state)
               LOCAL_PWD);
     tmsg_fingerprint(&m);
     assert_int_equal(ice_judge(f, m.buf, m.len),
-                     PARLEY_STUN_ICE_RESPONSE_NOT_BINDING);
+                     PARLEY_ICELITE_RESPONSE_NOT_BINDING);
 
     /* a request signed with the right password is no answer */
     assert_int_equal(parley_stun_binding_request(buf, sizeof(buf), &f->check,
                                                  &len),
                      PARLEY_STUN_OK);
     assert_int_equal(ice_judge(f, buf, len),
-                     PARLEY_STUN_ICE_RESPONSE_NOT_RESPONSE);
+                     PARLEY_ICELITE_RESPONSE_NOT_RESPONSE);
 
     /* RFC 5769 2.2: authentic, under its own password only */
     assert_int_equal(ice_judge(f, rfc5769_response_ipv4,
                                sizeof(rfc5769_response_ipv4)),
-                     PARLEY_STUN_ICE_RESPONSE_BAD_INTEGRITY);
+                     PARLEY_ICELITE_RESPONSE_BAD_INTEGRITY);
 }
 
 
