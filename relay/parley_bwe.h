@@ -47,7 +47,7 @@
 #include "parley_rtcp.h"
 
 
-#define PARLEY_BWE_HISTORY          2048   /* packets sent, a power of two */
+#define PARLEY_BWE_HISTORY          1024   /* packets sent, a power of two */
 #define PARLEY_BWE_GROUP_US         5000   /* a burst of sends: one group */
 #define PARLEY_BWE_TREND_SAMPLES    20     /* groups the trend is over */
 #define PARLEY_BWE_DECREASE_GAP_US  200000 /* one cut per round trip or so */
