@@ -44,6 +44,8 @@ typedef struct {
     flight_t      flight[INFLIGHT];
     uint64_t      sent;             /* packets */
     uint64_t      reported;         /* packets covered by feedback */
+    unsigned      wire:1;           /* feedback built, sent and parsed */
+    uint8_t       fb_count;
 } sim_t;
 
 
@@ -97,6 +99,51 @@ sim_send(void)
 
 
 /*
+ * The same feedback as the browser sends it: built into an RTPFB FMT=15
+ * packet from the received packets (parley_rtcp_build_twcc(): 250 us
+ * deltas, a 64 ms reference), then parsed back as the server would. The
+ * entries are replaced by what the parser gives; returns their count.
+ */
+static size_t
+sim_wire(parley_rtcp_twcc_packet_t *pkts, size_t n)
+{
+    size_t                      i, k;
+    uint8_t                     buf[8192];
+    parley_rtcp_iter_t          it;
+    parley_rtcp_twcc_t          fb;
+    parley_rtcp_packet_t        pkt;
+    parley_rtcp_writer_t        w;
+    parley_rtcp_twcc_arrival_t  arrivals[INFLIGHT];
+
+    k = 0;
+
+    for (i = 0; i < n; i++) {
+        if (pkts[i].status != PARLEY_RTCP_TWCC_NOT_RECEIVED) {
+            arrivals[k].seq = pkts[i].seq;
+            arrivals[k].arrival_us = pkts[i].arrival_us;
+            k++;
+        }
+    }
+
+    if (k == 0) {
+        return 0;
+    }
+
+    parley_rtcp_writer_init(&w, buf, sizeof(buf));
+    assert_int_equal(parley_rtcp_build_twcc(&w, 1, 2, sim.fb_count++,
+                                            arrivals, k),
+                     PARLEY_RTP_OK);
+
+    parley_rtcp_iter_init(&it, buf, w.len);
+    assert_int_equal(parley_rtcp_next(&it, &pkt), PARLEY_RTP_OK);
+    assert_int_equal(parley_rtcp_parse_twcc(&pkt, &fb, pkts, INFLIGHT),
+                     PARLEY_RTP_OK);
+
+    return fb.packet_count;
+}
+
+
+/*
  * The receiver's feedback at now: every packet up to the newest that has
  * arrived, in order, those that did not arrive as not received.
  */
@@ -137,6 +184,10 @@ sim_feedback(void)
     }
 
     sim.reported = last;
+
+    if (n && sim.wire) {
+        n = sim_wire(pkts, n);
+    }
 
     if (n) {
         parley_bwe_on_feedback(&sim.bwe, pkts, n, sim.now_us + DELAY_US);
@@ -304,6 +355,36 @@ test_hostile_feedback(void **state)
 }
 
 
+/*
+ * Through the wire format: the narrow link found the same way, with
+ * arrival times rounded to 250 us and packets lost before the first
+ * received one of a feedback never reported.
+ */
+static void
+test_through_the_wire_format(void **state)
+{
+    uint64_t  mean;
+
+    (void) state;
+
+    sim_init(300000, 2000000, 1000000);
+    sim.wire = 1;
+    (void) sim_run(20000000);
+    sim.max_queue_us = 0;
+    mean = sim_run(20000000);
+    assert_in_range(mean, 150000, 360000);
+    assert_true(sim.max_queue_us < 500000);
+
+    /* and random loss still leaves it be */
+    sim_init(10000000, 1000000, 1000000);
+    sim.wire = 1;
+    sim.loss_per_mille = 50;
+    (void) sim_run(30000000);
+    assert_true(sim.bwe.reported_lost > 0);
+    assert_true(parley_bwe_estimate(&sim.bwe) >= 900000);
+}
+
+
 /* Across the 16-bit wrap of the transport-wide numbers. */
 static void
 test_sequence_wrap(void **state)
@@ -330,6 +411,7 @@ main(void)
         cmocka_unit_test(test_random_loss_is_not_congestion),
         cmocka_unit_test(test_heavy_loss_cuts),
         cmocka_unit_test(test_hostile_feedback),
+        cmocka_unit_test(test_through_the_wire_format),
         cmocka_unit_test(test_sequence_wrap),
     };
 
