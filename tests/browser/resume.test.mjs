@@ -70,7 +70,8 @@ function forgetStreams(page) {
 
 // Before a page loads: note when its signaling connection opens and
 // closes, which messages arrive, its peer connections' states and the
-// app's, in window.trace, to tell where the time of a resume goes.
+// app's, in window.trace, to tell where the time of a resume goes; keep
+// its peer connections in window.pcs (for forgetStreams()).
 function traceResume(page) {
   return page.addInitScript(() => {
     window.trace = [];
@@ -83,12 +84,11 @@ function traceResume(page) {
         this.addEventListener('open', () => note('ws open'));
         this.addEventListener('close', (e) => note(`ws closed ${e.code}`));
         this.addEventListener('message', (e) => {
-          let type;
-          try { type = JSON.parse(e.data).type; } catch { return; }
-          if (type === 'speaker' || type === 'pong') return;
-          const m = JSON.parse(e.data);
+          let m;
+          try { m = JSON.parse(e.data); } catch { return; }
+          if (!m || m.type === 'speaker' || m.type === 'pong') return;
           const more = m.code || m.id || m.participant?.id || '';
-          note(`got ${type}${more ? ` ${more}` : ''}`);
+          note(`got ${m.type}${more ? ` ${more}` : ''}`);
         });
       }
     };
