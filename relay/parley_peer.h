@@ -4,7 +4,7 @@
  * RFC 8843, and rtcp-mux, RFC 5761).
  *
  * The browser is the full, controlling ICE agent and runs the checks; the
- * peer answers them with parley_stun's ICE-lite handler. A successful,
+ * peer answers them with parley_icelite's check handler. A successful,
  * authenticated check validates its source address (a peer-reflexive
  * candidate, RFC 8445 7.3.1.3); only validated addresses may bring DTLS,
  * SRTP and SRTCP (RFC 8445 7.3.1.3 with RFC 7675 4: nothing but checks is
