@@ -1,0 +1,92 @@
+/*
+ * The rate a stream arrives at: see parley_rate.h.
+ */
+
+#include <string.h>
+
+#include "parley_rate.h"
+
+
+static void parley_rate_advance(parley_rate_t *r, uint64_t now_ms);
+
+
+void
+parley_rate_init(parley_rate_t *r)
+{
+    memset(r, 0, sizeof(parley_rate_t));
+}
+
+
+void
+parley_rate_add(parley_rate_t *r, uint64_t bytes, uint64_t now_ms)
+{
+    if (!r->started) {
+        r->started = 1;
+        r->first_ms = now_ms;
+        r->slot = now_ms / PARLEY_RATE_SLOT_MS;
+    }
+
+    parley_rate_advance(r, now_ms);
+
+    r->bytes[r->slot % PARLEY_RATE_SLOTS] += bytes;
+}
+
+
+uint64_t
+parley_rate_bps(parley_rate_t *r, uint64_t now_ms)
+{
+    uint32_t  i;
+    uint64_t  sum, span_ms;
+
+    if (!r->started) {
+        return 0;
+    }
+
+    parley_rate_advance(r, now_ms);
+
+    sum = 0;
+
+    for (i = 0; i < PARLEY_RATE_SLOTS; i++) {
+        sum += r->bytes[i];
+    }
+
+    /* from the start of the oldest slot kept to now */
+    span_ms = (uint64_t) (PARLEY_RATE_SLOTS - 1) * PARLEY_RATE_SLOT_MS
+              + now_ms % PARLEY_RATE_SLOT_MS;
+
+    if (now_ms >= r->first_ms && now_ms - r->first_ms < span_ms) {
+        span_ms = now_ms - r->first_ms;
+    }
+
+    if (span_ms < PARLEY_RATE_SLOT_MS) {
+        span_ms = PARLEY_RATE_SLOT_MS;
+    }
+
+    return sum * 8 * 1000 / span_ms;
+}
+
+
+/* Slots whose time has passed are emptied, at most a whole window's. */
+static void
+parley_rate_advance(parley_rate_t *r, uint64_t now_ms)
+{
+    uint64_t  slot, n;
+
+    slot = now_ms / PARLEY_RATE_SLOT_MS;
+
+    if (slot <= r->slot) {
+        return;
+    }
+
+    n = slot - r->slot;
+
+    if (n > PARLEY_RATE_SLOTS) {
+        n = PARLEY_RATE_SLOTS;
+    }
+
+    while (n--) {
+        r->bytes[(slot - n) % PARLEY_RATE_SLOTS] = 0;
+    }
+
+    r->slot = slot;
+}

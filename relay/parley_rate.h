@@ -1,0 +1,44 @@
+/*
+ * The rate a stream arrives at, over the last second: what one encoding
+ * of a publisher's track costs a subscriber, for the layer allocation
+ * (parley_alloc). Bytes go into PARLEY_RATE_SLOTS slots of
+ * PARLEY_RATE_SLOT_MS each, a ring over time; the rate is what the slots
+ * of the last window hold, so a stream that stops reads 0 a window later.
+ *
+ * No allocation, no clock (times are passed in, in milliseconds, and a
+ * clock that goes back is taken as not moving), O(1) per packet.
+ */
+
+#ifndef _PARLEY_RATE_H_INCLUDED_
+#define _PARLEY_RATE_H_INCLUDED_
+
+
+#include <stdint.h>
+
+
+#define PARLEY_RATE_SLOTS    10
+#define PARLEY_RATE_SLOT_MS  100
+
+
+typedef struct {
+    uint64_t  bytes[PARLEY_RATE_SLOTS];
+    uint64_t  slot;                    /* the current slot's number */
+    uint64_t  first_ms;                /* of the first packet */
+    unsigned  started:1;
+} parley_rate_t;
+
+
+void parley_rate_init(parley_rate_t *r);
+
+/* "bytes" arrived at now_ms. */
+void parley_rate_add(parley_rate_t *r, uint64_t bytes, uint64_t now_ms);
+
+/*
+ * Bits per second over the last window at now_ms; over the time since
+ * the first packet while that is shorter than the window (never less than
+ * one slot), so a stream that has just started reads its real rate.
+ */
+uint64_t parley_rate_bps(parley_rate_t *r, uint64_t now_ms);
+
+
+#endif /* _PARLEY_RATE_H_INCLUDED_ */
