@@ -73,10 +73,25 @@ parley_alloc_base(parley_alloc_leg_t *leg, int64_t *left)
         }
     }
 
-    /* nothing arrives: nothing to pay, the wish stands */
+    /*
+     * Nothing arrives up to the wish: the switcher takes the nearest
+     * arriving encoding above it (parley_simulcast_desired()), so that is
+     * the one to pay for; nothing arrives at all: nothing to pay, the
+     * wish stands.
+     */
     if (l > top) {
-        leg->cap = top;
-        return;
+        for (l = top + 1; l < leg->layers && l < PARLEY_SIMULCAST_LAYERS;
+             l++)
+        {
+            if (leg->bps[l]) {
+                break;
+            }
+        }
+
+        if (l >= leg->layers || l >= PARLEY_SIMULCAST_LAYERS) {
+            leg->cap = top;
+            return;
+        }
     }
 
     if (parley_alloc_cost(leg, l, leg->bps[l]) > *left) {

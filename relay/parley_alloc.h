@@ -16,8 +16,10 @@
  *
  * The result is each section's cap: the highest encoding it may be sent
  * (parley_simulcast_set_cap()), or PARLEY_NONE for paused. An encoding
- * that does not arrive costs nothing and is not counted; a section with
- * nothing arriving keeps its wish (it costs nothing now, and the next
+ * that does not arrive costs nothing and is not chosen; when nothing
+ * arrives up to the wish, the nearest arriving encoding above it is the
+ * one paid for and sent (as the switcher does); a section with nothing
+ * arriving at all keeps its wish (it costs nothing now, and the next
  * allocation sees what arrives). A section wished off is paused by its
  * wish, not by the budget.
  *

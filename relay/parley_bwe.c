@@ -33,6 +33,7 @@ static void parley_bwe_received(parley_bwe_t *b, const parley_bwe_sent_t *s,
 static void parley_bwe_rate(parley_bwe_t *b, uint32_t size,
     int64_t arrival_us);
 static void parley_bwe_group_done(parley_bwe_t *b);
+static void parley_bwe_restart(parley_bwe_t *b);
 static void parley_bwe_trend(parley_bwe_t *b, int64_t arrival_us);
 static double parley_bwe_slope(const parley_bwe_t *b);
 static void parley_bwe_detect(parley_bwe_t *b, double trend, int64_t now_us);
@@ -69,6 +70,7 @@ parley_bwe_on_send(parley_bwe_t *b, uint32_t size, int64_t now_us)
     s->ext_seq_1 = ext + 1;
     s->send_us = now_us;
     s->size = size;
+    s->lost = 0;
 
     return (uint16_t) ext;
 }
@@ -87,18 +89,25 @@ parley_bwe_on_feedback(parley_bwe_t *b, const parley_rtcp_twcc_packet_t *pkts,
     for (i = 0; i < n; i++) {
         s = parley_bwe_find(b, pkts[i].seq);
 
-        /* not ours, forgotten, or reported before: nothing to learn */
+        /* not ours, forgotten, or reported received before */
         if (s == NULL) {
             continue;
         }
 
-        s->ext_seq_1 = 0;
-
+        /*
+         * Lost: counted once, and kept, for a packet that arrives late is
+         * reported received by a later feedback.
+         */
         if (pkts[i].status == PARLEY_RTCP_TWCC_NOT_RECEIVED) {
-            w.lost++;
+            if (!s->lost) {
+                s->lost = 1;
+                w.lost++;
+            }
+
             continue;
         }
 
+        s->ext_seq_1 = 0;
         w.received++;
         parley_bwe_rate(b, s->size, pkts[i].arrival_us);
         parley_bwe_received(b, s, pkts[i].arrival_us);
@@ -133,7 +142,7 @@ parley_bwe_usage(const parley_bwe_t *b)
 
 /*
  * The sent record of a 16-bit number: the most recent packet that carried
- * it, if it is still remembered and not yet reported.
+ * it, if it is still remembered and not yet reported received.
  */
 static parley_bwe_sent_t *
 parley_bwe_find(parley_bwe_t *b, uint16_t seq)
@@ -165,7 +174,11 @@ parley_bwe_rate(parley_bwe_t *b, uint32_t size, int64_t arrival_us)
 {
     int64_t  span;
 
-    if (!b->win_started) {
+    /* the first, or after a silence longer than a window: start anew */
+    if (!b->win_started
+        || arrival_us > b->win_last_us + PARLEY_BWE_RATE_WINDOW_US
+        || arrival_us < b->win_first_us)
+    {
         b->win_first_us = arrival_us;
         b->win_last_us = arrival_us;
         b->win_bytes = 0;
@@ -225,29 +238,62 @@ parley_bwe_received(parley_bwe_t *b, const parley_bwe_sent_t *s,
 
 /*
  * A group is complete: its delay variation against the one before (gcc
- * 5.2), unless it arrived or was sent before it (reordering says nothing
- * of a queue).
+ * 5.2). One that arrived before it is skipped (reordering says nothing of
+ * a queue); three in a row, or spacings that differ by more than
+ * PARLEY_BWE_JUMP_US, mean the receiver's clock moved: the delay state
+ * starts afresh from this group.
  */
 static void
 parley_bwe_group_done(parley_bwe_t *b)
 {
-    int64_t  send_delta, arrival_delta;
+    int64_t  send_delta, arrival_delta, diff;
 
     if (b->have_prev) {
         send_delta = b->group_send_us - b->prev_send_us;
         arrival_delta = b->group_arrival_us - b->prev_arrival_us;
+        diff = arrival_delta - send_delta;
 
-        if (send_delta <= 0 || arrival_delta < 0) {
+        if (send_delta <= 0) {
             return;
         }
 
-        b->acc_delay_ms += (double) (arrival_delta - send_delta) / 1000.0;
-        parley_bwe_trend(b, b->group_arrival_us);
+        if (arrival_delta < 0 && ++b->reordered < 3) {
+            return;
+        }
+
+        if (arrival_delta < 0
+            || diff > PARLEY_BWE_JUMP_US || diff < -PARLEY_BWE_JUMP_US)
+        {
+            parley_bwe_restart(b);
+
+        } else {
+            b->reordered = 0;
+            b->acc_delay_ms += (double) diff / 1000.0;
+            parley_bwe_trend(b, b->group_arrival_us);
+        }
     }
 
     b->prev_send_us = b->group_send_us;
     b->prev_arrival_us = b->group_arrival_us;
     b->have_prev = 1;
+}
+
+
+/* The delay state from nothing: no trend, no samples, no verdict. */
+static void
+parley_bwe_restart(parley_bwe_t *b)
+{
+    b->reordered = 0;
+    b->acc_delay_ms = 0;
+    b->smoothed_ms = 0;
+    b->nsamples = 0;
+    b->next_sample = 0;
+    b->groups = 0;
+    b->over_count = 0;
+    b->prev_trend = 0;
+    b->usage = PARLEY_BWE_NORMAL;
+    b->win_started = 0;
+    b->resets++;
 }
 
 
@@ -344,15 +390,29 @@ parley_bwe_detect(parley_bwe_t *b, double trend, int64_t now_us)
         }
     }
 
+    /*
+     * Overuse: above the threshold for PARLEY_BWE_OVERUSE_US and two
+     * samples, and not falling; one noisy sample is not a queue.
+     */
     if (trend > b->threshold_ms) {
-        b->usage = PARLEY_BWE_OVERUSE;
+        if (b->over_count++ == 0) {
+            b->over_since_us = now_us;
+        }
 
-    } else if (trend < -b->threshold_ms) {
-        b->usage = PARLEY_BWE_UNDERUSE;
+        if (b->over_count > 1
+            && now_us - b->over_since_us >= PARLEY_BWE_OVERUSE_US
+            && trend >= b->prev_trend)
+        {
+            b->usage = PARLEY_BWE_OVERUSE;
+        }
 
     } else {
-        b->usage = PARLEY_BWE_NORMAL;
+        b->over_count = 0;
+        b->usage = trend < -b->threshold_ms ? PARLEY_BWE_UNDERUSE
+                                            : PARLEY_BWE_NORMAL;
     }
+
+    b->prev_trend = trend;
 }
 
 

@@ -12,7 +12,11 @@
  *     spacing is the one-way delay variation. Its running sum, smoothed,
  *     over the last PARLEY_BWE_TREND_SAMPLES groups, gives a trend (a
  *     least-squares slope): a rising trend past an adaptive threshold
- *     (gcc 5.4) is a queue building, "overuse"; falling is "underuse";
+ *     (gcc 5.4), for PARLEY_BWE_OVERUSE_US and two samples, and still
+ *     rising, is a queue building, "overuse"; falling is "underuse";
+ *     groups that arrive out of order are skipped, and three in a row, or
+ *     arrival and send spacings more than PARLEY_BWE_JUMP_US apart (the
+ *     receiver's clock jumped or wrapped), start the delay state afresh;
  *   - the delay-based rate: on overuse, 85 % of what the subscriber
  *     received (over the last PARLEY_BWE_RATE_WINDOW_US of arrivals), at
  *     most once per PARLEY_BWE_DECREASE_GAP_US; on underuse, held (the
@@ -54,6 +58,8 @@
 #define PARLEY_BWE_GROWTH           1.2    /* per second, when not held */
 #define PARLEY_BWE_RATE_WINDOW_US   500000 /* arrivals a received rate spans */
 #define PARLEY_BWE_LOSS_PACKETS     100    /* a loss rate's sample */
+#define PARLEY_BWE_OVERUSE_US       10000  /* gcc 5.4's overuse time */
+#define PARLEY_BWE_JUMP_US          3000000
 
 
 typedef enum {
@@ -67,6 +73,8 @@ typedef struct {
     uint64_t             ext_seq_1;        /* ext seq + 1; 0: empty */
     int64_t              send_us;
     uint32_t             size;             /* bytes */
+    uint8_t              lost;             /* reported lost, kept: a later
+                                              feedback may bring it */
 } parley_bwe_sent_t;
 
 
@@ -86,6 +94,7 @@ typedef struct {
     int64_t              group_arrival_us;
     int64_t              prev_send_us;
     int64_t              prev_arrival_us;
+    uint32_t             reordered;        /* groups in a row */
     unsigned             have_group:1;
     unsigned             have_prev:1;
 
@@ -98,6 +107,9 @@ typedef struct {
     uint64_t             groups;           /* seen in all */
     double               threshold_ms;
     int64_t              last_threshold_us;
+    double               prev_trend;
+    int64_t              over_since_us;    /* the trend above since */
+    uint32_t             over_count;       /* samples above in a row */
     parley_bwe_usage_t   usage;
 
     /* what arrived: bytes after the first arrival of the window */
@@ -125,6 +137,7 @@ typedef struct {
     uint64_t             reported_received;
     uint64_t             reported_lost;
     uint64_t             overuses;
+    uint64_t             resets;           /* of the delay state */
 } parley_bwe_t;
 
 

@@ -80,8 +80,10 @@ parley_rate_advance(parley_rate_t *r, uint64_t now_ms)
 
     n = slot - r->slot;
 
-    if (n > PARLEY_RATE_SLOTS) {
+    /* silent for a whole window: the stream starts again from now */
+    if (n >= PARLEY_RATE_SLOTS) {
         n = PARLEY_RATE_SLOTS;
+        r->first_ms = now_ms;
     }
 
     while (n--) {

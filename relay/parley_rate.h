@@ -35,8 +35,9 @@ void parley_rate_add(parley_rate_t *r, uint64_t bytes, uint64_t now_ms);
 
 /*
  * Bits per second over the last window at now_ms; over the time since
- * the first packet while that is shorter than the window (never less than
- * one slot), so a stream that has just started reads its real rate.
+ * the stream started (its first packet, or its first after a window of
+ * silence) while that is shorter than the window, never less than one
+ * slot, so a stream that has just started reads its real rate.
  */
 uint64_t parley_rate_bps(parley_rate_t *r, uint64_t now_ms);
 

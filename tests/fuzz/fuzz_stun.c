@@ -1,7 +1,8 @@
 /*
- * libFuzzer target for relay/parley_stun.c: parse arbitrary bytes, verify
- * them, run the ICE-lite check handler with fixed credentials, and check
- * that whatever it answers is itself a well-formed, verifiable message.
+ * libFuzzer target for relay/parley_stun.c and parley_icelite.c: parse
+ * arbitrary bytes, verify them, run the ICE-lite check handler with fixed
+ * credentials, and check that whatever it answers is itself a well-formed,
+ * verifiable message.
  *
  * Responses go to the judge of answers to our own consent checks too, as
  * the peer hands them over once their transaction id matches: what it

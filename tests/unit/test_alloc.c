@@ -177,6 +177,31 @@ test_off_absent_and_single(void **state)
 }
 
 
+/*
+ * A thumbnail whose low encoding does not arrive is sent the nearest one
+ * above (as the switcher does), and pays for it; a paused section that
+ * fits again is no longer marked paused.
+ */
+static void
+test_absent_low_and_unpause(void **state)
+{
+    (void) state;
+
+    camera(0, 0, 0);
+    legs[0].bps[0] = 0;
+    assert_int_equal(parley_alloc(legs, 1, 1000000), 500000);
+    assert_int_equal(legs[0].cap, 1);
+
+    assert_int_equal(parley_alloc(legs, 1, 400000), 0);
+    assert_true(legs[0].paused);
+    assert_int_equal(legs[0].cap, NONE);
+
+    assert_int_equal(parley_alloc(legs, 1, 600000), 500000);
+    assert_false(legs[0].paused);
+    assert_int_equal(legs[0].cap, 1);
+}
+
+
 /* The large window wished low: it gets no more than its wish. */
 static void
 test_wish_bounds(void **state)
@@ -237,6 +262,7 @@ main(void)
         cmocka_unit_test(test_off_absent_and_single),
         cmocka_unit_test(test_wish_bounds),
         cmocka_unit_test(test_hysteresis),
+        cmocka_unit_test(test_absent_low_and_unpause),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 /*
- * Unit tests for the STUN messages and the ICE-lite check handler
- * (relay/parley_stun.c).
+ * Unit tests for the STUN messages (relay/parley_stun.c) and the ICE-lite
+ * check handler (relay/parley_icelite.c).
  *
  * The byte arrays of section "RFC 5769" are the published test vectors of
  * RFC 5769 section 2, row by row as the RFC prints them.
