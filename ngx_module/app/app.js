@@ -99,6 +99,7 @@ function connect() {
   sock.addEventListener('message', (ev) => { if (sock === ws) onMessage(ev.data); });
   sock.addEventListener('close', (ev) => { if (sock === ws) onDrop(ev); });
   if (retry) {
+    if (retry.hello) clearTimeout(retry.hello);
     const wait = HELLO_MS + HELLO_MORE_MS * Math.max(0, retry.tries - 1);
     retry.hello = setTimeout(() => {
       if (sock !== ws || greeted) return;

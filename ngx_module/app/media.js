@@ -24,7 +24,7 @@ let speaker = null;         // participant id, or null
 function key(participant, kind) { return `${participant}/${kind}`; }
 
 export function startMedia(options) {
-  ctx = { ...options, pub: null, sub: null, local: null, screen: null,
+  ctx = { ...options, pub: null, sub: null, local: null, opening: false, screen: null,
           screenTransceiver: null, answers: Promise.resolve(), publishing: null };
   sections.clear();
   tiles.clear();
@@ -78,7 +78,8 @@ export function reconnectMedia() {
 
 async function republish() {
   if (!ctx.local) {
-    await publish();
+    // still opening the camera: that publish goes on, on the new connection
+    if (!ctx.opening) await publish();
     return;
   }
   newPublisher();
@@ -133,7 +134,13 @@ export function forget(participant) {
 
 async function publish() {
   const c = ctx;
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: CAMERA });
+  let stream;
+  c.opening = true;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: CAMERA });
+  } finally {
+    c.opening = false;
+  }
   // left while the browser was opening the camera: let it go at once
   if (ctx !== c) {
     for (const track of stream.getTracks()) track.stop();

@@ -273,6 +273,56 @@ test('a reconnection that nobody greets is given up for another', { timeout: 60_
   await noErrors([page]);
 });
 
+// The connection drops while the browser is still opening the camera (a
+// permission prompt, a slow device): after the resume the camera is
+// opened once and published once, on the new connection; before, the
+// resume opened it a second time and the first stream was never stopped.
+test('a drop while the camera opens: one camera, one publish', { timeout: 60_000 }, async (t) => {
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const page = await newPage(browser, 'slow-camera');
+  await page.addInitScript(() => {
+    if (!navigator.mediaDevices) return;     // about:blank
+    const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    window.opened = [];
+    window.held = [];
+    navigator.mediaDevices.getUserMedia = async (constraints) => {
+      const stream = await open(constraints);
+      window.opened.push(stream);
+      await new Promise((resolve) => window.held.push(resolve));
+      return stream;
+    };
+  });
+  const routes = [];
+  const publishes = [];
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    routes.push(ws);
+    const server = ws.connectToServer();
+    ws.onMessage((m) => {
+      try { if (JSON.parse(m).type === 'publish') publishes.push(routes.length); } catch { /* not JSON */ }
+      server.send(m);
+    });
+  });
+
+  await enter(page, `${BASE_URL}/`, 'Slow', '');
+  await countMoves(page);
+  await waitFor(page, 'the camera being opened', () => window.held.length === 1);
+
+  await routes[0].close({ code: 1001, reason: 'going away' });
+  await movedBack(page, 'back in the conversation', 0, 20_000);
+  await page.evaluate(() => { for (const release of window.held) release(); });
+  await waitFor(page, 'its own picture', () => document.querySelector('.tile[data-kind="self"] video'));
+  const deadline = Date.now() + 10_000;
+  while (publishes.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+
+  t.diagnostic(`cameras opened: ${await page.evaluate(() => window.opened.length)}, publishes on connections ${JSON.stringify(publishes)}`);
+  assert.equal(await page.evaluate(() => window.opened.length), 1, 'the camera opened once');
+  assert.deepEqual(publishes, [routes.length], 'one publish, on the new connection');
+  assert.equal(await page.evaluate(() => window.opened[0].getTracks().every((track) => track.readyState === 'live')),
+               true, 'the camera in use is the one opened');
+  await noErrors([page]);
+});
+
 test('fifty reloads of nginx during a call: everyone stays, media keeps flowing', { timeout: 600_000 }, async (t) => {
   assert.ok(PID_FILE, 'run.sh tells where the nginx pid is (PARLEY_NGINX_PID_FILE)');
   const reloads = Number(process.env.PARLEY_RELOADS || 50);
