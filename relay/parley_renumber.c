@@ -47,6 +47,14 @@ parley_renumber_packet(parley_renumber_t *rn, uint16_t in_seq,
         goto forward;
     }
 
+    if (rn->resume) {
+        rn->resume = 0;
+        parley_renumber_start(rn, in_seq,
+                              (uint16_t) (rn->max_ext + rn->seq_offset + 1),
+                              1);
+        goto forward;
+    }
+
     ext = parley_renumber_extend(rn, in_seq);
 
     if (ext > rn->max_ext) {
@@ -87,6 +95,14 @@ forward:
     *ts = in_ts + rn->ts_offset;
 
     return PARLEY_RENUMBER_FORWARD;
+}
+
+
+void
+parley_renumber_resume(parley_renumber_t *rn)
+{
+    /* before the first packet there is nothing to follow */
+    rn->resume = rn->started;
 }
 
 

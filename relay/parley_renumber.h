@@ -50,6 +50,7 @@ typedef struct {
     uint16_t  seq_offset;              /* outgoing - incoming, mod 2^16 */
     uint16_t  initial_seq;
     uint8_t   started;
+    uint8_t   resume;                  /* the next packet starts a span */
     uint64_t  seen[PARLEY_RENUMBER_HISTORY / 64];   /* by incoming ext */
 } parley_renumber_t;
 
@@ -71,6 +72,15 @@ parley_renumber_verdict_t parley_renumber_packet(parley_renumber_t *rn,
  */
 parley_rc_t parley_renumber_nack(const parley_renumber_t *rn, uint16_t seq,
     uint16_t *in_seq);
+
+/*
+ * The leg stopped forwarding for a while (paused for bandwidth) and goes
+ * on with the next packet forwarded, which the caller chooses (the first
+ * of a keyframe): its number follows the highest sent, so the pause is no
+ * gap the subscriber asks to have resent, and what came before it stays
+ * out. Timestamps keep their offset: they moved on with the time paused.
+ */
+void parley_renumber_resume(parley_renumber_t *rn);
 
 /* An incoming RTP timestamp (a sender report's) in the leg's numbers. */
 uint32_t parley_renumber_ts(const parley_renumber_t *rn, uint32_t in_ts);

@@ -225,6 +225,49 @@ test_resync(void **state)
 }
 
 
+/*
+ * After a pause (for bandwidth) the leg goes on right after the highest
+ * number it sent: the packets it skipped are no gap to resend.
+ */
+static void
+test_resume(void **state)
+{
+    uint16_t           seq, in;
+    uint32_t           i;
+    parley_renumber_t  rn;
+
+    (void) state;
+
+    /* before any packet, nothing to follow: the leg's first numbers */
+    parley_renumber_init(&rn, OUT_SEQ, OUT_TS);
+    parley_renumber_resume(&rn);
+    assert_int_equal(forward(&rn, 500, 1000), OUT_SEQ);
+
+    for (i = 1; i < 10; i++) {
+        (void) forward(&rn, (uint16_t) (500 + i), 1000);
+    }
+
+    /* 300 packets not forwarded, then the keyframe the caller waited for */
+    parley_renumber_resume(&rn);
+    seq = forward(&rn, 809, 91000);
+    assert_int_equal(seq, (uint16_t) (OUT_SEQ + 10));
+    assert_int_equal(forward(&rn, 810, 91000), (uint16_t) (OUT_SEQ + 11));
+
+    /* a packet from before the pause would take a number already sent */
+    assert_int_equal(verdict(&rn, 808), PARLEY_RENUMBER_STALE);
+    assert_int_equal(verdict(&rn, 505), PARLEY_RENUMBER_STALE);
+
+    /* a NACK reaches the span's packets, not the skipped ones */
+    assert_int_equal(parley_renumber_nack(&rn, seq, &in), PARLEY_OK);
+    assert_int_equal(in, 809);
+    assert_int_equal(parley_renumber_nack(&rn, (uint16_t) (seq - 1), &in),
+                     PARLEY_ERR_NOT_FOUND);
+
+    /* once: the packets after it keep their offset */
+    assert_int_equal(forward(&rn, 812, 91000), (uint16_t) (OUT_SEQ + 13));
+}
+
+
 int
 main(void)
 {
@@ -235,6 +278,7 @@ main(void)
         cmocka_unit_test(test_wrap),
         cmocka_unit_test(test_nack),
         cmocka_unit_test(test_resync),
+        cmocka_unit_test(test_resume),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
