@@ -26,6 +26,7 @@ typedef struct {
 /* The new extension block: its form and size, header and padding included. */
 typedef struct {
     unsigned        two_byte:1;
+    unsigned        twcc:1;         /* carries the leg's transport seq */
     size_t          len;
 } parley_forward_block_t;
 
@@ -136,7 +137,7 @@ parley_forward_map_check(const parley_forward_map_t *map)
 parley_forward_rc_t
 parley_forward_rewrite(const parley_forward_map_t *map, const uint8_t *in,
     size_t in_len, uint8_t *out, size_t out_cap, uint16_t out_seq,
-    uint32_t out_ts, uint32_t twcc_seq, size_t *out_len)
+    uint32_t out_ts, uint32_t twcc_seq, size_t *out_len, int *twcc_carried)
 {
     size_t                  head, body;
     uint8_t                 pt;
@@ -190,6 +191,10 @@ parley_forward_rewrite(const parley_forward_map_t *map, const uint8_t *in,
     memcpy(out + head + b.len, in + h.payload_offset, body);
 
     *out_len = head + b.len + body;
+
+    if (twcc_carried) {
+        *twcc_carried = b.twcc;
+    }
 
     return PARLEY_FORWARD_OK;
 }
@@ -272,6 +277,7 @@ parley_forward_plan(const parley_forward_map_t *map, const uint8_t *in,
     one_len = 0;
     two_len = 0;
     b->two_byte = 0;
+    b->twcc = 0;
     b->len = 0;
 
     parley_rtp_ext_iter_init(h, &it);
@@ -289,6 +295,10 @@ parley_forward_plan(const parley_forward_map_t *map, const uint8_t *in,
 
         if (!parley_forward_pick(map, in, &ext, twcc_seq, twcc_buf, &e)) {
             continue;
+        }
+
+        if (map->ext[ext.id].kind == PARLEY_FORWARD_EXT_TWCC) {
+            b->twcc = 1;
         }
 
         /* RFC 8285 4.2: ids 1..14 and 1..16 bytes, else the 4.3 form */

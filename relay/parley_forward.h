@@ -119,7 +119,9 @@ parley_forward_rc_t parley_forward_map_check(const parley_forward_map_t *map);
  *
  * Element values: the mid becomes the leg's mid; the transport-wide seq
  * becomes twcc_seq, or is dropped when twcc_seq is PARLEY_FORWARD_TWCC_NONE
- * (the publisher's numbers mean nothing to the leg's feedback); rid and
+ * (the publisher's numbers mean nothing to the leg's feedback), and
+ * *twcc_carried (unless NULL) says whether the packet carries twcc_seq,
+ * for the caller to count it as sent (parley_downlink) or not; rid and
  * repaired-rid are dropped for a single-layer leg; the rest are copied,
  * abs-send-time too (a caller that stamps its own send time overwrites it
  * in "out" with parley_rtp_ext_set_abs_send_time()). Elements are only
@@ -138,7 +140,8 @@ parley_forward_rc_t parley_forward_map_check(const parley_forward_map_t *map);
  */
 parley_forward_rc_t parley_forward_rewrite(const parley_forward_map_t *map,
     const uint8_t *in, size_t in_len, uint8_t *out, size_t out_cap,
-    uint16_t out_seq, uint32_t out_ts, uint32_t twcc_seq, size_t *out_len);
+    uint16_t out_seq, uint32_t out_ts, uint32_t twcc_seq, size_t *out_len,
+    int *twcc_carried);
 
 
 #endif /* _PARLEY_FORWARD_H_INCLUDED_ */

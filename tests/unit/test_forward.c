@@ -112,6 +112,9 @@ rewrite(const parley_forward_map_t *map, const char *in_hex, size_t out_cap,
     uint8_t              in[MAX_PKT], *pin, *pout;
     const uint8_t       *mid;
     size_t               mid_len;
+    int                  carried;
+    uint8_t              twcc_id;
+    uint16_t             twcc;
     parley_rtp_rc_t      rrc;
     parley_forward_rc_t  rc;
     parley_rtp_header_t  h;
@@ -123,8 +126,9 @@ rewrite(const parley_forward_map_t *map, const char *in_hex, size_t out_cap,
     memset(pout, 0x5a, out_cap);
 
     *out_len = 0;
+    carried = -1;
     rc = parley_forward_rewrite(map, pin, in_len, pout, out_cap, OUT_SEQ,
-                                OUT_TS, twcc_seq, out_len);
+                                OUT_TS, twcc_seq, out_len, &carried);
 
     assert_memory_equal(pin, in, in_len);
 
@@ -149,6 +153,27 @@ rewrite(const parley_forward_map_t *map, const char *in_hex, size_t out_cap,
 
         } else {
             assert_int_equal(rrc, PARLEY_RTP_ERR_NOT_FOUND);
+        }
+
+        /* what the caller is told it carries is what it carries */
+
+        twcc_id = 0;
+
+        for (i = 1; i < PARLEY_FORWARD_EXT_COUNT; i++) {
+            if (map->ext[i].kind == PARLEY_FORWARD_EXT_TWCC) {
+                twcc_id = map->ext[i].id;
+            }
+        }
+
+        if (twcc_id
+            && parley_rtp_ext_twcc_seq(pout, *out_len, &h, twcc_id, &twcc)
+               == PARLEY_RTP_OK)
+        {
+            assert_int_equal(carried, 1);
+            assert_int_equal(twcc, twcc_seq);
+
+        } else {
+            assert_int_equal(carried, 0);
         }
 
         memcpy(out, pout, *out_len);
@@ -497,7 +522,7 @@ test_rewrite_malformed(void **state)
     }
 
     assert_int_equal(parley_forward_rewrite(&map, NULL, 0, out, MAX_PKT, 0, 0,
-                                            TWCC_SEQ, &out_len),
+                                            TWCC_SEQ, &out_len, NULL),
                      PARLEY_FORWARD_ERR_INVAL);
 }
 
