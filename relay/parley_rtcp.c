@@ -690,7 +690,7 @@ static parley_rtp_rc_t
 parley_rtcp_twcc_deltas_offset(const uint8_t *chunks, size_t len,
     uint16_t count, size_t *offset)
 {
-    size_t                     i, need;
+    size_t                     i, n, need;
     uint8_t                    sym;
     parley_rtp_rc_t            rc;
     parley_rtcp_twcc_reader_t  r;
@@ -698,12 +698,26 @@ parley_rtcp_twcc_deltas_offset(const uint8_t *chunks, size_t len,
     parley_rtcp_twcc_reader_init(&r, chunks, len);
     need = 0;
 
-    for (i = 0; i < count; i++) {
+    for (i = 0; i < count; /* void */) {
         rc = parley_rtcp_twcc_read_symbol(&r, &sym);
         if (rc != PARLEY_RTP_OK) {
             return rc;
         }
+
         need += sym;
+        i++;
+
+        /*
+         * The rest of a run at once: two bytes may stand for 8,191
+         * packets, and a feedback that names 65,535 of them must cost no
+         * more to check than its bytes.
+         */
+        if (r.kind == PARLEY_RTCP_CHUNK_RUN && r.left) {
+            n = (r.left < count - i) ? r.left : count - i;
+            need += n * sym;
+            r.left -= (unsigned) n;
+            i += n;
+        }
     }
 
     if (len - r.offset < need) {

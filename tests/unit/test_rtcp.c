@@ -780,6 +780,41 @@ test_parse_twcc_chunks(void **state)
     assert_int_equal(p[12].status, PARLEY_RTCP_TWCC_NOT_RECEIVED);
     assert_int_equal(p[13].arrival_us, 2500);
     vec_free(&v);
+
+    /*
+     * 65,535 packets named in 18 bytes of runs (8 x 8,191 not received,
+     * then 7): read up to the cap, the rest counted; then the same runs
+     * of received packets, whose deltas are not there.
+     */
+    packet = vec_packet(&v, "8f cd 00 09 | 00 00 00 01 | 00 00 00 02"
+                            "| 00 05 ff ff | 00 00 00 00"
+                            "| 1f ff 1f ff 1f ff 1f ff 1f ff 1f ff 1f ff"
+                            "| 1f ff 00 07 | 00 00");
+    assert_int_equal(parley_rtcp_parse_twcc(packet, &tw, p, 32),
+                     PARLEY_RTP_ERR_NOSPACE);
+    assert_int_equal(tw.status_count, 65535);
+    assert_int_equal(tw.packet_count, 32);
+    assert_int_equal(p[31].seq, 5 + 31);
+    assert_int_equal(p[31].status, PARLEY_RTCP_TWCC_NOT_RECEIVED);
+    vec_free(&v);
+
+    packet = vec_packet(&v, "8f cd 00 09 | 00 00 00 01 | 00 00 00 02"
+                            "| 00 05 ff ff | 00 00 00 00"
+                            "| 3f ff 3f ff 3f ff 3f ff 3f ff 3f ff 3f ff"
+                            "| 3f ff 20 07 | 00 00");
+    assert_int_equal(parley_rtcp_parse_twcc(packet, &tw, p, 32),
+                     PARLEY_RTP_ERR_TRUNCATED);
+    vec_free(&v);
+
+    /* a run that names more than the count: only the count is taken */
+    packet = vec_packet(&v, "8f cd 00 06 | 00 00 00 01 | 00 00 00 02"
+                            "| 00 05 00 03 | 00 00 00 00 | 3f ff | 01 02 03"
+                            "| 00 00 00");
+    assert_int_equal(parley_rtcp_parse_twcc(packet, &tw, p, 32),
+                     PARLEY_RTP_OK);
+    assert_int_equal(tw.packet_count, 3);
+    assert_int_equal(p[2].arrival_us, 1500);
+    vec_free(&v);
 }
 
 
