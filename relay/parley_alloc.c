@@ -18,6 +18,11 @@ parley_alloc(parley_alloc_leg_t *legs, size_t n, uint64_t budget_bps)
     size_t   i;
     int64_t  left;
 
+    /* a budget past any sum of rates is no limit (and no negative one) */
+    if (budget_bps > (uint64_t) INT64_MAX / 2) {
+        budget_bps = (uint64_t) INT64_MAX / 2;
+    }
+
     left = (int64_t) budget_bps;
 
     for (i = 0; i < n; i++) {
@@ -25,7 +30,8 @@ parley_alloc(parley_alloc_leg_t *legs, size_t n, uint64_t budget_bps)
 
         if (legs[i].audio) {
             legs[i].cap = 0;
-            left -= legs[i].bps[0];
+            left -= (legs[i].bps[0] < PARLEY_ALLOC_VOICE_BPS)
+                    ? legs[i].bps[0] : PARLEY_ALLOC_VOICE_BPS;
 
         } else if (legs[i].wish == PARLEY_NONE) {
             legs[i].cap = PARLEY_NONE;

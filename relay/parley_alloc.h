@@ -6,7 +6,10 @@
  *
  * In order, while the budget lasts:
  *
- *   1. audio, always, whatever it costs: a conversation is its voices;
+ *   1. audio, always, whatever it costs (but a voice is counted at
+ *      most PARLEY_ALLOC_VOICE_BPS: a publisher that sends its audio many
+ *      times over must not starve everyone's pictures): a conversation
+ *      is its voices;
  *   2. the large window (every section marked large): its lowest arriving
  *      encoding, then each higher one up to its wish;
  *   3. the other video sections, in the order given: each its lowest
@@ -42,6 +45,9 @@
 #include "parley_simulcast.h"
 
 
+#define PARLEY_ALLOC_VOICE_BPS  256000     /* Opus stereo at its best */
+
+
 typedef struct {
     uint32_t   wish;                           /* 0..2, PARLEY_NONE: off */
     uint32_t   layers;                         /* encodings sent, >= 1 */
@@ -55,8 +61,9 @@ typedef struct {
 
 
 /*
- * Sets every leg's cap (and paused) for "budget_bps"; returns the bits
- * per second allocated, which may pass the budget by the audio alone.
+ * Sets every leg's cap (and paused) for "budget_bps" (UINT64_MAX: no
+ * limit); returns the bits per second allocated, which may pass the
+ * budget by the audio alone.
  */
 uint64_t parley_alloc(parley_alloc_leg_t *legs, size_t n,
     uint64_t budget_bps);

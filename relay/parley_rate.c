@@ -32,6 +32,19 @@ parley_rate_add(parley_rate_t *r, uint64_t bytes, uint64_t now_ms)
 }
 
 
+void
+parley_rate_add_packet(parley_rate_t *r, uint64_t seq, uint64_t bytes,
+    uint64_t now_ms)
+{
+    if (seq <= r->seq && r->seq - seq <= PARLEY_RATE_RESTART) {
+        return;
+    }
+
+    r->seq = seq;
+    parley_rate_add(r, bytes, now_ms);
+}
+
+
 uint64_t
 parley_rate_bps(parley_rate_t *r, uint64_t now_ms)
 {
@@ -43,6 +56,11 @@ parley_rate_bps(parley_rate_t *r, uint64_t now_ms)
     }
 
     parley_rate_advance(r, now_ms);
+
+    /* too young to say: a first burst (a keyframe) is no rate */
+    if (!r->started || now_ms < r->first_ms + PARLEY_RATE_YOUNG_MS) {
+        return 0;
+    }
 
     sum = 0;
 

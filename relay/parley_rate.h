@@ -18,12 +18,15 @@
 
 #define PARLEY_RATE_SLOTS    10
 #define PARLEY_RATE_SLOT_MS  100
+#define PARLEY_RATE_YOUNG_MS 500           /* read 0 before */
+#define PARLEY_RATE_RESTART  1024          /* numbers behind: anew */
 
 
 typedef struct {
     uint64_t  bytes[PARLEY_RATE_SLOTS];
     uint64_t  slot;                    /* the current slot's number */
     uint64_t  first_ms;                /* of the first packet */
+    uint64_t  seq;                     /* the highest numbered counted */
     unsigned  started:1;
 } parley_rate_t;
 
@@ -34,10 +37,22 @@ void parley_rate_init(parley_rate_t *r);
 void parley_rate_add(parley_rate_t *r, uint64_t bytes, uint64_t now_ms);
 
 /*
+ * A packet of "bytes" numbered "seq" (an extended sequence number, above
+ * 0) arrived at now_ms: counted only if it is new, so that what a sender
+ * repeats, or what is repaired late, does not read as a dearer stream.
+ * A number more than PARLEY_RATE_RESTART behind the highest starts the
+ * count again from there (a restarted encoder).
+ */
+void parley_rate_add_packet(parley_rate_t *r, uint64_t seq, uint64_t bytes,
+    uint64_t now_ms);
+
+/*
  * Bits per second over the last window at now_ms; over the time since
  * the stream started (its first packet, or its first after a window of
- * silence) while that is shorter than the window, never less than one
- * slot, so a stream that has just started reads its real rate.
+ * silence) while that is shorter than the window; 0 while the stream is
+ * younger than PARLEY_RATE_YOUNG_MS, whose first burst (a keyframe, a
+ * reader catching up) would read as several times its rate: "not
+ * measured yet", which parley_alloc takes as "costs nothing yet".
  */
 uint64_t parley_rate_bps(parley_rate_t *r, uint64_t now_ms);
 

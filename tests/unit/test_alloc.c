@@ -79,6 +79,13 @@ test_plenty(void **state)
     assert_int_equal(legs[3].cap, 0);
     assert_int_equal(legs[5].cap, 0);
     assert_false(legs[3].paused);
+
+    /* no limit at all (nothing heard from the browser) is no negative one */
+    room();
+    assert_int_equal(parley_alloc(legs, 6, UINT64_MAX),
+                     80000 + 1200000 + 3 * 150000);
+    assert_int_equal(legs[2].cap, 2);
+    assert_false(legs[5].paused);
 }
 
 
@@ -131,6 +138,18 @@ test_audio_whatever_it_costs(void **state)
     assert_int_equal(legs[1].cap, 0);
     assert_true(legs[2].paused);
     assert_true(legs[3].paused);
+
+    /*
+     * A voice that reads 24 Mbit/s (its publisher repeats every packet)
+     * costs what a voice can, and the pictures still fit.
+     */
+    room();
+    legs[1].bps[0] = 24000000;
+    assert_int_equal(parley_alloc(legs, 6, 2000000),
+                     40000 + PARLEY_ALLOC_VOICE_BPS + 1200000 + 3 * 150000);
+    assert_false(legs[2].paused);
+    assert_int_equal(legs[2].cap, 2);
+    assert_false(legs[5].paused);
 }
 
 

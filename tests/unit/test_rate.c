@@ -46,7 +46,10 @@ test_steady(void **state)
 }
 
 
-/* A stream that has just started reads its rate, not a tenth of it. */
+/*
+ * A stream too young to say reads 0, not its first burst; once it is old
+ * enough, its rate, not a fraction of it.
+ */
 static void
 test_start(void **state)
 {
@@ -55,8 +58,13 @@ test_start(void **state)
     (void) state;
 
     parley_rate_init(&r);
+    parley_rate_add(&r, 30000, 10000);          /* a keyframe at once */
     feed(&r, 10000, 10300);
-    assert_in_range(parley_rate_bps(&r, 10300), 760000, 840000);
+    assert_int_equal(parley_rate_bps(&r, 10300), 0);
+
+    parley_rate_init(&r);
+    feed(&r, 10000, 10600);
+    assert_in_range(parley_rate_bps(&r, 10600), 760000, 840000);
 }
 
 
@@ -76,8 +84,10 @@ test_stop(void **state)
     /* back after a long pause: the old bytes are gone, and the new
        stream reads its real rate from its start */
     feed(&r, 100000, 100300);
-    assert_in_range(parley_rate_bps(&r, 100300), 760000, 840000);
-    feed(&r, 100300, 101000);
+    assert_int_equal(parley_rate_bps(&r, 100300), 0);
+    feed(&r, 100300, 100600);
+    assert_in_range(parley_rate_bps(&r, 100600), 760000, 840000);
+    feed(&r, 100600, 101000);
     assert_in_range(parley_rate_bps(&r, 101000), 760000, 840000);
 }
 
@@ -97,12 +107,54 @@ test_clock_back(void **state)
 }
 
 
+/*
+ * A sender that repeats every packet ten times (within its flood limit)
+ * reads its real rate, not ten times it; late repairs are not counted
+ * again; a restarted encoder's numbers are.
+ */
+static void
+test_repeats_counted_once(void **state)
+{
+    uint64_t       t, seq, k;
+    parley_rate_t  r;
+
+    (void) state;
+
+    parley_rate_init(&r);
+    seq = 70000;
+
+    for (t = 10000; t < 11000; t++) {
+        for (k = 0; k < 10; k++) {
+            parley_rate_add_packet(&r, seq, 100, t);
+        }
+
+        if (t % 100 == 0) {
+            parley_rate_add_packet(&r, seq - 50, 100, t);  /* a repair */
+        }
+
+        seq++;
+    }
+
+    assert_in_range(parley_rate_bps(&r, 11000), 760000, 840000);
+
+    /* the encoder restarts far behind: counted from there on */
+    seq = 60000;
+
+    for (t = 11000; t < 12000; t++) {
+        parley_rate_add_packet(&r, seq++, 100, t);
+    }
+
+    assert_in_range(parley_rate_bps(&r, 12000), 760000, 840000);
+}
+
+
 int
 main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_steady),
         cmocka_unit_test(test_start),
+        cmocka_unit_test(test_repeats_counted_once),
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_clock_back),
     };
