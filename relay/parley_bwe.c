@@ -122,6 +122,23 @@ parley_bwe_on_feedback(parley_bwe_t *b, const parley_rtcp_twcc_packet_t *pkts,
 }
 
 
+void
+parley_bwe_raise(parley_bwe_t *b, uint64_t bps)
+{
+    double  r;
+
+    r = parley_bwe_clamp(b, (double) bps);
+
+    if (b->delay_bps < r) {
+        b->delay_bps = r;
+    }
+
+    if (b->loss_bps < r) {
+        b->loss_bps = r;
+    }
+}
+
+
 uint64_t
 parley_bwe_estimate(const parley_bwe_t *b)
 {

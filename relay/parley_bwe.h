@@ -160,6 +160,14 @@ uint16_t parley_bwe_on_send(parley_bwe_t *b, uint32_t size, int64_t now_us);
 void parley_bwe_on_feedback(parley_bwe_t *b,
     const parley_rtcp_twcc_packet_t *pkts, size_t n, int64_t now_us);
 
+/*
+ * A probe showed the path carries "bps" (the sender sent that much, and
+ * the feedback about it showed no queue building and little loss): the
+ * estimate is raised to it, within [min, max], as gcc takes a probe's
+ * result.
+ */
+void parley_bwe_raise(parley_bwe_t *b, uint64_t bps);
+
 /* The estimate, bits per second. */
 uint64_t parley_bwe_estimate(const parley_bwe_t *b);
 

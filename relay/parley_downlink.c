@@ -8,6 +8,9 @@
 
 
 static uint64_t parley_downlink_clamp(uint64_t bps);
+static void parley_downlink_learn(parley_downlink_t *d, int64_t now_us);
+static void parley_downlink_probe_done(parley_downlink_t *d, int carried,
+    int64_t now_us);
 
 
 void
@@ -19,6 +22,8 @@ parley_downlink_init(parley_downlink_t *d)
                     PARLEY_DOWNLINK_MIN_BPS, PARLEY_DOWNLINK_MAX_BPS);
 
     d->fb_tokens = (int64_t) PARLEY_DOWNLINK_FB_BURST * 1000000;
+    d->proven_bps = PARLEY_DOWNLINK_START_BPS;
+    d->probe_gap_us = PARLEY_DOWNLINK_PROBE_GAP_US;
 }
 
 
@@ -63,6 +68,13 @@ parley_downlink_on_send(parley_downlink_t *d, uint32_t size, int64_t now_us)
 }
 
 
+uint16_t
+parley_downlink_next_seq(const parley_downlink_t *d)
+{
+    return (uint16_t) d->bwe.next_seq;
+}
+
+
 void
 parley_downlink_on_twcc(parley_downlink_t *d,
     const parley_rtcp_twcc_packet_t *pkts, size_t n, int64_t now_us)
@@ -72,6 +84,189 @@ parley_downlink_on_twcc(parley_downlink_t *d,
     d->source = PARLEY_DOWNLINK_TWCC;
     d->feedback_us = now_us;
     d->twcc_feedbacks++;
+
+    parley_downlink_learn(d, now_us);
+}
+
+
+/* After a feedback: what the path has shown, and the probe's verdict. */
+static void
+parley_downlink_learn(parley_downlink_t *d, int64_t now_us)
+{
+    uint64_t  est, received, lost;
+
+    /* a queue built: the path carries less than was thought */
+
+    if (d->bwe.overuses != d->overuses) {
+        d->overuses = d->bwe.overuses;
+
+        /* the failed probe's own queue, draining: not the path's news */
+
+        if (now_us < d->settle_us) {
+            parley_bwe_raise(&d->bwe, d->probe_base_bps);
+            return;
+        }
+
+        est = parley_bwe_estimate(&d->bwe);
+
+        if (d->proven_bps > est) {
+            d->proven_bps = est;
+        }
+
+        if (d->probe_bps) {
+            parley_downlink_probe_done(d, 0, now_us);
+        }
+    }
+
+    /* what arrived lately, the path carried */
+
+    if (d->bwe.acked_bps > d->proven_bps) {
+        d->proven_bps = parley_downlink_clamp(d->bwe.acked_bps);
+    }
+
+    if (d->probe_bps == 0) {
+        return;
+    }
+
+    received = d->bwe.reported_received - d->probe_received;
+    lost = d->bwe.reported_lost - d->probe_lost;
+
+    if (received + lost >= 20
+        && (double) lost > (double) (received + lost)
+                           * PARLEY_DOWNLINK_PROBE_LOSS)
+    {
+        parley_downlink_probe_done(d, 0, now_us);
+        return;
+    }
+
+    if (now_us - d->probe_start_us
+        >= PARLEY_DOWNLINK_PROBE_US + PARLEY_DOWNLINK_PROBE_WAIT_US)
+    {
+        parley_downlink_probe_done(d, 1, now_us);
+    }
+}
+
+
+static void
+parley_downlink_probe_done(parley_downlink_t *d, int carried,
+    int64_t now_us)
+{
+    if (carried) {
+        if (d->proven_bps < d->probe_bps) {
+            d->proven_bps = d->probe_bps;
+        }
+
+        parley_bwe_raise(&d->bwe, d->probe_bps);
+        d->probe_gap_us = PARLEY_DOWNLINK_PROBE_GAP_US;
+
+    } else {
+        /* what the media took before the probe, the path carried */
+        parley_bwe_raise(&d->bwe, d->probe_base_bps);
+
+        if (d->proven_bps < d->probe_base_bps) {
+            d->proven_bps = d->probe_base_bps;
+        }
+
+        d->probes_failed++;
+        d->settle_us = now_us + PARLEY_DOWNLINK_PROBE_SETTLE_US;
+        d->probe_gap_us *= 2;
+
+        if (d->probe_gap_us > PARLEY_DOWNLINK_PROBE_MAX_GAP_US) {
+            d->probe_gap_us = PARLEY_DOWNLINK_PROBE_MAX_GAP_US;
+        }
+    }
+
+    d->probe_bps = 0;
+    d->probe_next_us = now_us + d->probe_gap_us;
+}
+
+
+int
+parley_downlink_may_probe(const parley_downlink_t *d, int64_t now_us)
+{
+    return d->source == PARLEY_DOWNLINK_TWCC && d->probe_bps == 0
+           && now_us >= d->probe_next_us;
+}
+
+
+int
+parley_downlink_probe(parley_downlink_t *d, uint64_t want_bps,
+    uint64_t media_bps, int64_t now_us)
+{
+    uint64_t  budget;
+
+    /* a probe whose feedback never came (the feedback fell silent) */
+
+    if (d->probe_bps
+        && now_us - d->probe_start_us
+           >= PARLEY_DOWNLINK_PROBE_US + 4 * PARLEY_DOWNLINK_PROBE_WAIT_US)
+    {
+        parley_downlink_probe_done(d, 0, now_us);
+    }
+
+    if (!parley_downlink_may_probe(d, now_us)) {
+        return 0;
+    }
+
+    /*
+     * An eighth above what they want: a layer switched up needs a tenth of
+     * its rate spare (parley_alloc), and the probe must prove that too.
+     */
+
+    budget = parley_downlink_budget(d, now_us);
+    want_bps = parley_downlink_clamp(want_bps + want_bps / 8);
+
+    if (want_bps <= budget || want_bps <= media_bps + media_bps / 20) {
+        return 0;
+    }
+
+    d->probe_bps = want_bps;
+    d->probe_media_bps = media_bps;
+    d->probe_base_bps = budget;
+    d->probe_padded = 0;
+    d->probe_start_us = now_us;
+    d->probe_received = d->bwe.reported_received;
+    d->probe_lost = d->bwe.reported_lost;
+    d->probes++;
+
+    return 1;
+}
+
+
+uint64_t
+parley_downlink_padding(const parley_downlink_t *d, int64_t now_us)
+{
+    int64_t   elapsed;
+    uint64_t  due;
+
+    if (d->probe_bps == 0 || d->probe_bps <= d->probe_media_bps) {
+        return 0;
+    }
+
+    elapsed = now_us - d->probe_start_us;
+
+    if (elapsed <= 0 || elapsed >= PARLEY_DOWNLINK_PROBE_US) {
+        return 0;
+    }
+
+    due = (d->probe_bps - d->probe_media_bps) / 8 * (uint64_t) elapsed
+          / 1000000;
+
+    return due > d->probe_padded ? due - d->probe_padded : 0;
+}
+
+
+void
+parley_downlink_padded(parley_downlink_t *d, uint64_t bytes)
+{
+    d->probe_padded += bytes;
+}
+
+
+int
+parley_downlink_probing(const parley_downlink_t *d)
+{
+    return d->probe_bps != 0;
 }
 
 
@@ -103,6 +298,11 @@ parley_downlink_budget(const parley_downlink_t *d, int64_t now_us)
 
     case PARLEY_DOWNLINK_TWCC:
         bps = parley_bwe_estimate(&d->bwe);
+
+        /* no higher than the path has shown it carries: see probes */
+        if (bps > d->proven_bps) {
+            bps = d->proven_bps;
+        }
 
         /*
          * Nothing reported since packets went out: as if all were lost.
