@@ -27,6 +27,7 @@ typedef struct {
 typedef struct {
     unsigned        two_byte:1;
     unsigned        twcc:1;         /* carries the leg's transport seq */
+    unsigned        add_twcc:1;     /* ... as an element of its own */
     size_t          len;
 } parley_forward_block_t;
 
@@ -126,6 +127,15 @@ parley_forward_map_check(const parley_forward_map_t *map)
         }
 
         if (map->ext[i].kind == PARLEY_FORWARD_EXT_MID && map->mid_len == 0) {
+            return PARLEY_FORWARD_ERR_INVAL;
+        }
+    }
+
+    /* the added element shares its id with the publisher's own only */
+    for (i = 1; map->twcc_id && i < PARLEY_FORWARD_EXT_COUNT; i++) {
+        if (map->ext[i].id == map->twcc_id
+            && map->ext[i].kind != PARLEY_FORWARD_EXT_TWCC)
+        {
             return PARLEY_FORWARD_ERR_INVAL;
         }
     }
@@ -278,6 +288,7 @@ parley_forward_plan(const parley_forward_map_t *map, const uint8_t *in,
     two_len = 0;
     b->two_byte = 0;
     b->twcc = 0;
+    b->add_twcc = 0;
     b->len = 0;
 
     parley_rtp_ext_iter_init(h, &it);
@@ -311,6 +322,19 @@ parley_forward_plan(const parley_forward_map_t *map, const uint8_t *in,
         n++;
         one_len += 1 + e.len;
         two_len += 2 + e.len;
+    }
+
+    if (map->twcc_id && twcc_seq <= 0xffff && !b->twcc) {
+        b->twcc = 1;
+        b->add_twcc = 1;
+
+        if (map->twcc_id > PARLEY_RTP_EXT_MAX_ID_ONE) {
+            b->two_byte = 1;
+        }
+
+        n++;
+        one_len += 1 + 2;
+        two_len += 2 + 2;
     }
 
     if (n == 0) {
@@ -367,6 +391,19 @@ parley_forward_write_block(const parley_forward_map_t *map,
 
         memcpy(out + off, e.val, e.len);
         off += e.len;
+    }
+
+    if (b->add_twcc) {
+        if (b->two_byte) {
+            out[off++] = map->twcc_id;
+            out[off++] = 2;
+
+        } else {
+            out[off++] = (uint8_t) ((map->twcc_id << 4) | 1);
+        }
+
+        parley_rtp_put16(out + off, (uint16_t) twcc_seq);
+        off += 2;
     }
 
     /* RFC 8285 4.1: zero bytes pad the block to a 32-bit boundary */

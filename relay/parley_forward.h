@@ -82,6 +82,10 @@ typedef struct {
     uint32_t                  ssrc;
     uint32_t                  rtx_ssrc;    /* RFC 4588 4: SSRC multiplexing */
     unsigned                  single_layer:1;
+    uint8_t                   twcc_id;     /* the leg's transport-wide id:
+                                              added when the publisher's
+                                              packet has none; 0: carried
+                                              only */
     uint8_t                   mid_len;
     uint8_t                   mid[PARLEY_FORWARD_MID_MAX];
 } parley_forward_map_t;
@@ -119,13 +123,16 @@ parley_forward_rc_t parley_forward_map_check(const parley_forward_map_t *map);
  *
  * Element values: the mid becomes the leg's mid; the transport-wide seq
  * becomes twcc_seq, or is dropped when twcc_seq is PARLEY_FORWARD_TWCC_NONE
- * (the publisher's numbers mean nothing to the leg's feedback), and
+ * (the publisher's numbers mean nothing to the leg's feedback), or
+ * added under twcc_id when the publisher's packet has none (the leg's
+ * feedback must cover every packet it is sent, whatever the publisher
+ * negotiated), and
  * *twcc_carried (unless NULL) says whether the packet carries twcc_seq,
  * for the caller to count it as sent (parley_downlink) or not; rid and
  * repaired-rid are dropped for a single-layer leg; the rest are copied,
  * abs-send-time too (a caller that stamps its own send time overwrites it
  * in "out" with parley_rtp_ext_set_abs_send_time()). Elements are only
- * carried, never added: when the publisher stops sending the mid, so does
+ * carried, never added (but the transport-wide number): when the publisher stops sending the mid, so does
  * the leg, which then demultiplexes by the SSRC in its SDP (RFC 8843 9.2).
  *
  * An input PT marked in pt_is_rtx is an RTX stream (RFC 4588): it takes

@@ -157,10 +157,12 @@ rewrite(const parley_forward_map_t *map, const char *in_hex, size_t out_cap,
 
         /* what the caller is told it carries is what it carries */
 
-        twcc_id = 0;
+        twcc_id = map->twcc_id;
 
         for (i = 1; i < PARLEY_FORWARD_EXT_COUNT; i++) {
-            if (map->ext[i].kind == PARLEY_FORWARD_EXT_TWCC) {
+            if (map->ext[i].kind == PARLEY_FORWARD_EXT_TWCC
+                && map->ext[i].id != 0)
+            {
                 twcc_id = map->ext[i].id;
             }
         }
@@ -262,6 +264,54 @@ test_rewrite_rid_kept_twcc_none(void **state)
         "b2 e2 10 00 | 00 ab cd ef | 11 22 33 44 | 0a 0a 0a 0a | 0b 0b 0b 0b"
         "| be de 00 03 | 30 31 | 10 95 | 22 12 34 56 | a0 6c | 00 00"
         "| aa bb cc | 00 00 03");
+}
+
+
+/*
+ * A publisher that sends no transport-wide number (or never negotiated
+ * one): the leg's number is added all the same, so that the subscriber's
+ * feedback covers every packet it is sent.
+ */
+static void
+test_rewrite_twcc_added(void **state)
+{
+    parley_forward_map_t  map;
+
+    (void) state;
+
+    video_map(&map);
+    map.ext[4].id = 0;                  /* the publisher's is not carried */
+    map.twcc_id = LEG_TWCC;
+    assert_int_equal(parley_forward_map_check(&map), PARLEY_FORWARD_OK);
+
+    expect_rewrite(&map, PKT_IN, TWCC_SEQ, PKT_OUT);
+
+    /* a packet without any extension gets a block of its own */
+    expect_rewrite(&map,
+        "a2 e0 00 07 | 00 00 03 e8 | 01 02 03 04 | 0a 0a 0a 0a | 0b 0b 0b 0b"
+        "| aa bb cc | 00 00 03",
+        TWCC_SEQ,
+        "b2 e2 10 00 | 00 ab cd ef | 11 22 33 44 | 0a 0a 0a 0a | 0b 0b 0b 0b"
+        "| be de 00 01 | 51 01 02 | 00"
+        "| aa bb cc | 00 00 03");
+
+    /* without a number to give, nothing is added */
+    expect_rewrite(&map,
+        "a2 e0 00 07 | 00 00 03 e8 | 01 02 03 04 | 0a 0a 0a 0a | 0b 0b 0b 0b"
+        "| aa bb cc | 00 00 03",
+        PARLEY_FORWARD_TWCC_NONE,
+        "a2 e2 10 00 | 00 ab cd ef | 11 22 33 44 | 0a 0a 0a 0a | 0b 0b 0b 0b"
+        "| aa bb cc | 00 00 03");
+
+    /* the publisher's own, when it sends one, is not doubled */
+    map.ext[4].id = LEG_TWCC;
+    expect_rewrite(&map, PKT_IN, TWCC_SEQ, PKT_OUT);
+
+    /* and the id is not another extension's */
+    map.ext[5].id = LEG_TWCC;
+    map.ext[4].id = 0;
+    assert_int_equal(parley_forward_map_check(&map),
+                     PARLEY_FORWARD_ERR_INVAL);
 }
 
 
@@ -595,6 +645,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rewrite_full),
         cmocka_unit_test(test_rewrite_rid_kept_twcc_none),
+        cmocka_unit_test(test_rewrite_twcc_added),
         cmocka_unit_test(test_rewrite_pt_drop),
         cmocka_unit_test(test_rewrite_rtx),
         cmocka_unit_test(test_rewrite_mid_longer),
