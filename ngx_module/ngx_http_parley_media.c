@@ -578,6 +578,10 @@ ngx_http_parley_pc_alloc(ngx_http_parley_session_t *s)
     pc->report.data = pc;
     pc->report.log = s->connection->log;
     pc->report.cancelable = 1;
+    pc->probe.handler = ngx_http_parley_bandwidth_probe_handler;
+    pc->probe.data = pc;
+    pc->probe.log = s->connection->log;
+    pc->probe.cancelable = 1;
 
     return pc;
 }
@@ -731,6 +735,9 @@ ngx_http_parley_pc_restart(ngx_http_parley_pc_t *pc, const char *ufrag,
 
     ngx_cpystrn(pc->remote_ufrag, (u_char *) ufrag, sizeof(pc->remote_ufrag));
     ngx_http_parley_count(ice_restarts);
+
+    /* another network: what the old one carried says nothing of it */
+    ngx_http_parley_bandwidth_restart(pc);
 
     ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
                   "parley: %s peer connection: ICE restart",
@@ -1061,6 +1068,7 @@ ngx_http_parley_pc_destroy(ngx_http_parley_pc_t *pc)
     }
 
     ngx_http_parley_report_stop(pc);
+    ngx_http_parley_bandwidth_stop(pc);
 
     if (pc->peer) {
         parley_peer_close(pc->peer);
@@ -1093,6 +1101,8 @@ ngx_http_parley_pc_free(ngx_http_parley_pc_t *pc)
             ngx_free(pc->tracks[i].nack[k]);
         }
     }
+
+    ngx_http_parley_bandwidth_free(pc);
 
     if (pc->feedback) {
         for (k = 0; k < pc->feedback->nfree; k++) {

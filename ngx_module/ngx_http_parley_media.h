@@ -32,6 +32,8 @@
 #include "parley_rtcp_recv.h"
 #include "parley_rtcp_send.h"
 #include "parley_nack.h"
+#include "parley_downlink.h"
+#include "parley_rate.h"
 
 
 #define NGX_HTTP_PARLEY_UDP_BUF       2048
@@ -40,6 +42,7 @@
 #define NGX_HTTP_PARLEY_TRACKS        8       /* per publish connection */
 #define NGX_HTTP_PARLEY_LEGS          64      /* per subscribe connection */
 #define NGX_HTTP_PARLEY_MID_LEN       7
+#define NGX_HTTP_PARLEY_FLOOD_LOG     10000   /* ms between log lines */
 
 
 /* A track a publisher sends, as its offer and our answer numbered it. */
@@ -111,9 +114,14 @@ typedef struct {
     uint64_t                     wish_for;          /* publisher, or 0 */
     uint8_t                      wish_kind;         /* of its track */
     uint32_t                     wish;              /* its "layer" */
+    uint32_t                     cap;               /* for bandwidth */
     u_char                       mid[NGX_HTTP_PARLEY_MID_LEN + 1];
     unsigned                     fresh:1;           /* keyframe at answer */
     unsigned                     simulcast:1;
+    unsigned                     paused:1;          /* for bandwidth */
+    unsigned                     told_paused:1;     /* the client knows */
+    unsigned                     resuming:1;        /* one stream, back:
+                                                       from a keyframe */
 } ngx_http_parley_leg_t;
 
 
@@ -133,7 +141,9 @@ struct ngx_http_parley_pc_s {
     parley_peer_t               *peer;
     ngx_event_t                  timer;
     ngx_event_t                  report;            /* RTCP we send */
+    ngx_event_t                  probe;             /* its padding */
     ngx_http_parley_feedback_t  *feedback;          /* publisher */
+    parley_downlink_t           *downlink;          /* subscriber */
     uint64_t                     sdp_version;
     parley_peer_state_t          state;
     ngx_http_parley_pc_t        *next_touched;
@@ -166,6 +176,7 @@ typedef struct {
     uint64_t                     publisher;
     uint8_t                      level_id;          /* audio from another
                                                        worker: speaker */
+    parley_rate_t                rate[PARLEY_SIMULCAST_LAYERS];
 } ngx_http_parley_local_t;
 
 
@@ -241,6 +252,19 @@ void ngx_http_parley_subscriber_closed(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_subscriber_secure(ngx_http_parley_pc_t *pc);
 void ngx_http_parley_subscriber_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
     size_t len);
+
+/* ngx_http_parley_bandwidth.c */
+ngx_int_t ngx_http_parley_bandwidth_start(ngx_http_parley_pc_t *pc);
+void ngx_http_parley_bandwidth_free(ngx_http_parley_pc_t *pc);
+uint32_t ngx_http_parley_bandwidth_seq(ngx_http_parley_pc_t *pc);
+void ngx_http_parley_bandwidth_sent(ngx_http_parley_pc_t *pc, size_t len);
+void ngx_http_parley_bandwidth_rtcp(ngx_http_parley_pc_t *pc,
+    const parley_rtcp_packet_t *pkt);
+void ngx_http_parley_bandwidth_check(ngx_http_parley_pc_t *pc);
+void ngx_http_parley_bandwidth_allocate(ngx_http_parley_pc_t *pc);
+void ngx_http_parley_bandwidth_stop(ngx_http_parley_pc_t *pc);
+void ngx_http_parley_bandwidth_restart(ngx_http_parley_pc_t *pc);
+void ngx_http_parley_bandwidth_probe_handler(ngx_event_t *ev);
 
 /* ngx_http_parley_rtcp.c */
 ngx_uint_t ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg,

@@ -189,6 +189,8 @@ void ngx_http_parley_signal_away_locked(parley_dir_t *dir, uint32_t p,
     parley_reason_t reason);
 void ngx_http_parley_signal_expire(void);
 void ngx_http_parley_signal_tracks_changed(ngx_http_parley_session_t *s);
+void ngx_http_parley_signal_paused(ngx_http_parley_session_t *s,
+    const u_char *mid, ngx_uint_t paused);
 void ngx_http_parley_signal_speaker(ngx_http_parley_room_t *room,
     ngx_http_parley_session_t *only, uint64_t speaker);
 ngx_int_t ngx_http_parley_signal_subscribe_offer(ngx_http_parley_session_t *s,

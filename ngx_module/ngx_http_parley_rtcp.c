@@ -70,6 +70,15 @@ ngx_http_parley_subscriber_rtcp(ngx_http_parley_pc_t *pc, uint8_t *buf,
             continue;
         }
 
+        /* transport-wide feedback; REMB (an application-layer PSFB) */
+
+        if ((pkt.type == PARLEY_RTCP_RTPFB || pkt.type == PARLEY_RTCP_PSFB)
+            && pkt.count == 15)
+        {
+            ngx_http_parley_bandwidth_rtcp(pc, &pkt);
+            continue;
+        }
+
         if (pkt.type != PARLEY_RTCP_PSFB) {
             continue;
         }
@@ -324,6 +333,7 @@ static void
 ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
     uint64_t now_us)
 {
+    int                       twcc;
     size_t                    out_len, rtx_len;
     u_char                   *out;
     uint16_t                  in_seq;
@@ -378,7 +388,8 @@ ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
 
     if (parley_forward_rewrite(&leg->map, m->packet, len, orig,
                                sizeof(orig) - PARLEY_SRTP_TRAILER_ROOM - 2,
-                               seq, ts, PARLEY_FORWARD_TWCC_NONE, &out_len)
+                               seq, ts, ngx_http_parley_bandwidth_seq(leg->pc),
+                               &out_len, &twcc)
         != PARLEY_FORWARD_OK)
     {
         return;
@@ -414,6 +425,11 @@ ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
                              NGX_HTTP_PARLEY_UDP_BUF)
         == PARLEY_PEER_OK)
     {
+        /* a retransmission takes the path's room as any packet does */
+        if (twcc) {
+            ngx_http_parley_bandwidth_sent(leg->pc, out_len);
+        }
+
         parley_retransmit_sent(leg->limiter, seq, out_len, now_us);
         ngx_http_parley_count(nacks_answered);
     }
@@ -905,6 +921,7 @@ ngx_http_parley_report_handler(ngx_event_t *ev)
 
     if (pc->subscriber) {
         ngx_http_parley_legs_send(pc, now);
+        ngx_http_parley_bandwidth_check(pc);
 
     } else if (pc->feedback) {
         ngx_http_parley_feedback_send(pc, now);

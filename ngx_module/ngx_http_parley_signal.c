@@ -840,6 +840,22 @@ ngx_http_parley_signal_speaker(ngx_http_parley_room_t *room,
 }
 
 
+/*
+ * "paused": a video section of the session's subscribe connection stops,
+ * or starts again, because its network would not carry it.
+ */
+
+void
+ngx_http_parley_signal_paused(ngx_http_parley_session_t *s,
+    const u_char *mid, ngx_uint_t paused)
+{
+    (void) ngx_http_parley_send(s, json_pack("{s:s, s:s, s:b}",
+                                             "type", "paused",
+                                             "mid", (const char *) mid,
+                                             "paused", (int) paused));
+}
+
+
 /* The session's room has tracks published or unpublished: tell its workers. */
 
 void

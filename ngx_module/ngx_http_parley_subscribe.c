@@ -27,7 +27,6 @@
 
 #define NGX_HTTP_PARLEY_FLOOD_PPS     3000
 #define NGX_HTTP_PARLEY_FLOOD_BPS     3000000    /* 24 Mbit/s */
-#define NGX_HTTP_PARLEY_FLOOD_LOG     10000      /* ms between log lines */
 
 /*
  * What one leg may be sent, media and retransmissions together: its
@@ -713,13 +712,25 @@ static void
 ngx_http_parley_fan_out(ngx_http_parley_local_t *lt, uint8_t *buf,
     size_t len, uint64_t meta)
 {
-    uint32_t                index;
+    uint32_t                index, layer;
     ngx_queue_t            *q;
     parley_rtp_header_t     h;
     ngx_http_parley_leg_t  *leg;
 
     if (parley_rtp_parse(buf, len, &h) != PARLEY_RTP_OK) {
         return;
+    }
+
+    /* what each encoding costs a subscriber, each number counted once */
+
+    layer = parley_retransmit_meta_layer(meta);
+
+    if (parley_retransmit_meta_kind(meta) == PARLEY_RETRANSMIT_KIND_RTP
+        && layer < PARLEY_SIMULCAST_LAYERS)
+    {
+        parley_rate_add_packet(&lt->rate[layer],
+                               parley_retransmit_meta_seq(meta), len,
+                               ngx_current_msec);
     }
 
     if (lt->level_id && lt->room) {
@@ -751,6 +762,7 @@ static void
 ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
     size_t len, parley_rtp_header_t *h, uint64_t meta)
 {
+    int                         twcc;
     size_t                      out_len;
     u_char                     *out;
     uint32_t                    layer;
@@ -768,6 +780,23 @@ ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
     }
 
     if (!leg->simulcast) {
+        if (leg->paused) {
+            return;                 /* for bandwidth */
+        }
+
+        /* back from a pause: the picture starts again at a keyframe */
+
+        if (leg->resuming) {
+            if (!(parley_retransmit_meta_flags(meta)
+                  & PARLEY_RETRANSMIT_F_KEYFRAME))
+            {
+                (void) ngx_http_parley_leg_keyframe(leg, PARLEY_NONE);
+                return;
+            }
+
+            leg->resuming = 0;
+        }
+
         if (parley_renumber_packet(&leg->rn, h->seq, h->ts, &sout.seq,
                                    &sout.ts)
             != PARLEY_RENUMBER_FORWARD)
@@ -812,13 +841,18 @@ ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
     if (parley_forward_rewrite(&leg->map, buf, len, out,
                                NGX_HTTP_PARLEY_UDP_BUF
                                - PARLEY_SRTP_TRAILER_ROOM,
-                               sout.seq, sout.ts, PARLEY_FORWARD_TWCC_NONE,
-                               &out_len)
+                               sout.seq, sout.ts,
+                               ngx_http_parley_bandwidth_seq(leg->pc),
+                               &out_len, &twcc)
             == PARLEY_FORWARD_OK
         && parley_peer_send_rtp(leg->pc->peer, out, out_len,
                                 NGX_HTTP_PARLEY_UDP_BUF)
            == PARLEY_PEER_OK)
     {
+        if (twcc) {
+            ngx_http_parley_bandwidth_sent(leg->pc, out_len);
+        }
+
         parley_rtcp_send_on_rtp(&leg->sr, sout.ts, h->payload_len,
                                 (uint64_t) ngx_current_msec * 1000);
         ngx_http_parley_count(rtp_out);
@@ -857,8 +891,9 @@ ngx_http_parley_media_subscribe(ngx_http_parley_session_t *s,
 
     pc->subscriber = 1;
 
-    if (ngx_http_parley_random_chars(pc->ufrag, PARLEY_PEER_UFRAG_LEN)
-        != NGX_OK
+    if (ngx_http_parley_bandwidth_start(pc) != NGX_OK
+        || ngx_http_parley_random_chars(pc->ufrag, PARLEY_PEER_UFRAG_LEN)
+           != NGX_OK
         || ngx_http_parley_random_chars(pc->pwd, PARLEY_PEER_PWD_LEN)
            != NGX_OK)
     {
@@ -1104,6 +1139,7 @@ static ngx_int_t
 ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
     parley_track_t *rec)
 {
+    ngx_uint_t                  i;
     ngx_queue_t                *q;
     parley_tracks_t            *tracks;
     ngx_http_parley_local_t    *lt;
@@ -1132,6 +1168,10 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
                                 &lt->reader);
         parley_retransmit_index_init(lt->index);
 
+        for (i = 0; i < PARLEY_SIMULCAST_LAYERS; i++) {
+            parley_rate_init(&lt->rate[i]);
+        }
+
         /* a track this worker writes feeds the speaker as it is written */
         lt->publisher = rec->publisher;
         lt->level_id = (rec->kind == PARLEY_TRACK_AUDIO
@@ -1155,6 +1195,14 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
     leg->rtx_seq = numbers.rtx_seq;
     leg->fresh = 1;
     leg->simulcast = (rec->layers > 1);
+
+    /*
+     * A new track in the section starts unpaused, at its wish; a client
+     * told it was paused hears otherwise at the next allocation.
+     */
+    leg->cap = PARLEY_NONE;
+    leg->paused = 0;
+    leg->resuming = 0;
 
     /*
      * The section carries the same publisher's track of the same kind
@@ -1284,6 +1332,19 @@ ngx_http_parley_leg_map(ngx_http_parley_leg_t *leg, parley_track_t *rec)
 
     parley_forward_map_init(&leg->map, leg->ssrc, leg->rtx_ssrc);
     leg->map.single_layer = 1;
+
+    /* every packet carries the leg's transport-wide number */
+
+    for (k = 0; k < ngx_http_parley_nextmaps; k++) {
+        if (ngx_http_parley_ext_kind(ngx_http_parley_extmaps[k].uri)
+                == PARLEY_FORWARD_EXT_TWCC
+            && (ngx_http_parley_extmaps[k].kinds
+                & PARLEY_SDP_KIND_BIT(leg->kind)))
+        {
+            leg->map.twcc_id = (uint8_t) ngx_http_parley_extmaps[k].id;
+        }
+    }
+
     (void) parley_forward_map_set_mid(&leg->map, leg->mid,
                                       ngx_strlen(leg->mid));
 
@@ -1307,9 +1368,7 @@ ngx_http_parley_leg_map(ngx_http_parley_leg_t *leg, parley_track_t *rec)
 
         kind = (parley_forward_ext_kind_t) (rec->ext[id] - 1);
 
-        if (kind == PARLEY_FORWARD_EXT_OTHER
-            || kind == PARLEY_FORWARD_EXT_TWCC)
-        {
+        if (kind == PARLEY_FORWARD_EXT_OTHER) {
             continue;
         }
 
@@ -1585,6 +1644,9 @@ ngx_http_parley_media_subscribe_answer(ngx_http_parley_session_t *s,
     ngx_free(answer);
     pc->offer_pending = 0;
 
+    /* the sections as the client has them now, within its budget */
+    ngx_http_parley_bandwidth_allocate(pc);
+
     if (parley_peer_secure(pc->peer, NULL)) {
         for (k = 0; k < pc->nlegs; k++) {
             if (pc->legs[k]->uid && pc->legs[k]->fresh) {
@@ -1662,6 +1724,9 @@ ngx_http_parley_media_layer(ngx_http_parley_session_t *s, const char *mid,
         leg->wish_for = leg->uid ? leg->publisher : 0;
         leg->wish_kind = leg->track_kind;
         leg->wish = layer;
+
+        /* the large window changed hands: the budget is shared anew */
+        ngx_http_parley_bandwidth_allocate(pc);
 
         return NGX_OK;
     }

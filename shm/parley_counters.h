@@ -85,7 +85,18 @@
     X(nacks_in, "NACKs received from subscribers")                          \
     X(nacks_sent, "NACKs sent to publishers for packets lost on the way")  \
     X(nacks_answered, "packets retransmitted to subscribers from a ring")    \
-    X(nacks_missed, "NACK'd packets no longer (or never) in the ring")
+    X(nacks_missed, "NACK'd packets no longer (or never) in the ring")    \
+    X(twcc_in, "transport-wide congestion feedback received from "          \
+               "subscribers")                                              \
+    X(remb_in, "REMB bandwidth estimates received from subscribers")        \
+    X(feedback_malformed, "congestion feedback from subscribers that did "  \
+                          "not parse")                                     \
+    X(feedback_limited, "congestion feedback refused: more than 50 a "      \
+                        "second from one subscribe connection")            \
+    X(sections_paused, "times a subscriber's video section was paused: "    \
+                       "its network would not carry it")                   \
+    X(probes, "bandwidth probes started towards subscribers")               \
+    X(padding_out, "padding packets sent to subscribers for probes")
 
 
 typedef struct {

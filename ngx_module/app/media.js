@@ -71,6 +71,7 @@ export function reconnectMedia() {
   for (const tile of tiles.values()) {
     delete tile.dataset.layer;
     delete tile.dataset.mid;
+    delete tile.dataset.paused;
   }
   republish().catch(failed(ctx, 'Sending failed'));
   ctx.send({ type: 'subscribe' });
@@ -116,6 +117,14 @@ export function onMediaMessage(msg) {
     case 'speaker':
       speaker = msg.participant;
       arrange();
+      return true;
+    case 'paused':
+      // the section's video stops (or starts again) for want of bandwidth
+      for (const tile of tiles.values()) {
+        if (tile.dataset.mid !== msg.mid) continue;
+        if (msg.paused) tile.dataset.paused = 'bandwidth';
+        else delete tile.dataset.paused;
+      }
       return true;
     default:
       return false;
@@ -216,7 +225,10 @@ function attach(mid, track) {
   }
   // the wish for a layer is the section's: a tile in another section
   // says it again
-  if (tile.dataset.mid !== mid) delete tile.dataset.layer;
+  if (tile.dataset.mid !== mid) {
+    delete tile.dataset.layer;
+    delete tile.dataset.paused;     // another section starts unpaused
+  }
   tile.dataset.mid = mid;
   const media = tile.querySelector(kind === 'audio' ? 'audio' : 'video');
   if (!media.srcObject || media.srcObject.getTracks()[0] !== track) {
@@ -256,7 +268,10 @@ function makeTile(participant, kind) {
   v.muted = true;
   const cap = document.createElement('figcaption');
   cap.textContent = (kind === 'screen' ? 'Screen of ' : '') + ctx.nameOf(participant);
-  tile.append(v, cap);
+  const note = document.createElement('span');
+  note.className = 'paused-note';
+  note.textContent = 'Video paused: your connection is too slow for it';
+  tile.append(v, cap, note);
   tile.addEventListener('click', () => {
     const k = key(participant, kind);
     pinned = pinned === k ? null : k;

@@ -147,6 +147,35 @@ typedef enum {
 
 extern peer_second_mode_t  peer_second_path;
 
+/*
+ * --bandwidth-check: a subscriber sends one transport-wide feedback, then
+ * none until the server pauses its video, then one every 100 ms until the
+ * server lets it through again (peer_bandwidth.c).
+ */
+extern unsigned  peer_bandwidth_check;
+
+typedef enum {
+    PEER_BW_START = 0,
+    PEER_BW_SILENT,
+    PEER_BW_FEEDING,
+    PEER_BW_RESUMED
+} peer_bw_state_t;
+
+typedef struct {
+    peer_bw_state_t            state;
+    uint16_t                   last_seq;       /* transport-wide */
+    int64_t                    last_us;
+    uint64_t                   numbered;       /* packets that carried one */
+    uint64_t                   next_ms;
+    uint8_t                    count;          /* feedback packet count */
+    uint64_t                   reports;
+    uint64_t                   paused;         /* "paused" messages */
+    uint64_t                   resumed;
+    uint64_t                   video_after;    /* video after the resume */
+    uint32_t                   gap;            /* the largest jump in the
+                                                  video's numbers since */
+} peer_bw_t;
+
 typedef struct {
     peer_second_mode_t         mode;
     int                        fd;             /* -1: none */
@@ -216,6 +245,7 @@ struct peer_conn_s {
     unsigned                   have_local_key:1;
     uint64_t                   checks_answered;
     peer_second_t              second;
+    peer_bw_t                  bw;
 
     /* receiving */
     unsigned                   sample;         /* unprotect 1 in sample */
@@ -303,6 +333,12 @@ void peer_conn_datagram(peer_conn_t *c, uint8_t *buf, size_t len,
  */
 int peer_conn_answer_check(peer_conn_t *c, int fd, const struct sockaddr *from,
     socklen_t fromlen, const parley_stun_msg_t *msg);
+
+/* --bandwidth-check (peer_bandwidth.c) */
+void peer_bandwidth_receive(peer_conn_t *c, const peer_rx_ssrc_t *r,
+    const uint8_t *buf, size_t len, uint64_t now_ns);
+void peer_bandwidth_paused(peer_conn_t *c, int paused);
+void peer_bandwidth_tick(peer_conn_t *c, uint64_t now_ms);
 
 /* The second path (peer_second.c) */
 void peer_second_tick(peer_conn_t *c, uint64_t now_ms);

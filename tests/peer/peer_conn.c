@@ -846,6 +846,7 @@ peer_conn_tick(peer_conn_t *c, uint64_t now)
     if (c->state == PEER_CONN_SECURE) {
         peer_media_tick(c, now);
         peer_second_tick(c, now);
+        peer_bandwidth_tick(c, now);
     }
 
     /* RFC 7675 5.1: no authenticated answer for 30 s, consent is lost */

@@ -132,6 +132,9 @@ usage(void)
 "                      socket of its own: \"silent\" leaves the server's\n"
 "                      checks there unanswered (no media may come),\n"
 "                      \"answer\" answers them (the media must move)\n"
+"  --bandwidth-check   a subscriber's congestion feedback goes silent after\n"
+"                      one report: its video must be paused (\"paused\"),\n"
+"                      then, reported again, come back\n"
 "  --video-pps N       a publisher's video packets per second (130)\n"
 "  --video-size B      bytes of RTP payload in each (1130, 64 to 1400)\n"
 "  --video-fps F       video frames per second (30): a frame's packets go\n"
@@ -224,6 +227,7 @@ peer_options(peer_main_t *m, int argc, char **argv)
         { "skip-every", required_argument, NULL, 'K' },
         { "ssrc", required_argument, NULL, 'Z' },
         { "second-path", required_argument, NULL, '2' },
+        { "bandwidth-check", no_argument, NULL, 'b' },
         { "video-pps", required_argument, NULL, 'V' },
         { "video-size", required_argument, NULL, 'E' },
         { "video-fps", required_argument, NULL, 'Y' },
@@ -397,6 +401,9 @@ peer_options(peer_main_t *m, int argc, char **argv)
             break;
         case 'Q':
             m->ready_file = optarg;
+            break;
+        case 'b':
+            peer_bandwidth_check = 1;
             break;
         default:
             return -1;
@@ -973,6 +980,7 @@ typedef struct {
     uint64_t  on_worker[2];        /* subscribers per worker, 0 and 1 */
     double    recovered_pct;       /* of the drops decided */
     peer_second_t  second;         /* --second-path, summed */
+    peer_bw_t      bw;             /* --bandwidth-check, summed */
 } peer_totals_t;
 
 
@@ -1007,6 +1015,13 @@ peer_totals(peer_main_t *m, peer_totals_t *t)
         t->second.answered += c->second.answered;
         t->second.srtp += c->second.srtp;
         t->second.other += c->second.other;
+        t->bw.reports += c->bw.reports;
+        t->bw.paused += c->bw.paused;
+        t->bw.resumed += c->bw.resumed;
+        t->bw.video_after += c->bw.video_after;
+        if (c->bw.gap > t->bw.gap) {
+            t->bw.gap = c->bw.gap;
+        }
 
         for (j = 0; j < c->nssrcs; j++) {
             t->silent += !c->ssrcs[j].repair && !c->ssrcs[j].started;
@@ -1027,6 +1042,7 @@ peer_totals(peer_main_t *m, peer_totals_t *t)
 
 
 static const char *peer_verdict_second(const peer_totals_t *t);
+static const char *peer_verdict_bandwidth(const peer_totals_t *t);
 
 
 /* The checks a subscriber run must pass; the first that fails, or NULL. */
@@ -1083,6 +1099,10 @@ peer_verdict(peer_main_t *m, const peer_totals_t *t, double loss_pct)
         return "fewer dropped packets came back than --min-recovered";
     }
 
+    if (peer_bandwidth_check) {
+        return peer_verdict_bandwidth(t);
+    }
+
     return NULL;
 }
 
@@ -1113,6 +1133,46 @@ peer_verdict_second(const peer_totals_t *t)
     {
         return "--second-path answer: the media did not move to the "
                "socket that answered";
+    }
+
+    return NULL;
+}
+
+
+/* --bandwidth-check: paused while silent, back once reported again */
+static const char *
+peer_verdict_bandwidth(const peer_totals_t *t)
+{
+    peer_log("bandwidth check: %llu reports, paused %llu, resumed %llu, "
+             "%llu video packets after, largest gap %u",
+             (unsigned long long) t->bw.reports,
+             (unsigned long long) t->bw.paused,
+             (unsigned long long) t->bw.resumed,
+             (unsigned long long) t->bw.video_after, t->bw.gap);
+
+    if (t->bw.reports == 0) {
+        return "--bandwidth-check: no packet carried a transport-wide "
+               "number to report";
+    }
+
+    if (t->bw.paused == 0) {
+        return "--bandwidth-check: the video was never paused while the "
+               "feedback was silent";
+    }
+
+    if (t->bw.resumed == 0) {
+        return "--bandwidth-check: the video was not let through again "
+               "once reported";
+    }
+
+    if (t->bw.video_after == 0) {
+        return "--bandwidth-check: no video arrived after it was let "
+               "through again";
+    }
+
+    if (t->bw.gap > 2) {
+        return "--bandwidth-check: the video's numbers jumped over the "
+               "pause: a gap the subscriber would NACK";
     }
 
     return NULL;

@@ -705,6 +705,8 @@ peer_media_receive(peer_conn_t *c, uint8_t *buf, size_t len,
     c->stats->bytes += len;
     c->received++;
 
+    peer_bandwidth_receive(c, r, buf, len, now_ns);
+
     if (r == NULL) {
         c->stats->unknown_ssrc++;
         return;

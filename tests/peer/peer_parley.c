@@ -243,6 +243,10 @@ peer_parley_on_message(peer_party_t *p, json_t *msg)
 
     } else if (strcmp(type, "pong") == 0) {
         p->subscribed = p->subscriber;
+
+    } else if (strcmp(type, "paused") == 0 && p->sub_made) {
+        peer_bandwidth_paused(&p->sub,
+                              json_is_true(json_object_get(msg, "paused")));
     }
 
     /* participant-joined, participant-left, roster: nothing to do */

@@ -415,6 +415,40 @@ case_second_path() {
     wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
 }
 
+# The subscriber's congestion feedback goes silent after one report, as
+# if its link dropped everything: the server must take the silence for
+# loss and pause the video section (the "paused" message), and once the
+# subscriber reports again, let the video through again, from a keyframe.
+# Fails on a server that reads no feedback: nothing is ever paused.
+# The pause leaves no gap in the leg's numbers (--max-loss), on the
+# publisher's worker and on the other.
+case_bandwidth() {
+    local name=$1 where=$2 dir=$ngx_tmp/$1 room w pub paused sub_w
+    mkdir -p "$dir"
+    paused=$(status_total sections_paused)
+
+    start_publisher "$name" "$dir" --duration 16 || return
+    sub_w=$w
+    [ "$where" = other ] && sub_w=$((1 - w))
+
+    if "$peer" --url "$url" --room "$room" --worker "$sub_w" --subscribe \
+        --duration 12 --bandwidth-check --max-loss 1 \
+        >"$dir/sub.json" 2>"$dir/sub.err"
+    then
+        echo "ok - $name: the video was paused while the feedback was" \
+             "silent and came back once reported:" \
+             "$(grep -o 'bandwidth check: .*' "$dir/sub.err")"
+    else
+        fail "$name: subscriber: $(cat "$dir/sub.err")"
+    fi
+
+    if [ "$(status_total sections_paused)" -le "$paused" ]; then
+        fail "$name: parley_sections_paused_total did not grow"
+    fi
+
+    wait "$pub" || fail "$name: publisher: $(cat "$dir/pub.err")"
+}
+
 # A publisher floods one track with 6,000 video packets a second of 200
 # bytes, twice the 3,000 a track may send (README, parley_rtp_flooded_
 # total). The server drops the excess before the ring and counts it, and
@@ -597,6 +631,7 @@ run_case second-path-silent case_second_path second-path-silent silent
 run_case second-path-answer case_second_path second-path-answer answer
 run_case flood-bytes case_flood_bytes flood-bytes
 run_case pli-folding case_pli_folding pli-folding
+run_case bandwidth case_bandwidth bandwidth same
 run_case webrtcbin case_webrtcbin webrtcbin
 
 cross_case cross-worker case_publish_subscribe cross-worker other
@@ -607,6 +642,7 @@ cross_case nack-subscriber case_nack_subscriber nack-subscriber
 cross_case nack-publisher case_nack_publisher nack-publisher
 cross_case flood-packets case_flood_packets flood-packets
 cross_case same-ssrc case_same_ssrc same-ssrc
+cross_case bandwidth-cross case_bandwidth bandwidth-cross other
 
 for c in "${only[@]}"; do
     case $ran in
