@@ -378,7 +378,7 @@ static void
 ngx_http_parley_bandwidth_leg(ngx_http_parley_leg_t *leg,
     parley_alloc_leg_t *a)
 {
-    uint32_t                  l, top;
+    uint32_t                  l;
     uint64_t                  bps;
     parley_track_t           *rec;
     ngx_http_parley_local_t  *lt;
@@ -409,22 +409,7 @@ ngx_http_parley_bandwidth_leg(ngx_http_parley_leg_t *leg,
         a->bps[l] = (uint32_t) ngx_min(bps, NGX_MAX_UINT32_VALUE);
     }
 
-    /*
-     * A section starts at the highest encoding until the client wishes
-     * otherwise; the large window asks the highest. A track sent in one
-     * encoding has no choice: its wish only says whether it is large.
-     */
-
-    top = PARLEY_SIMULCAST_LAYERS - 1;
-
-    if (leg->simulcast) {
-        a->wish = leg->wish_for ? leg->wish : top;
-        a->large = (a->wish == top);
-
-    } else {
-        a->wish = 0;
-        a->large = (leg->wish_for && leg->wish == top);
-    }
+    parley_alloc_wish(a, leg->simulcast, leg->wish_for != 0, leg->wish);
 }
 
 

@@ -65,6 +65,25 @@ parley_alloc(parley_alloc_leg_t *legs, size_t n, uint64_t budget_bps)
 }
 
 
+void
+parley_alloc_wish(parley_alloc_leg_t *leg, int simulcast, int wished,
+    uint32_t wish)
+{
+    uint32_t  top;
+
+    top = PARLEY_SIMULCAST_LAYERS - 1;
+
+    if (simulcast) {
+        leg->wish = wished ? wish : top;
+        leg->large = (leg->wish == top);
+
+    } else {
+        leg->wish = 0;
+        leg->large = (wished && wish == top);
+    }
+}
+
+
 /* The lowest arriving encoding, or paused when it does not fit. */
 static void
 parley_alloc_base(parley_alloc_leg_t *leg, int64_t *left)

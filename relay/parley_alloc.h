@@ -61,6 +61,16 @@ typedef struct {
 
 
 /*
+ * A video section's wish and whether it is the large window, from the
+ * client's "layer" message: a simulcast section never wished starts at
+ * the highest encoding, as its switcher does, and counts as large (the
+ * app asks "high" for the large window); a section of one encoding has
+ * nothing to choose, and its wish only says whether it is large.
+ */
+void parley_alloc_wish(parley_alloc_leg_t *leg, int simulcast, int wished,
+    uint32_t wish);
+
+/*
  * Sets every leg's cap (and paused) for "budget_bps" (UINT64_MAX: no
  * limit); returns the bits per second allocated, which may pass the
  * budget by the audio alone.

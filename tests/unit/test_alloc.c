@@ -270,6 +270,39 @@ test_hysteresis(void **state)
 }
 
 
+/* What a section's "layer" wish makes of it. */
+static void
+test_wish_of_layer(void **state)
+{
+    parley_alloc_leg_t  a;
+
+    (void) state;
+
+    memset(&a, 0, sizeof(a));
+
+    /* simulcast, never wished: the highest, as the switcher starts; large */
+    parley_alloc_wish(&a, 1, 0, 0);
+    assert_int_equal(a.wish, 2);
+    assert_true(a.large);
+
+    parley_alloc_wish(&a, 1, 1, 0);             /* "low": a thumbnail */
+    assert_int_equal(a.wish, 0);
+    assert_false(a.large);
+
+    parley_alloc_wish(&a, 1, 1, NONE);          /* "off" */
+    assert_int_equal(a.wish, NONE);
+    assert_false(a.large);
+
+    /* one encoding: nothing to choose; "high" says it is large */
+    parley_alloc_wish(&a, 0, 1, 2);
+    assert_int_equal(a.wish, 0);
+    assert_true(a.large);
+
+    parley_alloc_wish(&a, 0, 0, 2);
+    assert_false(a.large);
+}
+
+
 int
 main(void)
 {
@@ -282,6 +315,7 @@ main(void)
         cmocka_unit_test(test_wish_bounds),
         cmocka_unit_test(test_hysteresis),
         cmocka_unit_test(test_absent_low_and_unpause),
+        cmocka_unit_test(test_wish_of_layer),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
