@@ -193,7 +193,7 @@ int
 parley_downlink_probe(parley_downlink_t *d, uint64_t want_bps,
     uint64_t media_bps, int64_t now_us)
 {
-    uint64_t  budget;
+    uint64_t  budget, step;
 
     /* a probe whose feedback never came (the feedback fell silent) */
 
@@ -220,7 +220,19 @@ parley_downlink_probe(parley_downlink_t *d, uint64_t want_bps,
         return 0;
     }
 
-    d->probe_bps = want_bps;
+    /*
+     * In steps: at most twice the budget (or a step above it), so that a
+     * probe into a path that cannot carry it overflows its queue for a
+     * moment, not by many times what flows.
+     */
+
+    step = budget * 2;
+
+    if (step < budget + PARLEY_DOWNLINK_PROBE_STEP_BPS) {
+        step = budget + PARLEY_DOWNLINK_PROBE_STEP_BPS;
+    }
+
+    d->probe_bps = (want_bps < step) ? want_bps : step;
     d->probe_media_bps = media_bps;
     d->probe_base_bps = budget;
     d->probe_padded = 0;

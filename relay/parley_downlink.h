@@ -29,7 +29,8 @@
  * that came through; cut with the estimate on overuse). To go higher the
  * server probes first (parley_downlink_probe()): for
  * PARLEY_DOWNLINK_PROBE_US it sends padding besides the media, up to the
- * rate the sections want, and the feedback about it decides: no queue
+ * rate the sections want, in steps of at most twice the budget, and the
+ * feedback about it decides: no queue
  * building and under PARLEY_DOWNLINK_PROBE_LOSS lost, and the estimate
  * and the proven rate rise to it; otherwise the probe stops at once, the
  * budget goes back to what it was before the probe (the queue the probe
@@ -80,6 +81,7 @@
 #define PARLEY_DOWNLINK_PROBE_GAP_US      1000000
 #define PARLEY_DOWNLINK_PROBE_MAX_GAP_US  4000000
 #define PARLEY_DOWNLINK_PROBE_LOSS        0.05
+#define PARLEY_DOWNLINK_PROBE_STEP_BPS    100000  /* at least, above */
 #define PARLEY_DOWNLINK_PROBE_SETTLE_US   1000000 /* its queue drains */
 
 /* parley_downlink_budget() before any feedback */
