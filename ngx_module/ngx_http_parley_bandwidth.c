@@ -226,9 +226,15 @@ ngx_http_parley_bandwidth_allocate(ngx_http_parley_pc_t *pc)
 void
 ngx_http_parley_bandwidth_restart(ngx_http_parley_pc_t *pc)
 {
+    uint64_t  next;
+
     if (pc->downlink) {
         ngx_http_parley_bandwidth_stop(pc);
+
+        /* the browser's feedback goes on counting on the same transport */
+        next = pc->downlink->bwe.next_seq;
         parley_downlink_init(pc->downlink);
+        pc->downlink->bwe.next_seq = next;
     }
 }
 

@@ -122,6 +122,17 @@ parley_bwe_on_feedback(parley_bwe_t *b, const parley_rtcp_twcc_packet_t *pkts,
 }
 
 
+int
+parley_bwe_reported(const parley_bwe_t *b, uint64_t ext)
+{
+    const parley_bwe_sent_t  *s;
+
+    s = &b->sent[ext & (PARLEY_BWE_HISTORY - 1)];
+
+    return s->ext_seq_1 != ext + 1 || s->lost;
+}
+
+
 void
 parley_bwe_raise(parley_bwe_t *b, uint64_t bps)
 {

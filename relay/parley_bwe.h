@@ -168,6 +168,13 @@ void parley_bwe_on_feedback(parley_bwe_t *b,
  */
 void parley_bwe_raise(parley_bwe_t *b, uint64_t bps);
 
+/*
+ * Whether feedback said what became of the packet numbered "ext" (the
+ * extended number, next_seq - 1 just after it was sent): received, lost,
+ * or no longer remembered.
+ */
+int parley_bwe_reported(const parley_bwe_t *b, uint64_t ext);
+
 /* The estimate, bits per second. */
 uint64_t parley_bwe_estimate(const parley_bwe_t *b);
 

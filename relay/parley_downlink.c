@@ -139,8 +139,17 @@ parley_downlink_learn(parley_downlink_t *d, int64_t now_us)
         return;
     }
 
+    /*
+     * Carried once the feedback has told of the probe's last packet, and
+     * the delay trend has had the time to see a queue it built, with no
+     * queue building and little lost; a probe that could send nothing
+     * proved nothing, and ends unanswered (parley_downlink_probe()).
+     */
+
     if (now_us - d->probe_start_us
-        >= PARLEY_DOWNLINK_PROBE_US + PARLEY_DOWNLINK_PROBE_WAIT_US)
+            >= PARLEY_DOWNLINK_PROBE_US + PARLEY_DOWNLINK_PROBE_WAIT_US
+        && d->probe_padded
+        && parley_bwe_reported(&d->bwe, d->probe_last))
     {
         parley_downlink_probe_done(d, 1, now_us);
     }
@@ -184,8 +193,10 @@ parley_downlink_probe_done(parley_downlink_t *d, int carried,
 int
 parley_downlink_may_probe(const parley_downlink_t *d, int64_t now_us)
 {
+    /* nor into a path that reports nothing */
     return d->source == PARLEY_DOWNLINK_TWCC && d->probe_bps == 0
-           && now_us >= d->probe_next_us;
+           && now_us >= d->probe_next_us
+           && now_us - d->feedback_us < PARLEY_DOWNLINK_SILENT_US;
 }
 
 
@@ -272,6 +283,7 @@ void
 parley_downlink_padded(parley_downlink_t *d, uint64_t bytes)
 {
     d->probe_padded += bytes;
+    d->probe_last = d->bwe.next_seq - 1;
 }
 
 

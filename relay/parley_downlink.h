@@ -77,7 +77,8 @@
 #define PARLEY_DOWNLINK_FB_RATE     50         /* feedbacks a second ... */
 #define PARLEY_DOWNLINK_FB_BURST    25         /* ... and at once */
 #define PARLEY_DOWNLINK_PROBE_US          100000
-#define PARLEY_DOWNLINK_PROBE_WAIT_US     300000  /* its feedback's lag */
+#define PARLEY_DOWNLINK_PROBE_WAIT_US     500000  /* its feedback, and
+                                                     the trend's lag */
 #define PARLEY_DOWNLINK_PROBE_GAP_US      1000000
 #define PARLEY_DOWNLINK_PROBE_MAX_GAP_US  4000000
 #define PARLEY_DOWNLINK_PROBE_LOSS        0.05
@@ -114,6 +115,8 @@ typedef struct {
     uint64_t                  probe_media_bps;  /* the media's meanwhile */
     uint64_t                  probe_base_bps;   /* the budget before it */
     uint64_t                  probe_padded;     /* bytes so far */
+    uint64_t                  probe_last;       /* its last packet's
+                                                   transport-wide number */
     uint64_t                  probe_received;   /* the estimate's totals */
     uint64_t                  probe_lost;       /* at its start */
     int64_t                   probe_start_us;
@@ -178,8 +181,9 @@ int parley_downlink_probe(parley_downlink_t *d, uint64_t want_bps,
 /*
  * Bytes of padding the probe wants sent by now_us beside the media (0:
  * none, or the probe is over); the caller sends them, numbers each packet
- * with parley_downlink_on_send(), and reports them with
- * parley_downlink_padded().
+ * with parley_downlink_on_send(), and reports each right after with
+ * parley_downlink_padded(): the probe is judged once feedback tells of
+ * its last packet.
  */
 uint64_t parley_downlink_padding(const parley_downlink_t *d, int64_t now_us);
 void parley_downlink_padded(parley_downlink_t *d, uint64_t bytes);

@@ -36,8 +36,16 @@ void
 parley_rate_add_packet(parley_rate_t *r, uint64_t seq, uint64_t bytes,
     uint64_t now_ms)
 {
-    if (seq <= r->seq && r->seq - seq <= PARLEY_RATE_RESTART) {
+    if (seq > r->seq) {
+        r->behind = 0;
+
+    } else if (r->seq - seq <= PARLEY_RATE_RESTART
+               || ++r->behind < PARLEY_RATE_RESYNC)
+    {
         return;
+
+    } else {
+        r->behind = 0;
     }
 
     r->seq = seq;

@@ -19,7 +19,8 @@
 #define PARLEY_RATE_SLOTS    10
 #define PARLEY_RATE_SLOT_MS  100
 #define PARLEY_RATE_YOUNG_MS 500           /* read 0 before */
-#define PARLEY_RATE_RESTART  1024          /* numbers behind: anew */
+#define PARLEY_RATE_RESTART  1024          /* numbers behind ... */
+#define PARLEY_RATE_RESYNC   32            /* ... so many in a row: anew */
 
 
 typedef struct {
@@ -27,6 +28,7 @@ typedef struct {
     uint64_t  slot;                    /* the current slot's number */
     uint64_t  first_ms;                /* of the first packet */
     uint64_t  seq;                     /* the highest numbered counted */
+    uint32_t  behind;                  /* far behind it, in a row */
     unsigned  started:1;
 } parley_rate_t;
 
@@ -40,8 +42,10 @@ void parley_rate_add(parley_rate_t *r, uint64_t bytes, uint64_t now_ms);
  * A packet of "bytes" numbered "seq" (an extended sequence number, above
  * 0) arrived at now_ms: counted only if it is new, so that what a sender
  * repeats, or what is repaired late, does not read as a dearer stream.
- * A number more than PARLEY_RATE_RESTART behind the highest starts the
- * count again from there (a restarted encoder).
+ * PARLEY_RATE_RESYNC numbers in a row more than PARLEY_RATE_RESTART
+ * behind the highest start the count again from there (a restarted
+ * encoder, as parley_renumber follows one); streams interleaved far
+ * apart are counted as one.
  */
 void parley_rate_add_packet(parley_rate_t *r, uint64_t seq, uint64_t bytes,
     uint64_t now_ms);

@@ -145,6 +145,19 @@ test_repeats_counted_once(void **state)
     }
 
     assert_in_range(parley_rate_bps(&r, 12000), 760000, 840000);
+
+    /* streams interleaved 2,000 apart: one stream's rate, not three */
+    parley_rate_init(&r);
+    seq = 100000;
+
+    for (t = 20000; t < 21000; t++) {
+        parley_rate_add_packet(&r, seq, 100, t);
+        parley_rate_add_packet(&r, seq - 2000, 100, t);
+        parley_rate_add_packet(&r, seq - 4000, 100, t);
+        seq++;
+    }
+
+    assert_in_range(parley_rate_bps(&r, 21000), 760000, 840000);
 }
 
 
