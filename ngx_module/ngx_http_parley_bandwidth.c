@@ -26,9 +26,9 @@
 
 
 static ngx_http_parley_leg_t *ngx_http_parley_bandwidth_padder(
-    ngx_http_parley_pc_t *pc, uint8_t *twcc_id);
+    ngx_http_parley_pc_t *pc);
 static ngx_int_t ngx_http_parley_bandwidth_pad(ngx_http_parley_pc_t *pc,
-    ngx_http_parley_leg_t *leg, uint8_t twcc_id, size_t padding);
+    ngx_http_parley_leg_t *leg, size_t padding);
 static void ngx_http_parley_bandwidth_malformed(ngx_http_parley_pc_t *pc,
     const char *what);
 static void ngx_http_parley_bandwidth_leg(ngx_http_parley_leg_t *leg,
@@ -173,7 +173,6 @@ void
 ngx_http_parley_bandwidth_allocate(ngx_http_parley_pc_t *pc)
 {
     int64_t                 now;
-    uint8_t                 twcc_id;
     uint64_t                budget, given, want;
     ngx_uint_t              k, n;
     ngx_http_parley_leg_t  *legs[NGX_HTTP_PARLEY_LEGS];
@@ -212,7 +211,7 @@ ngx_http_parley_bandwidth_allocate(ngx_http_parley_pc_t *pc)
 
     want = parley_alloc(alloc, n, PARLEY_DOWNLINK_UNLIMITED);
 
-    if (ngx_http_parley_bandwidth_padder(pc, &twcc_id) != NULL
+    if (ngx_http_parley_bandwidth_padder(pc) != NULL
         && parley_downlink_probe(pc->downlink, want, given, now))
     {
         ngx_http_parley_count(probes);
@@ -254,7 +253,6 @@ void
 ngx_http_parley_bandwidth_probe_handler(ngx_event_t *ev)
 {
     int64_t                 now;
-    uint8_t                 twcc_id;
     uint64_t                due;
     ngx_uint_t              i;
     ngx_http_parley_pc_t   *pc;
@@ -268,7 +266,7 @@ ngx_http_parley_bandwidth_probe_handler(ngx_event_t *ev)
         return;
     }
 
-    leg = ngx_http_parley_bandwidth_padder(pc, &twcc_id);
+    leg = ngx_http_parley_bandwidth_padder(pc);
     if (leg == NULL) {
         return;
     }
@@ -277,7 +275,7 @@ ngx_http_parley_bandwidth_probe_handler(ngx_event_t *ev)
     due = parley_downlink_padding(pc->downlink, now);
 
     for (i = 0; i < NGX_HTTP_PARLEY_PAD_BURST && due > 0; i++) {
-        if (ngx_http_parley_bandwidth_pad(pc, leg, twcc_id,
+        if (ngx_http_parley_bandwidth_pad(pc, leg,
                                           ngx_min(due, NGX_HTTP_PARLEY_PAD_MAX))
             != NGX_OK)
         {
@@ -303,7 +301,7 @@ ngx_http_parley_bandwidth_probe_handler(ngx_event_t *ev)
  */
 
 static ngx_http_parley_leg_t *
-ngx_http_parley_bandwidth_padder(ngx_http_parley_pc_t *pc, uint8_t *twcc_id)
+ngx_http_parley_bandwidth_padder(ngx_http_parley_pc_t *pc)
 {
     ngx_uint_t              k;
     ngx_http_parley_leg_t  *leg;
@@ -316,7 +314,6 @@ ngx_http_parley_bandwidth_padder(ngx_http_parley_pc_t *pc, uint8_t *twcc_id)
             && leg->map.twcc_id
             && leg->map.twcc_id <= PARLEY_RTP_EXT_MAX_ID_ONE)
         {
-            *twcc_id = leg->map.twcc_id;
             return leg;
         }
     }
@@ -333,7 +330,7 @@ ngx_http_parley_bandwidth_padder(ngx_http_parley_pc_t *pc, uint8_t *twcc_id)
 
 static ngx_int_t
 ngx_http_parley_bandwidth_pad(ngx_http_parley_pc_t *pc,
-    ngx_http_parley_leg_t *leg, uint8_t twcc_id, size_t padding)
+    ngx_http_parley_leg_t *leg, size_t padding)
 {
     size_t   len;
     u_char  *out;
@@ -357,7 +354,7 @@ ngx_http_parley_bandwidth_pad(ngx_http_parley_pc_t *pc,
     out[12] = 0xbe;
     out[13] = 0xde;
     parley_rtp_put16(out + 14, 1);
-    out[16] = (u_char) ((twcc_id << 4) | 1);
+    out[16] = (u_char) ((leg->map.twcc_id << 4) | 1);
     parley_rtp_put16(out + 17, parley_downlink_next_seq(pc->downlink));
     out[19] = 0;
 
