@@ -197,8 +197,18 @@ t-upstream: $(MODULE) $(HOOKS)
 	TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \
 		TEST_PARLEY_HOOKS_MODULE=$(HOOKS) sh tools/t-upstream.sh
 
-browser: $(MODULE)
-	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) sh tests/browser/run.sh
+# The delay of an impaired link (tests/netem/delay.c): this kernel has
+# no netem, and the browser tests' lossy link needs one
+DELAY      := $(BUILD)/netem/parley-delay
+
+$(DELAY): tests/netem/delay.c | deps-test
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -g $< \
+		-lnetfilter_queue -lnfnetlink -o $@
+
+browser: $(MODULE) $(DELAY)
+	PARLEY_NGINX=$(NGINX) PARLEY_MODULE=$(MODULE) PARLEY_DELAY=$(DELAY) \
+		sh tests/browser/run.sh
 
 clean:
 	rm -rf $(BUILD) t/servroot*

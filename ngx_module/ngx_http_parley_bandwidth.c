@@ -461,21 +461,18 @@ static void
 ngx_http_parley_bandwidth_malformed(ngx_http_parley_pc_t *pc,
     const char *what)
 {
-    static ngx_msec_t  logged;
-    static ngx_uint_t  unlogged;
+    ngx_uint_t                            n;
+    static ngx_http_parley_sparse_log_t   sparse;
 
     ngx_http_parley_count(feedback_malformed);
-    unlogged++;
 
-    if (logged && ngx_current_msec - logged < NGX_HTTP_PARLEY_FLOOD_LOG) {
-        return;
+    n = ngx_http_parley_sparse_log(&sparse);
+
+    if (n) {
+        ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                      "parley: %ui malformed congestion feedback packets "
+                      "since the last such line; the last, a %s of "
+                      "participant %uL", n, what,
+                      pc->session->participant_id);
     }
-
-    ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
-                  "parley: %ui malformed congestion feedback packets since "
-                  "the last such line; the last, a %s of participant %uL",
-                  unlogged, what, pc->session->participant_id);
-
-    logged = ngx_current_msec;
-    unlogged = 0;
 }

@@ -17,7 +17,6 @@
 
 #define NGX_HTTP_PARLEY_UDP_BATCH     16
 #define NGX_HTTP_PARLEY_PEERS         4096
-#define NGX_HTTP_PARLEY_DROP_LOG      10000   /* ms between drop log lines */
 
 
 static void ngx_http_parley_media_read_handler(ngx_event_t *rev);
@@ -32,6 +31,8 @@ static ngx_http_parley_pc_t *ngx_http_parley_pc_create(
 static const char *ngx_http_parley_pc_answer(ngx_http_parley_pc_t *pc,
     const parley_sdp_t *offer, ngx_str_t *sdp, ngx_array_t *screen,
     ngx_log_t *log);
+static void ngx_http_parley_send_failed(ngx_http_parley_media_t *m,
+    const char *call);
 static void ngx_http_parley_peer_send(void *data, const struct sockaddr *to,
     socklen_t tolen, const uint8_t *buf, size_t len);
 static void ngx_http_parley_peer_state(void *data,
@@ -418,19 +419,19 @@ ngx_http_parley_media_read_handler(ngx_event_t *rev)
 
 /*
  * Datagrams that no peer takes are counted one by one (parley_status) but
- * logged at most once per NGX_HTTP_PARLEY_DROP_LOG: a flood must not
- * become a flood of log lines.
+ * logged sparsely.
  */
 
 static void
 ngx_http_parley_media_log_drop(ngx_http_parley_media_t *m,
     parley_endpoint_drop_t drop, struct sockaddr *sa, socklen_t len)
 {
-    u_char  text[NGX_SOCKADDR_STRLEN];
+    u_char      text[NGX_SOCKADDR_STRLEN];
+    ngx_uint_t  n;
 
-    m->drops_unlogged++;
+    n = ngx_http_parley_sparse_log(&m->drops_log);
 
-    if (ngx_current_msec - m->drop_logged < NGX_HTTP_PARLEY_DROP_LOG) {
+    if (n == 0) {
         return;
     }
 
@@ -438,11 +439,8 @@ ngx_http_parley_media_log_drop(ngx_http_parley_media_t *m,
 
     ngx_log_error(NGX_LOG_INFO, m->udp->log, 0,
                   "parley: %ui media datagrams dropped since the last such "
-                  "line; the last from %*s: %s", m->drops_unlogged,
-                  (size_t) len, text, parley_endpoint_drop_str(drop));
-
-    m->drop_logged = ngx_current_msec;
-    m->drops_unlogged = 0;
+                  "line; the last from %*s: %s", n, (size_t) len, text,
+                  parley_endpoint_drop_str(drop));
 }
 
 
@@ -1232,15 +1230,39 @@ ngx_http_parley_peer_send(void *data, const struct sockaddr *to,
         return;
     }
 
-    if (sendto(m->udp->fd, buf, len, 0, to, tolen) == -1
-        && ngx_socket_errno != NGX_EAGAIN)
-    {
-        ngx_log_error(NGX_LOG_INFO, m->udp->log, ngx_socket_errno,
-                      "parley: sendto() failed");
+    if (sendto(m->udp->fd, buf, len, 0, to, tolen) == -1) {
+        if (ngx_socket_errno != NGX_EAGAIN) {
+            ngx_http_parley_send_failed(m, "sendto()");
+        }
         return;
     }
 
     ngx_http_parley_count(udp_out);
+}
+
+
+/*
+ * A datagram the kernel refused (a local firewall's rule, a route gone):
+ * it is lost, as on the network; counted, logged sparsely.
+ */
+
+static void
+ngx_http_parley_send_failed(ngx_http_parley_media_t *m, const char *call)
+{
+    ngx_err_t   err;
+    ngx_uint_t  n;
+
+    err = ngx_socket_errno;
+
+    ngx_http_parley_count(udp_send_failed);
+
+    n = ngx_http_parley_sparse_log(&m->send_failures_log);
+
+    if (n) {
+        ngx_log_error(NGX_LOG_INFO, m->udp->log, err,
+                      "parley: %ui datagrams refused by the kernel since "
+                      "the last such line; the last by %s", n, call);
+    }
 }
 
 
@@ -1293,8 +1315,7 @@ ngx_http_parley_send_flush(void)
 
             /* one datagram the kernel refused: skip it, send the rest */
 
-            ngx_log_error(NGX_LOG_INFO, m->udp->log, ngx_socket_errno,
-                          "parley: sendmmsg() failed");
+            ngx_http_parley_send_failed(m, "sendmmsg()");
             sent++;
             continue;
         }

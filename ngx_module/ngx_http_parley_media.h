@@ -186,8 +186,8 @@ typedef struct {
     parley_dtls_identity_t      *identity;
     parley_endpoint_t           *endpoint;
     ngx_http_parley_pc_t        *touched;           /* during a batch */
-    ngx_msec_t                   drop_logged;
-    ngx_uint_t                   drops_unlogged;
+    ngx_http_parley_sparse_log_t drops_log;
+    ngx_http_parley_sparse_log_t send_failures_log;
     u_char                      *bufs;
     u_char                      *sdp;               /* an answer's text */
     u_char                       announce[NGX_INET_ADDRSTRLEN + 1];

@@ -312,6 +312,32 @@ ngx_http_parley_clock_ms(void)
 
 
 /*
+ * Counts one more of a sparsely logged event; returns how many there were
+ * since the last line when a line is due now, 0 when it is not.
+ */
+
+ngx_uint_t
+ngx_http_parley_sparse_log(ngx_http_parley_sparse_log_t *sl)
+{
+    ngx_uint_t  n;
+
+    sl->unlogged++;
+
+    if (sl->logged
+        && ngx_current_msec - sl->logged < NGX_HTTP_PARLEY_SPARSE_LOG)
+    {
+        return 0;
+    }
+
+    n = sl->unlogged;
+    sl->logged = ngx_current_msec;
+    sl->unlogged = 0;
+
+    return n;
+}
+
+
+/*
  * What the log says of a conversation: "r:" and 12 hex digits of the
  * SHA-1 of its id. The id is the join link's only secret and must not be
  * read from a log; the tag still lets an operator follow one conversation

@@ -155,6 +155,20 @@ typedef struct {
     } while (0)
 
 
+/*
+ * Something a client (or the network) may cause thousands of times a
+ * second is counted each time but logged at most once per
+ * NGX_HTTP_PARLEY_SPARSE_LOG, with how many there were since the line
+ * before: a flood must not become a flood of log lines.
+ */
+#define NGX_HTTP_PARLEY_SPARSE_LOG  10000           /* ms between lines */
+
+typedef struct {
+    ngx_msec_t                   logged;
+    ngx_uint_t                   unlogged;
+} ngx_http_parley_sparse_log_t;
+
+
 extern ngx_module_t               ngx_http_parley_module;
 extern ngx_http_parley_worker_t   ngx_http_parley_worker;
 extern int                        ngx_http_parley_wake_fds[PARLEY_MAX_INBOXES];
@@ -168,6 +182,7 @@ extern ngx_uint_t  ngx_http_parley_random_failures;
 #endif
 char *ngx_http_parley_room_tag(const char *id, u_char *tag);
 uint64_t ngx_http_parley_clock_ms(void);
+ngx_uint_t ngx_http_parley_sparse_log(ngx_http_parley_sparse_log_t *sl);
 
 /* ngx_http_parley_ws.c */
 ngx_int_t ngx_http_parley_ws_handler(ngx_http_request_t *r);

@@ -438,29 +438,25 @@ ngx_http_parley_tracks_write(ngx_http_parley_pc_t *pc, uint8_t *buf,
 
 /*
  * A packet the publisher should not have sent stays with it: counted,
- * and logged at most once per NGX_HTTP_PARLEY_FLOOD_LOG per worker.
+ * and logged sparsely.
  */
 
 void
 ngx_http_parley_unforwarded(ngx_http_parley_pc_t *pc, const char *why)
 {
-    static ngx_msec_t  logged;
-    static ngx_uint_t  unlogged;
+    ngx_uint_t                            n;
+    static ngx_http_parley_sparse_log_t   sparse;
 
     ngx_http_parley_count(rtp_unforwarded);
-    unlogged++;
 
-    if (logged && ngx_current_msec - logged < NGX_HTTP_PARLEY_FLOOD_LOG) {
-        return;
+    n = ngx_http_parley_sparse_log(&sparse);
+
+    if (n) {
+        ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
+                      "parley: %ui RTP packets not forwarded since the last "
+                      "such line; the last, of participant %uL, was %s",
+                      n, pc->session->participant_id, why);
     }
-
-    ngx_log_error(NGX_LOG_INFO, pc->timer.log, 0,
-                  "parley: %ui RTP packets not forwarded since the last "
-                  "such line; the last, of participant %uL, was %s",
-                  unlogged, pc->session->participant_id, why);
-
-    logged = ngx_current_msec;
-    unlogged = 0;
 }
 
 

@@ -43,6 +43,7 @@
     X(away_expired, "away participants removed at parley_resume_timeout")    \
     X(udp_in, "UDP datagrams received on the media socket")                  \
     X(udp_out, "UDP datagrams sent from the media socket")                   \
+    X(udp_send_failed, "UDP datagrams the kernel refused to send")          \
     X(udp_dropped, "UDP datagrams dropped: no peer, unvalidated address, "   \
                    "bad STUN, DTLS or SRTP")                                 \
     X(peers_created, "peer connections created")                             \

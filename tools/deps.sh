@@ -15,7 +15,7 @@ test_pkgs="libcmocka-dev clang libclang-rt-14-dev libtest-base-perl libipc-run-p
     libprotocol-websocket-perl libjson-pp-perl chromium iproute2 nodejs
     valgrind curl libgstreamer-plugins-bad1.0-dev libsoup-3.0-dev
     gstreamer1.0-plugins-bad gstreamer1.0-plugins-good gstreamer1.0-plugins-base
-    gstreamer1.0-nice"
+    gstreamer1.0-nice iptables libnetfilter-queue-dev"
 bench_pkgs="janus iproute2"
 upstream_pkgs="libtest-base-perl libtext-diff-perl libtest-longstring-perl
     liblist-moreutils-perl libhttp-message-perl liburi-perl libipc-run-perl

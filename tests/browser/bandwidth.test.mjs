@@ -11,19 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
-  BASE_URL, launchBrowser, newPage, diagnose, enter, waitFor, readCounters, grew,
+  BASE_URL, launchBrowser, newPage, enter, waitFor, readCounters, grew,
+  until, watchMedia, receivingPort, latestSample, longestFreeze,
 } from './lib.mjs';
-
-// Polls fn() in this process (it may look at pages) until it returns
-// true, for at most ms; fails with what it waited for and the page.
-async function until(page, what, fn, ms) {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await fn()) return;
-    if (Date.now() > end) assert.fail(await diagnose(page, `timed out: ${what}`));
-    await new Promise((r) => { setTimeout(r, 200); });
-  }
-}
 
 // How long the picture may stop, once the layer settled, before it counts
 // as a freeze (the issue's bound)
@@ -56,82 +46,12 @@ function unlimit() {
   try { tc('qdisc', 'del', 'dev', 'lo', 'root'); } catch { /* none */ }
 }
 
-// Keeps the page's peer connections in window.pcs, and samples what its
-// video and audio receivers decode every 100 ms into window.samples.
-function watch(page) {
-  return page.addInitScript(() => {
-    const Pc = window.RTCPeerConnection;
-    window.pcs = [];
-    window.RTCPeerConnection = class extends Pc {
-      constructor(...args) {
-        super(...args);
-        window.pcs.push(this);
-      }
-    };
-    window.samples = [];
-    setInterval(async () => {
-      const at = Date.now();
-      let frames = 0; let width = 0; let audio = 0;
-      for (const pc of window.pcs) {
-        if (pc.connectionState === 'closed') continue;
-        (await pc.getStats()).forEach((s) => {
-          if (s.type !== 'inbound-rtp') return;
-          if (s.kind === 'video') {
-            frames += s.framesDecoded || 0;
-            width = Math.max(width, s.frameWidth || 0);
-          } else if (s.kind === 'audio') {
-            audio += s.packetsReceived || 0;
-          }
-        });
-      }
-      window.samples.push({ at, frames, width, audio });
-      if (window.samples.length > 3000) window.samples.shift();
-    }, 100);
-  });
-}
-
-// The local port of the page's connection that receives video.
-async function receivingPort(page) {
-  return page.evaluate(async () => {
-    for (const pc of window.pcs) {
-      if (!pc.getReceivers().some((r) => r.track.kind === 'video')) continue;
-      if (!pc.getTransceivers().some((t) => t.direction === 'recvonly')) continue;
-      const stats = await pc.getStats();
-      let port = 0;
-      stats.forEach((s) => {
-        if (s.type === 'transport' && s.selectedCandidatePairId) {
-          const pair = stats.get(s.selectedCandidatePairId);
-          const local = pair && stats.get(pair.localCandidateId);
-          if (local) port = local.port;
-        }
-      });
-      if (port) return port;
-    }
-    return 0;
-  });
-}
-
-const latest = (page) => page.evaluate(() => window.samples[window.samples.length - 1] || null);
-
-// The longest time, from "since", that no frame was decoded.
-async function longestFreeze(page, since) {
-  return page.evaluate((from) => {
-    const s = window.samples.filter((x) => x.at >= from);
-    let longest = 0; let last = s.length ? s[0] : null;
-    for (const x of s) {
-      if (x.frames > last.frames) last = x;
-      else longest = Math.max(longest, x.at - last.at);
-    }
-    return longest;
-  }, since);
-}
-
 test('a subscriber behind a narrow link keeps audio and the low layer, and the high comes back', { timeout: 300_000 }, async (t) => {
   const browser = await launchBrowser();
   t.after(async () => { unlimit(); await browser.close(); });
   const alice = await newPage(browser, 'bandwidth-alice');
   const bob = await newPage(browser, 'bandwidth-bob');
-  await watch(bob);
+  await watchMedia(bob);
 
   await enter(alice, `${BASE_URL}/`, 'Alice');
   const link = await alice.getAttribute('#join-link', 'href');
@@ -140,7 +60,7 @@ test('a subscriber behind a narrow link keeps audio and the low layer, and the h
   // Alice large on Bob's page, at her high encoding (640 wide or so)
   let full = 0;
   await until(bob, 'Bob decodes Alice at her high encoding', async () => {
-    const s = await latest(bob);
+    const s = await latestSample(bob);
     if (s && s.width > full) full = s.width;
     return s && s.width >= 320 && s.frames > 30;
   }, SETTLE_MS);
@@ -153,16 +73,16 @@ test('a subscriber behind a narrow link keeps audio and the low layer, and the h
   limit(port, 300);
   const limited = Date.now();
   await until(bob, 'Bob gets the low encoding through 300 kbit/s', async () => {
-    const s = await latest(bob);
+    const s = await latestSample(bob);
     return s && s.width > 0 && s.width <= full / 2;
   }, SETTLE_MS);
   const low = Date.now();
   t.diagnostic(`low encoding ${low - limited} ms after the limit`);
 
   // ten seconds at the low encoding: no freeze, voice flowing
-  const start = await latest(bob);
+  const start = await latestSample(bob);
   await new Promise((r) => { setTimeout(r, 10_000); });
-  const end = await latest(bob);
+  const end = await latestSample(bob);
   const freeze = await longestFreeze(bob, low);
   t.diagnostic(`longest freeze at 300 kbit/s: ${freeze} ms; frames ${end.frames - start.frames}, ` +
     `audio packets ${end.audio - start.audio} in 10 s`);
@@ -175,7 +95,7 @@ test('a subscriber behind a narrow link keeps audio and the low layer, and the h
   unlimit();
   const lifted = Date.now();
   await until(bob, 'the high encoding comes back', async () => {
-    const s = await latest(bob);
+    const s = await latestSample(bob);
     return s && s.width >= full;
   }, BACK_MS);
   t.diagnostic(`high encoding back ${Date.now() - lifted} ms after the limit was lifted`);
@@ -188,9 +108,9 @@ test('a subscriber behind a narrow link keeps audio and the low layer, and the h
   limit(port, 60);
   await waitFor(bob, 'the tile says the video is paused for bandwidth',
     () => document.querySelector('.tile[data-paused="bandwidth"] .paused-note') !== null, null, SETTLE_MS);
-  const paused = await latest(bob);
+  const paused = await latestSample(bob);
   await new Promise((r) => { setTimeout(r, 3_000); });
-  const still = await latest(bob);
+  const still = await latestSample(bob);
   assert.ok(still.audio - paused.audio > 50, 'the voice goes on while the video is paused');
   unlimit();
   await waitFor(bob, 'the pause ends once the link is back',

@@ -262,3 +262,84 @@ export async function pollUntil(fn, ms = WAIT_MS, every = 250) {
     await new Promise((r) => setTimeout(r, every));
   }
 }
+
+// Polls fn() in this process (it may look at pages) until it returns
+// true, for at most ms; fails with what it waited for and the page.
+export async function until(page, what, fn, ms) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > end) throw new Error(await diagnose(page, `timed out after ${ms} ms: ${what}`));
+    await new Promise((r) => { setTimeout(r, 200); });
+  }
+}
+
+// Keeps the page's peer connections in window.pcs, and samples what its
+// video and audio receivers decode every 100 ms into window.samples.
+export function watchMedia(page) {
+  return page.addInitScript(() => {
+    const Pc = window.RTCPeerConnection;
+    window.pcs = [];
+    window.RTCPeerConnection = class extends Pc {
+      constructor(...args) {
+        super(...args);
+        window.pcs.push(this);
+      }
+    };
+    window.samples = [];
+    setInterval(async () => {
+      const at = Date.now();
+      let frames = 0; let width = 0; let audio = 0;
+      for (const pc of window.pcs) {
+        if (pc.connectionState === 'closed') continue;
+        (await pc.getStats()).forEach((s) => {
+          if (s.type !== 'inbound-rtp') return;
+          if (s.kind === 'video') {
+            frames += s.framesDecoded || 0;
+            width = Math.max(width, s.frameWidth || 0);
+          } else if (s.kind === 'audio') {
+            audio += s.packetsReceived || 0;
+          }
+        });
+      }
+      window.samples.push({ at, frames, width, audio });
+      if (window.samples.length > 3000) window.samples.shift();
+    }, 100);
+  });
+}
+
+// The local port of the page's connection that receives video.
+export async function receivingPort(page) {
+  return page.evaluate(async () => {
+    for (const pc of window.pcs) {
+      if (!pc.getReceivers().some((r) => r.track.kind === 'video')) continue;
+      if (!pc.getTransceivers().some((t) => t.direction === 'recvonly')) continue;
+      const stats = await pc.getStats();
+      let port = 0;
+      stats.forEach((s) => {
+        if (s.type === 'transport' && s.selectedCandidatePairId) {
+          const pair = stats.get(s.selectedCandidatePairId);
+          const local = pair && stats.get(pair.localCandidateId);
+          if (local) port = local.port;
+        }
+      });
+      if (port) return port;
+    }
+    return 0;
+  });
+}
+
+export const latestSample = (page) => page.evaluate(() => window.samples[window.samples.length - 1] || null);
+
+// The longest time, from "since", that no frame was decoded.
+export async function longestFreeze(page, since) {
+  return page.evaluate((from) => {
+    const s = window.samples.filter((x) => x.at >= from);
+    let longest = 0; let last = s.length ? s[0] : null;
+    for (const x of s) {
+      if (x.frames > last.frames) last = x;
+      else longest = Math.max(longest, x.at - last.at);
+    }
+    return longest;
+  }, since);
+}

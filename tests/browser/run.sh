@@ -12,6 +12,10 @@
 #   PARLEY_PORT       port on 127.0.0.1                             (8080)
 #   PARLEY_ARTIFACTS  where failure screenshots go (/tmp/parley-browser-artifacts)
 #   PARLEY_KEEP=1     keep the temporary nginx prefix for inspection
+# The tests get PARLEY_BASE_URL, PARLEY_ICE_PORTS (the server's media
+# ports) and PARLEY_ERROR_LOG (nginx's error log, to count its lines).
+#   PARLEY_DELAY      the delayer of impaired links, tests/netem/delay.c
+#                     built (impaired.test.mjs; make browser sets it)
 # Arguments, if any, are passed to `node --test` instead of the test files.
 #
 # Runs as root (unshare -n needs it). Exits with the tests' status, or 1 when
@@ -44,6 +48,8 @@ fi
 nginx=${PARLEY_NGINX:-/usr/sbin/nginx}
 module=${PARLEY_MODULE:-}
 port=${PARLEY_PORT:-8080}
+# the server's media ports, which impaired.test.mjs impairs
+ice_ports=41000-41127
 artifacts=${PARLEY_ARTIFACTS:-/tmp/parley-browser-artifacts}
 
 if [ -z "$module" ] || [ ! -f "$module" ]; then
@@ -93,7 +99,7 @@ http {
 
     parley_zone parley 32m;
     parley_ice_address 127.0.0.1;
-    parley_ice_ports 41000-41127;
+    parley_ice_ports $ice_ports;
 
     # sections.test.mjs: more tracks in one room than a subscriber takes
     parley_max_participant_tracks 8;
@@ -186,7 +192,8 @@ fi
 # a file running beside them would add to.
 set +e
 PARLEY_BASE_URL="http://127.0.0.1:$port" PARLEY_ARTIFACTS="$artifacts" TMPDIR="$tmp/tmp" \
-    PARLEY_NGINX_PID_FILE="$tmp/nginx.pid" node --test --test-concurrency=1 "$@"
+    PARLEY_NGINX_PID_FILE="$tmp/nginx.pid" PARLEY_ICE_PORTS="$ice_ports" \
+    PARLEY_ERROR_LOG="$log" node --test --test-concurrency=1 "$@"
 status=$?
 set -e
 
