@@ -159,7 +159,8 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_SRCS) $(LIB_HDRS)
 PEER_SRCS  := $(filter-out tests/peer/webrtcbin.c,$(wildcard tests/peer/*.c))
 PEER_HDRS  := $(wildcard tests/peer/*.h)
 PEER_LIB   := $(addprefix relay/parley_,demux.c dtls.c rtcp.c rtp.c sdp.c \
-              sdp_parse.c sdp_attr.c sdp_build.c sdp_write.c srtp.c stun.c)
+              sdp_parse.c sdp_attr.c sdp_build.c sdp_write.c srtp.c \
+              srtp_ossl.c stun.c)
 
 peer: $(PEER)
 

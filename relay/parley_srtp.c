@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include "parley_srtp.h"
+#include "parley_srtp_ossl.h"
 
 
 #define PARLEY_SRTP_RTP_HEADER_LEN     12    /* RFC 3550 5.1 */
@@ -64,6 +65,12 @@ parley_srtp_init(void)
 
     status = srtp_init();
     if (status != srtp_err_status_ok) {
+        return parley_srtp_status(status);
+    }
+
+    status = parley_srtp_ossl_install();
+    if (status != srtp_err_status_ok) {
+        (void) srtp_shutdown();
         return parley_srtp_status(status);
     }
 

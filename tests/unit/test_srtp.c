@@ -31,6 +31,89 @@
 #include "parley_srtp.h"
 
 
+/*
+ * Every allocation of this process while "counting" is set, whoever makes
+ * it (libsrtp2, the library under its ciphers). Under AddressSanitizer
+ * (how make unit builds) through its allocation hook; otherwise this
+ * program's malloc and calloc come before the C library's for every
+ * shared object.
+ */
+static int                counting;
+static volatile unsigned  allocations;
+
+#if defined(__SANITIZE_ADDRESS__)
+
+/* the runtime's own (its header comes with clang, not with gcc) */
+int __sanitizer_install_malloc_and_free_hooks(
+    void (*malloc_hook)(const volatile void *, size_t),
+    void (*free_hook)(const volatile void *));
+
+static void
+count_malloc(const volatile void *p, size_t size)
+{
+    (void) p;
+    (void) size;
+    allocations += counting;
+}
+
+
+static void
+count_free(const volatile void *p)
+{
+    (void) p;
+}
+
+
+static void
+count_allocations(void)
+{
+    static int  installed;
+
+    if (!installed) {
+        __sanitizer_install_malloc_and_free_hooks(count_malloc, count_free);
+        installed = 1;
+    }
+}
+
+#else
+
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t n, size_t size);
+extern void *__libc_realloc(void *p, size_t size);
+
+
+void *
+malloc(size_t size)
+{
+    allocations += counting;
+    return __libc_malloc(size);
+}
+
+
+void *
+calloc(size_t n, size_t size)
+{
+    allocations += counting;
+    return __libc_calloc(n, size);
+}
+
+
+void *
+realloc(void *p, size_t size)
+{
+    allocations += counting;
+    return __libc_realloc(p, size);
+}
+
+
+static void
+count_allocations(void)
+{
+}
+
+#endif
+
+
 #define BUF_SIZE        (1500 + PARLEY_SRTP_TRAILER_ROOM)
 #define TEST_SSRC       0x11223344
 #define CM_TAG          10
@@ -326,6 +409,58 @@ send_seq(parley_srtp_session_t *tx, parley_srtp_session_t *rx,
 
 
 /* round trips */
+
+/*
+ * SRTP allocates nothing per packet: the ciphers' contexts are made with
+ * each stream (parley_srtp_ossl.c); only their IV changes per packet.
+ */
+static void
+test_no_allocation_per_packet(void **state)
+{
+    size_t                  len, rtcp_len;
+    uint8_t                 buf[BUF_SIZE], rtcp[BUF_SIZE];
+    unsigned                i;
+    parley_srtp_session_t   tx, rx;
+
+    create_pair(profile_of(state), &tx, &rx);
+    count_allocations();
+
+    /* the first packet of an SSRC makes its stream in libsrtp2: that
+     * allocates, once per stream; the 99 packets after it are counted */
+
+    for (i = 0; i < 100; i++) {
+        if (i == 1) {
+            allocations = 0;
+            counting = 1;
+        }
+
+        len = make_rtp(buf, (uint16_t) (2000 + i), TEST_SSRC, 1100);
+        if (parley_srtp_protect_rtp(&tx, buf, &len, BUF_SIZE)
+            != PARLEY_SRTP_OK
+            || parley_srtp_unprotect_rtp(&rx, buf, &len) != PARLEY_SRTP_OK)
+        {
+            break;
+        }
+
+        rtcp_len = make_rtcp(rtcp, TEST_SSRC);
+        if (parley_srtp_protect_rtcp(&tx, rtcp, &rtcp_len, BUF_SIZE)
+            != PARLEY_SRTP_OK
+            || parley_srtp_unprotect_rtcp(&rx, rtcp, &rtcp_len)
+               != PARLEY_SRTP_OK)
+        {
+            break;
+        }
+    }
+
+    counting = 0;
+
+    assert_int_equal(i, 100);
+    assert_int_equal(allocations, 0);
+
+    parley_srtp_destroy(&tx);
+    parley_srtp_destroy(&rx);
+}
+
 
 static void
 test_rtp_round_trip(void **state)
@@ -1532,6 +1667,7 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         BOTH(test_rtp_round_trip),
+        BOTH(test_no_allocation_per_packet),
         BOTH(test_rtcp_round_trip),
         BOTH(test_tampered_rtp),
         BOTH(test_tampered_rtcp),
