@@ -158,7 +158,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB_SRCS) $(LIB_HDRS)
 # (webrtcbin.c is a program of its own, below)
 PEER_SRCS  := $(filter-out tests/peer/webrtcbin.c,$(wildcard tests/peer/*.c))
 PEER_HDRS  := $(wildcard tests/peer/*.h)
-PEER_LIB   := $(addprefix relay/parley_,demux.c dtls.c rtcp.c rtp.c sdp.c \
+PEER_LIB   := $(addprefix relay/parley_,demux.c dtls.c rtcp.c rtcp_twcc.c rtp.c sdp.c \
               sdp_parse.c sdp_attr.c sdp_build.c sdp_write.c srtp.c \
               srtp_ossl.c stun.c)
 
