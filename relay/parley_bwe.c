@@ -27,6 +27,8 @@ typedef struct {
 } parley_bwe_window_t;
 
 
+static int64_t parley_bwe_send_us(const parley_bwe_t *b,
+    const parley_bwe_sent_t *s);
 static parley_bwe_sent_t *parley_bwe_find(parley_bwe_t *b, uint16_t seq);
 static void parley_bwe_received(parley_bwe_t *b, const parley_bwe_sent_t *s,
     int64_t arrival_us);
@@ -67,10 +69,12 @@ parley_bwe_on_send(parley_bwe_t *b, uint32_t size, int64_t now_us)
     ext = b->next_seq++;
     s = &b->sent[ext & (PARLEY_BWE_HISTORY - 1)];
 
-    s->ext_seq_1 = ext + 1;
-    s->send_us = now_us;
-    s->size = size;
+    s->ext_seq_1 = (uint32_t) (ext + 1);
+    s->send_us = (uint32_t) now_us;
+    s->size = size > UINT16_MAX ? UINT16_MAX : (uint16_t) size;
     s->lost = 0;
+
+    b->last_send_us = now_us;
 
     return (uint16_t) ext;
 }
@@ -129,7 +133,7 @@ parley_bwe_reported(const parley_bwe_t *b, uint64_t ext)
 
     s = &b->sent[ext & (PARLEY_BWE_HISTORY - 1)];
 
-    return s->ext_seq_1 != ext + 1 || s->lost;
+    return s->ext_seq_1 != (uint32_t) (ext + 1) || s->lost;
 }
 
 
@@ -188,7 +192,7 @@ parley_bwe_find(parley_bwe_t *b, uint16_t seq)
     ext = b->next_seq - back;
     s = &b->sent[ext & (PARLEY_BWE_HISTORY - 1)];
 
-    return s->ext_seq_1 == ext + 1 ? s : NULL;
+    return s->ext_seq_1 == (uint32_t) (ext + 1) ? s : NULL;
 }
 
 
@@ -233,17 +237,33 @@ parley_bwe_rate(parley_bwe_t *b, uint32_t size, int64_t arrival_us)
 }
 
 
+/*
+ * The send time of a remembered packet, from its low 32 bits: it was sent
+ * at most 2^32 us (71 minutes) before the last packet.
+ */
+static int64_t
+parley_bwe_send_us(const parley_bwe_t *b, const parley_bwe_sent_t *s)
+{
+    return b->last_send_us
+           - (int64_t) (uint32_t) ((uint32_t) b->last_send_us - s->send_us);
+}
+
+
 /* A packet received: it joins the group of its send time, or starts one. */
 static void
 parley_bwe_received(parley_bwe_t *b, const parley_bwe_sent_t *s,
     int64_t arrival_us)
 {
+    int64_t  send_us;
+
+    send_us = parley_bwe_send_us(b, s);
+
     if (b->have_group
-        && s->send_us >= b->group_first_send_us
-        && s->send_us - b->group_first_send_us <= PARLEY_BWE_GROUP_US)
+        && send_us >= b->group_first_send_us
+        && send_us - b->group_first_send_us <= PARLEY_BWE_GROUP_US)
     {
-        if (s->send_us > b->group_send_us) {
-            b->group_send_us = s->send_us;
+        if (send_us > b->group_send_us) {
+            b->group_send_us = send_us;
         }
 
         if (arrival_us > b->group_arrival_us) {
@@ -257,8 +277,8 @@ parley_bwe_received(parley_bwe_t *b, const parley_bwe_sent_t *s,
         parley_bwe_group_done(b);
     }
 
-    b->group_first_send_us = s->send_us;
-    b->group_send_us = s->send_us;
+    b->group_first_send_us = send_us;
+    b->group_send_us = send_us;
     b->group_arrival_us = arrival_us;
     b->have_group = 1;
 }

@@ -69,10 +69,17 @@ typedef enum {
 } parley_bwe_usage_t;
 
 
+/*
+ * 12 bytes a packet, 12 KB a subscribe connection: the low 32 bits of the
+ * extended number and of the send time are enough, for every packet
+ * remembered was sent within the last PARLEY_BWE_HISTORY packets, and its
+ * send time is rebuilt from the last one's (parley_bwe_send_us).
+ */
 typedef struct {
-    uint64_t             ext_seq_1;        /* ext seq + 1; 0: empty */
-    int64_t              send_us;
-    uint32_t             size;             /* bytes */
+    uint32_t             ext_seq_1;        /* low bits of ext seq + 1;
+                                              0: empty */
+    uint32_t             send_us;          /* low 32 bits */
+    uint16_t             size;             /* bytes, at most 65535 */
     uint8_t              lost;             /* reported lost, kept: a later
                                               feedback may bring it */
 } parley_bwe_sent_t;
@@ -87,6 +94,7 @@ typedef struct {
 typedef struct {
     parley_bwe_sent_t    sent[PARLEY_BWE_HISTORY];
     uint64_t             next_seq;         /* the next packet's ext seq */
+    int64_t              last_send_us;     /* of the last packet sent */
 
     /* the group being received, and the one before */
     int64_t              group_first_send_us;
