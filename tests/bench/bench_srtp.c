@@ -2,9 +2,12 @@
  * Micro-benchmark of the SFU's per-packet SRTP work (relay/parley_srtp.c):
  * one incoming SRTP packet is unprotected once, then copied and protected
  * once per subscriber, as a worker does for a track it forwards. Optionally
- * the protected copies also go out with sendmmsg() in batches of 32, to a
- * UDP socket on 127.0.0.1 that nobody reads (the kernel drops them once its
- * small receive buffer is full), which makes it the bare forwarding loop.
+ * the protected copies also go out with sendmmsg() in batches of 32 to a
+ * UDP socket on 127.0.0.1: "sendmmsg", one that nobody reads (the kernel
+ * drops them once its small receive buffer is full); "drained", one that a
+ * child process reads as fast as it can, as real subscribers do, so the
+ * kernel delivers every datagram. The "drained" rows are the bare
+ * forwarding loop that make bench compares parley with.
  *
  * Time is this process's CPU time (CLOCK_PROCESS_CPUTIME_ID), so the
  * kernel's work for sendmmsg() counts; wall time is shown beside it.
@@ -27,7 +30,9 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "parley_srtp.h"
 
@@ -38,6 +43,11 @@
 #define BENCH_BUF_SIZE       (1500 + PARLEY_SRTP_TRAILER_ROOM)
 #define BENCH_DEFAULT_WORK   400000
 #define BENCH_RCVBUF         4096
+#define BENCH_DRAINED_RCVBUF (4 * 1024 * 1024)
+
+#define BENCH_SEND_NONE      0
+#define BENCH_SEND_UNREAD    1
+#define BENCH_SEND_DRAINED   2
 
 #define BENCH_NO_SRTP        0      /* copy and send only */
 #define BENCH_SRTP           1
@@ -55,7 +65,10 @@ typedef struct {
 typedef struct {
     int                     fd;
     int                     sink;        /* the receiver, never read */
+    int                     drained;     /* the one the child reads */
+    pid_t                   reader;
     struct sockaddr_in      to;
+    struct sockaddr_in      to_drained;
     struct mmsghdr          msgs[BENCH_BATCH];
     struct iovec            iov[BENCH_BATCH];
     uint8_t                 bufs[BENCH_BATCH][BENCH_BUF_SIZE];
@@ -181,24 +194,21 @@ bench_make_input(parley_srtp_profile_t profile, size_t size)
 }
 
 
-/* A receiver nobody reads, with a small buffer, so the kernel drops. */
-static void
-bench_open_socket(void)
+/* A UDP socket on 127.0.0.1 with the given receive buffer. */
+static int
+bench_sink(int rcvbuf, struct sockaddr_in *to)
 {
-    int                 rcvbuf;
-    unsigned            i;
+    int                 fd;
     socklen_t           len;
     struct sockaddr_in  addr;
 
-    bench_out.sink = socket(AF_INET, SOCK_DGRAM, 0);
-    if (bench_out.sink == -1) {
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd == -1) {
         perror("socket");
         exit(1);
     }
 
-    rcvbuf = BENCH_RCVBUF;
-    if (setsockopt(bench_out.sink, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
-                   sizeof(rcvbuf))
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf))
         != 0)
     {
         perror("setsockopt(SO_RCVBUF)");
@@ -210,13 +220,68 @@ bench_open_socket(void)
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 
     len = sizeof(addr);
-    if (bind(bench_out.sink, (struct sockaddr *) &addr, len) != 0
-        || getsockname(bench_out.sink, (struct sockaddr *) &bench_out.to,
-                       &len) != 0)
+    if (bind(fd, (struct sockaddr *) &addr, len) != 0
+        || getsockname(fd, (struct sockaddr *) to, &len) != 0)
     {
         perror("bind");
         exit(1);
     }
+
+    return fd;
+}
+
+
+/*
+ * The reader of the drained socket: a process of its own, as subscribers
+ * are, so its CPU time is not this process's. It reads until killed.
+ */
+static void
+bench_start_reader(void)
+{
+    unsigned            i;
+    struct iovec        iov[BENCH_BATCH];
+    struct mmsghdr      msgs[BENCH_BATCH];
+    static uint8_t      bufs[BENCH_BATCH][BENCH_BUF_SIZE];
+
+    bench_out.drained = bench_sink(BENCH_DRAINED_RCVBUF,
+                                   &bench_out.to_drained);
+
+    bench_out.reader = fork();
+    if (bench_out.reader == -1) {
+        perror("fork");
+        exit(1);
+    }
+
+    if (bench_out.reader > 0) {
+        close(bench_out.drained);
+        return;
+    }
+
+    memset(msgs, 0, sizeof(msgs));
+    for (i = 0; i < BENCH_BATCH; i++) {
+        iov[i].iov_base = bufs[i];
+        iov[i].iov_len = BENCH_BUF_SIZE;
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+
+    for ( ;; ) {
+        if (recvmmsg(bench_out.drained, msgs, BENCH_BATCH, 0, NULL) == -1
+            && errno != EINTR)
+        {
+            _exit(0);
+        }
+    }
+}
+
+
+/* A receiver nobody reads, with a small buffer, so the kernel drops. */
+static void
+bench_open_socket(void)
+{
+    unsigned  i;
+
+    bench_out.sink = bench_sink(BENCH_RCVBUF, &bench_out.to);
 
     bench_out.fd = socket(AF_INET, SOCK_DGRAM, 0);
     if (bench_out.fd == -1) {
@@ -229,8 +294,21 @@ bench_open_socket(void)
         bench_out.iov[i].iov_base = bench_out.bufs[i];
         bench_out.msgs[i].msg_hdr.msg_iov = &bench_out.iov[i];
         bench_out.msgs[i].msg_hdr.msg_iovlen = 1;
-        bench_out.msgs[i].msg_hdr.msg_name = &bench_out.to;
         bench_out.msgs[i].msg_hdr.msg_namelen = sizeof(bench_out.to);
+    }
+}
+
+
+/* Where this case's datagrams go. */
+static void
+bench_aim(int send)
+{
+    unsigned  i;
+
+    for (i = 0; i < BENCH_BATCH; i++) {
+        bench_out.msgs[i].msg_hdr.msg_name =
+            (send == BENCH_SEND_DRAINED) ? &bench_out.to_drained
+                                         : &bench_out.to;
     }
 }
 
@@ -323,6 +401,7 @@ bench_run(const bench_case_t *c, unsigned long work, bench_result_t *r)
     memset(r, 0, sizeof(bench_result_t));
 
     bench_make_input(c->profile, c->size);
+    bench_aim(c->send);
 
     rounds = (unsigned) (work / ((unsigned long) BENCH_PACKETS * c->subs));
     if (rounds == 0) {
@@ -364,7 +443,9 @@ bench_print(const bench_case_t *c, const bench_result_t *r)
                    : "none (copy only)";
 
     printf("%-24s %5zu %4u %-9s %11.0f %11.0f %11.0f\n", name, c->size,
-           c->subs, c->send ? "sendmmsg" : "-", r->cpu_ns / (double) r->in,
+           c->subs, c->send == BENCH_SEND_DRAINED ? "drained"
+                    : c->send == BENCH_SEND_UNREAD ? "sendmmsg" : "-",
+           r->cpu_ns / (double) r->in,
            r->cpu_ns / (double) r->out, r->wall_ns / (double) r->out);
 }
 
@@ -393,6 +474,7 @@ main(int argc, char **argv)
     }
 
     bench_open_socket();
+    bench_start_reader();
 
     printf("%s; per incoming packet: 1 unprotect + N x (copy + protect)\n",
            srtp_get_version_string());
@@ -401,7 +483,7 @@ main(int argc, char **argv)
 
     memset(&c, 0, sizeof(c));
 
-    for (send = 0; send <= 1; send++) {
+    for (send = BENCH_SEND_NONE; send <= BENCH_SEND_DRAINED; send++) {
         for (p = 0; p < 2; p++) {
             for (s = 0; s < 2; s++) {
                 for (n = 0; n < 3; n++) {
@@ -423,13 +505,17 @@ main(int argc, char **argv)
         c.profile = PARLEY_SRTP_AEAD_AES_128_GCM;
         c.size = sizes[s];
         c.subs = 10;
-        c.send = 1;
         c.srtp = BENCH_NO_SRTP;
 
-        bench_run(&c, work, &r);
-        bench_print(&c, &r);
+        for (send = BENCH_SEND_UNREAD; send <= BENCH_SEND_DRAINED; send++) {
+            c.send = (int) send;
+            bench_run(&c, work, &r);
+            bench_print(&c, &r);
+        }
     }
 
+    kill(bench_out.reader, SIGTERM);
+    waitpid(bench_out.reader, NULL, 0);
     close(bench_out.fd);
     close(bench_out.sink);
     parley_srtp_shutdown();

@@ -18,9 +18,20 @@
 # with other test runs. Janus (libnice) gathers no candidate on the
 # loopback interface, so a veth there carries an address of the loopback
 # range, 127.0.1.1, which libnice does gather on a non-loopback interface:
-# Janus and its generator use it, and no traffic leaves 127.0.0.0/8. Knobs: SFU_BENCH_COUNTS,
-# SFU_BENCH_JANUS_COUNTS, SFU_BENCH_SECONDS, SFU_BENCH_SAMPLE,
-# SFU_BENCH_BATCH_MS, SFU_BENCH_SKIP_JANUS=1.
+# Janus and its generator use it, and no traffic leaves 127.0.0.0/8.
+#
+# Then a saturation search for parley with one worker, with two, and for
+# Janus: the most subscribers of the one publisher each carries with every
+# subscriber set up, under 0.5 % loss and a p99 latency under 100 ms
+# (doubling from SFU_BENCH_SAT_FROM until a run fails, then halving the
+# gap between the last good and the first bad count until it is within
+# an eighth). The generator runs on the same two cores: the figure is what
+# this machine carries with its own load generator beside the server.
+#
+# Knobs: SFU_BENCH_COUNTS, SFU_BENCH_JANUS_COUNTS, SFU_BENCH_SECONDS,
+# SFU_BENCH_SAMPLE, SFU_BENCH_BATCH_MS, SFU_BENCH_SKIP_JANUS=1,
+# SFU_BENCH_SATURATE=0 (no search), SFU_BENCH_SAT_FROM (100),
+# SFU_BENCH_SAT_MAX (3200).
 set -eu
 
 here=$(CDPATH='' cd -- "$(dirname -- "$0")" && pwd)
@@ -73,11 +84,12 @@ json_field() {
     sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" "$1" | tail -n 1
 }
 
-# The bare loop of tests/bench/bench_srtp: GCM, 1200 B, N=100, sendmmsg
+# The bare loop of tests/bench/bench_srtp: GCM, 1200 B, N=100, sent to a
+# socket a reader drains (as the subscribers' are)
 bare=""
 if [ -n "$srtp_out" ] && [ -f "$srtp_out" ]; then
     bare=$(awk '$1 == "AEAD_AES_128_GCM" && $2 == 1200 && $3 == 100 &&
-                $4 == "sendmmsg" { print $6 }' "$srtp_out")
+                $4 == "drained" { print $6 }' "$srtp_out")
 fi
 echo "sfu bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores," \
      "load $(cut -d' ' -f1-3 /proc/loadavg), bare loop ${bare:-?} ns/packet"
@@ -110,6 +122,41 @@ run_one() {
         "$(json_field "$f" server_kb_per_subscriber)" \
         "$(json_field "$f" gen_cpu_ns_per_packet)" \
         "$(json_field "$f" error)"
+}
+
+# good N: whether the last run of N ($out/$label-$n.json) had every
+# subscriber set up, loss under 0.5 % and p99 under 100 ms
+good() {
+    local f=$out/$1-$2.json
+    [ "$(json_field "$f" ok)" = true ] &&
+    [ "$(json_field "$f" ready)" = "$2" ] &&
+    awk -v l="$(json_field "$f" loss_pct)" \
+        -v p="$(json_field "$f" latency_p99_us)" \
+        'BEGIN { exit !(l != "" && p != "" && l + 0 < 0.5 && p + 0 < 100000) }'
+}
+
+# saturate LABEL ROOM [generator options]: the search described above;
+# prints and records (in $out/saturation) the largest good count
+saturate() {
+    local label=$1 room=$2 n lo=0 hi=0 mid
+    shift 2
+    n=${SFU_BENCH_SAT_FROM:-100}
+    while [ "$n" -le "${SFU_BENCH_SAT_MAX:-3200}" ]; do
+        run_one "$label" "$n" "$room" "$@"
+        if good "$label" "$n"; then lo=$n; n=$((n * 2)); else hi=$n; break; fi
+    done
+    if [ "$hi" -gt 0 ]; then
+        while [ $((hi - lo)) -gt $((lo / 8 + 1)) ]; do
+            mid=$(((lo + hi) / 2))
+            run_one "$label" "$mid" "$room" "$@"
+            if good "$label" "$mid"; then lo=$mid; else hi=$mid; fi
+        done
+    fi
+    if [ "$hi" -gt 0 ]; then
+        echo "saturation $label: $lo subscribers (fails at $hi)"
+    else
+        echo "saturation $label: $lo subscribers (the search's top)"
+    fi | tee -a "$out/saturation"
 }
 
 start_publisher() {
@@ -148,12 +195,31 @@ for n in $counts; do
             --worker "$w"
     fi
 done
+if [ "${SFU_BENCH_SATURATE:-1}" = 1 ]; then
+    saturate parley-2w "$room" --url "$url" --server-pids "$workers"
+fi
 stop_publisher
 parley_nginx_stop
 parley_nginx_check_log || echo "sfu bench: nginx logged [alert] or [emerg]"
 
+# one worker: what two gain over it
+if [ "${SFU_BENCH_SATURATE:-1}" = 1 ]; then
+    parley_nginx_start "$port" 42000-42127 1
+    workers=$(parley_nginx_workers | tr ' ' ',' | sed 's/,$//')
+    start_publisher --url "$url"
+    read -r room w <"$out/room"
+    sleep 2
+    saturate parley-1w "$room" --url "$url" --server-pids "$workers"
+    stop_publisher
+    parley_nginx_stop
+    parley_nginx_check_log ||
+        echo "sfu bench: nginx logged [alert] or [emerg]"
+fi
+
 if [ "${SFU_BENCH_SKIP_JANUS:-0}" != 1 ]; then
     janus_start "$janus_port" 42128-42999 "$janus_room" "$janus_address"
+    echo "sfu bench: janus with event_loops = $(sed -n \
+        's/.*event_loops = //p' "$janus_tmp/janus.jcfg") (tests/peer/janus.sh)"
     url="ws://127.0.0.1:$janus_port/"
     jopts="--url $url --signaling janus --janus-room $janus_room
            --local-address $janus_address"
@@ -165,6 +231,10 @@ if [ "${SFU_BENCH_SKIP_JANUS:-0}" != 1 ]; then
         # shellcheck disable=SC2086
         run_one janus "$n" "$feed" $jopts --server-pids "$janus_pid"
     done
+    if [ "${SFU_BENCH_SATURATE:-1}" = 1 ]; then
+        # shellcheck disable=SC2086
+        saturate janus "$feed" $jopts --server-pids "$janus_pid"
+    fi
     stop_publisher
     janus_stop
 fi
