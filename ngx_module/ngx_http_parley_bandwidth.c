@@ -309,10 +309,10 @@ ngx_http_parley_bandwidth_padder(ngx_http_parley_pc_t *pc)
     for (k = 0; k < pc->nlegs; k++) {
         leg = pc->legs[k];
 
-        if (leg->uid && leg->kind == PARLEY_SDP_VIDEO && leg->rtx_ssrc
+        if (leg->uid && leg->kind == PARLEY_SDP_VIDEO && leg->core.rtx_ssrc
             && ngx_http_parley_codecs[leg->codec].rtx_pt != PARLEY_SDP_NO_PT
-            && leg->map.twcc_id
-            && leg->map.twcc_id <= PARLEY_RTP_EXT_MAX_ID_ONE)
+            && leg->core.map.twcc_id
+            && leg->core.map.twcc_id <= PARLEY_RTP_EXT_MAX_ID_ONE)
         {
             return leg;
         }
@@ -337,7 +337,7 @@ ngx_http_parley_bandwidth_pad(ngx_http_parley_pc_t *pc,
 
     len = PARLEY_RTP_HEADER_LEN + 8 + padding;
 
-    if (!parley_budget_take(&leg->budget, ngx_current_msec, len)) {
+    if (!parley_budget_take(&leg->core.budget, ngx_current_msec, len)) {
         ngx_http_parley_count(rtp_over_budget);
         return NGX_DECLINED;
     }
@@ -346,15 +346,15 @@ ngx_http_parley_bandwidth_pad(ngx_http_parley_pc_t *pc,
 
     out[0] = 0x80 | 0x20 | 0x10;                    /* V=2, P, X */
     out[1] = (u_char) ngx_http_parley_codecs[leg->codec].rtx_pt;
-    parley_rtp_put16(out + 2, leg->rtx_seq++);
+    parley_rtp_put16(out + 2, leg->core.rtx_seq++);
     parley_rtp_put32(out + 4, 0);
-    parley_rtp_put32(out + 8, leg->rtx_ssrc);
+    parley_rtp_put32(out + 8, leg->core.rtx_ssrc);
 
     /* RFC 8285 4.2: one element, the transport-wide number, one word */
     out[12] = 0xbe;
     out[13] = 0xde;
     parley_rtp_put16(out + 14, 1);
-    out[16] = (u_char) ((leg->map.twcc_id << 4) | 1);
+    out[16] = (u_char) ((leg->core.map.twcc_id << 4) | 1);
     parley_rtp_put16(out + 17, parley_downlink_next_seq(pc->downlink));
     out[19] = 0;
 
@@ -396,7 +396,7 @@ ngx_http_parley_bandwidth_leg(ngx_http_parley_leg_t *leg,
     a->prev = leg->cap;
     a->layers = 1;
 
-    if (leg->simulcast) {
+    if (leg->core.simulcast) {
         rec = parley_tracks_track(m->tracks, leg->index);
 
         if (rec && rec->layers > 1 && rec->layers <= PARLEY_SIMULCAST_LAYERS)
@@ -412,7 +412,7 @@ ngx_http_parley_bandwidth_leg(ngx_http_parley_leg_t *leg,
         a->bps[l] = (uint32_t) ngx_min(bps, NGX_MAX_UINT32_VALUE);
     }
 
-    parley_alloc_wish(a, leg->simulcast, leg->wish_for != 0, leg->wish);
+    parley_alloc_wish(a, leg->core.simulcast, leg->wish_for != 0, leg->wish);
 }
 
 
@@ -425,28 +425,28 @@ ngx_http_parley_bandwidth_apply(ngx_http_parley_leg_t *leg,
         return;
     }
 
-    if (leg->simulcast) {
-        (void) parley_simulcast_set_cap(&leg->sw, a->cap);
+    if (leg->core.simulcast) {
+        (void) parley_simulcast_set_cap(&leg->core.sw, a->cap);
 
-    } else if (leg->paused && !a->paused) {
+    } else if (leg->core.paused && !a->paused) {
 
         /*
          * Back: the next keyframe starts the picture again, numbered
          * right after the last packet sent (see parley_renumber.h).
          */
 
-        leg->resuming = 1;
-        parley_renumber_resume(&leg->rn);
+        leg->core.resuming = 1;
+        parley_renumber_resume(&leg->core.rn);
         (void) ngx_http_parley_leg_keyframe(leg, PARLEY_NONE);
     }
 
     leg->cap = a->cap;
 
-    if (a->paused && !leg->paused) {
+    if (a->paused && !leg->core.paused) {
         ngx_http_parley_count(sections_paused);
     }
 
-    leg->paused = a->paused;
+    leg->core.paused = a->paused;
 
     if (leg->told_paused != a->paused) {
         leg->told_paused = a->paused;

@@ -1090,7 +1090,7 @@ ngx_http_parley_pc_free(ngx_http_parley_pc_t *pc)
     ngx_uint_t  i, k;
 
     for (k = 0; k < pc->nlegs; k++) {
-        ngx_free(pc->legs[k]->limiter);
+        ngx_free(pc->legs[k]->core.limiter);
         ngx_free(pc->legs[k]);
     }
 

@@ -34,6 +34,7 @@
 #include "parley_nack.h"
 #include "parley_downlink.h"
 #include "parley_rate.h"
+#include "parley_leg.h"
 
 
 #define NGX_HTTP_PARLEY_UDP_BUF       2048
@@ -102,14 +103,7 @@ typedef struct {
     uint8_t                      track_kind;
     ngx_uint_t                   codec;
     uint32_t                     ssrc;
-    uint32_t                     rtx_ssrc;
-    parley_forward_map_t         map;
-    parley_simulcast_t           sw;                /* simulcast */
-    parley_renumber_t            rn;                /* one stream */
-    parley_budget_t              budget;            /* what it may be sent */
-    parley_rtcp_send_t           sr;                /* RFC 3550 6.4.1 */
-    parley_retransmit_limiter_t *limiter;           /* video only */
-    uint16_t                     rtx_seq;
+    parley_leg_t                 core;              /* the packet path */
     ngx_msec_t                   last_ask;
     uint64_t                     wish_for;          /* publisher, or 0 */
     uint8_t                      wish_kind;         /* of its track */
@@ -117,11 +111,7 @@ typedef struct {
     uint32_t                     cap;               /* for bandwidth */
     u_char                       mid[NGX_HTTP_PARLEY_MID_LEN + 1];
     unsigned                     fresh:1;           /* keyframe at answer */
-    unsigned                     simulcast:1;
-    unsigned                     paused:1;          /* for bandwidth */
     unsigned                     told_paused:1;     /* the client knows */
-    unsigned                     resuming:1;        /* one stream, back:
-                                                       from a keyframe */
 } ngx_http_parley_leg_t;
 
 

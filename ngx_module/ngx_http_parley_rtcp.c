@@ -155,8 +155,8 @@ ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg, uint32_t layer)
     }
 
     if (layer == PARLEY_NONE) {
-        layer = leg->simulcast
-                ? parley_simulcast_desired(&leg->sw, ngx_current_msec) : 0;
+        layer = leg->core.simulcast
+                ? parley_simulcast_desired(&leg->core.sw, ngx_current_msec) : 0;
 
         /*
          * Nothing has reached the leg yet (it has just become secure): the
@@ -164,8 +164,8 @@ ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg, uint32_t layer)
          * than waiting for the first packets to say which arrive.
          */
 
-        if (layer == PARLEY_NONE && leg->simulcast) {
-            layer = parley_simulcast_wanted(&leg->sw);
+        if (layer == PARLEY_NONE && leg->core.simulcast) {
+            layer = parley_simulcast_wanted(&leg->core.sw);
 
             if (layer != PARLEY_NONE && layer >= rec->layers) {
                 layer = rec->layers - 1;
@@ -178,8 +178,8 @@ ngx_http_parley_leg_keyframe(ngx_http_parley_leg_t *leg, uint32_t layer)
 
         /* the switcher counts it as its own request, not to repeat it */
 
-        if (leg->simulcast) {
-            parley_simulcast_note_request(&leg->sw, layer, ngx_current_msec);
+        if (leg->core.simulcast) {
+            parley_simulcast_note_request(&leg->core.sw, layer, ngx_current_msec);
         }
     }
 
@@ -307,7 +307,7 @@ ngx_http_parley_subscriber_nack(ngx_http_parley_pc_t *pc,
 
     leg = ngx_http_parley_leg_by_ssrc(pc, fb.media_ssrc);
 
-    if (leg == NULL || leg->limiter == NULL) {
+    if (leg == NULL || leg->core.limiter == NULL) {
         return;
     }
 
@@ -324,9 +324,9 @@ ngx_http_parley_subscriber_nack(ngx_http_parley_pc_t *pc,
 
 
 /*
- * One NACK'd number of the leg: found in the ring by the publisher's
- * layer and number, rewritten as the leg first sent it, wrapped as RTX
- * when the leg has an RTX stream.
+ * One NACK'd number of the leg: traced back by parley_leg, found in the
+ * ring by the publisher's layer and number, rewritten and wrapped as RTX
+ * by parley_leg into the send slot, protected and queued here.
  */
 
 static void
@@ -334,14 +334,15 @@ ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
     uint64_t now_us)
 {
     int                       twcc;
-    size_t                    out_len, rtx_len;
+    size_t                    out_len;
     u_char                   *out;
-    uint16_t                  in_seq;
-    uint32_t                  layer, len, ts;
+    uint32_t                  len;
+    parley_leg_rc_t           rc;
+    parley_leg_nack_t         nack;
     parley_rtp_header_t       h;
+    parley_leg_packet_t       p;
     ngx_http_parley_media_t  *m;
     ngx_http_parley_local_t  *lt;
-    u_char                    orig[NGX_HTTP_PARLEY_UDP_BUF];
 
     m = &ngx_http_parley_media;
     lt = &m->local[leg->index];
@@ -350,24 +351,19 @@ ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
         return;
     }
 
-    layer = 0;
+    rc = parley_leg_nack(&leg->core, seq, now_us, &nack);
 
-    if ((leg->simulcast
-         ? parley_simulcast_nack(&leg->sw, seq, &layer, &in_seq)
-         : parley_renumber_nack(&leg->rn, seq, &in_seq))
-        != PARLEY_OK
-        || leg->rtx_ssrc == 0)
-    {
+    if (rc == PARLEY_LEG_MISSED) {
         ngx_http_parley_count(nacks_missed);
         return;
     }
 
-    if (!parley_retransmit_admit(leg->limiter, seq, now_us, 0)) {
+    if (rc != PARLEY_LEG_SEND) {
         return;
     }
 
     if (parley_retransmit_find(parley_tracks_ring(m->tracks, leg->index),
-                               lt->index, layer, in_seq, m->packet,
+                               lt->index, nack.layer, nack.in_seq, m->packet,
                                m->tracks->geometry.slot_size, &len, NULL)
             != PARLEY_OK
         || parley_rtp_parse(m->packet, len, &h) != PARLEY_RTP_OK)
@@ -376,48 +372,30 @@ ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
         return;
     }
 
-    if (!leg->simulcast) {
-        ts = parley_renumber_ts(&leg->rn, h.ts);
+    p.buf = m->packet;
+    p.len = len;
+    p.h = &h;
+    p.layer = nack.layer;
+    p.keyframe = 0;
 
-    } else if (parley_simulcast_map_ts(&leg->sw, layer, h.ts, &ts)
-               != PARLEY_OK)
-    {
+    out = ngx_http_parley_send_slot();
+
+    rc = parley_leg_resend(&leg->core, &nack, &p, ngx_current_msec, now_us,
+                           ngx_http_parley_bandwidth_seq(leg->pc), out,
+                           NGX_HTTP_PARLEY_UDP_BUF - PARLEY_SRTP_TRAILER_ROOM,
+                           &out_len, &twcc);
+
+    if (rc == PARLEY_LEG_MISSED) {
         ngx_http_parley_count(nacks_missed);
         return;
     }
 
-    if (parley_forward_rewrite(&leg->map, m->packet, len, orig,
-                               sizeof(orig) - PARLEY_SRTP_TRAILER_ROOM - 2,
-                               seq, ts, ngx_http_parley_bandwidth_seq(leg->pc),
-                               &out_len, &twcc)
-        != PARLEY_FORWARD_OK)
-    {
-        return;
-    }
-
-    /*
-     * Always as RTX, on its own numbers: the packet's own number went out
-     * once already, and the leg never protects a number twice (RFC 3711
-     * 9.1, RFC 4588 4).
-     */
-
-    out = ngx_http_parley_send_slot();
-
-    if (parley_retransmit_wrap_rtx(orig, out_len,
-                                   ngx_http_parley_codecs[leg->codec].rtx_pt,
-                                   leg->rtx_ssrc, &leg->rtx_seq, out,
-                                   NGX_HTTP_PARLEY_UDP_BUF
-                                   - PARLEY_SRTP_TRAILER_ROOM,
-                                   &rtx_len)
-        != PARLEY_RTP_OK)
-    {
-        return;
-    }
-
-    out_len = rtx_len;
-
-    if (!parley_budget_take(&leg->budget, ngx_current_msec, out_len)) {
+    if (rc == PARLEY_LEG_OVER_BUDGET) {
         ngx_http_parley_count(rtp_over_budget);
+        return;
+    }
+
+    if (rc != PARLEY_LEG_SEND) {
         return;
     }
 
@@ -430,7 +408,6 @@ ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
             ngx_http_parley_bandwidth_sent(leg->pc, out_len);
         }
 
-        parley_retransmit_sent(leg->limiter, seq, out_len, now_us);
         ngx_http_parley_count(nacks_answered);
     }
 }
@@ -798,7 +775,7 @@ ngx_http_parley_leg_report_start(ngx_http_parley_leg_t *leg)
 
     clock = ngx_http_parley_codecs[leg->codec].clock_rate;
 
-    (void) parley_rtcp_send_init(&leg->sr, leg->ssrc, clock,
+    (void) parley_rtcp_send_init(&leg->core.sr, leg->ssrc, clock,
                                  (const uint8_t *) "parley", 6, 0);
 
     if (!leg->pc->report.timer_set) {
@@ -820,7 +797,7 @@ ngx_http_parley_leg_source(ngx_http_parley_leg_t *leg)
     uint32_t                layer, ts;
     parley_rtcp_sr_info_t   sr;
 
-    layer = leg->simulcast ? parley_simulcast_current(&leg->sw) : 0;
+    layer = leg->core.simulcast ? parley_simulcast_current(&leg->core.sw) : 0;
     ngx_memzero(&sr, sizeof(parley_rtcp_sr_info_t));
 
     if (layer == PARLEY_NONE
@@ -829,21 +806,21 @@ ngx_http_parley_leg_source(ngx_http_parley_leg_t *leg)
         || parley_tracks_uid(ngx_http_parley_media.tracks, leg->index)
            != leg->uid)
     {
-        parley_rtcp_send_set_source(&leg->sr, NULL, 0);
+        parley_rtcp_send_set_source(&leg->core.sr, NULL, 0);
         return;
     }
 
-    if (!leg->simulcast) {
-        ts = parley_renumber_ts(&leg->rn, sr.rtp_ts);
+    if (!leg->core.simulcast) {
+        ts = parley_renumber_ts(&leg->core.rn, sr.rtp_ts);
 
-    } else if (parley_simulcast_map_ts(&leg->sw, layer, sr.rtp_ts, &ts)
+    } else if (parley_simulcast_map_ts(&leg->core.sw, layer, sr.rtp_ts, &ts)
                != PARLEY_OK)
     {
-        parley_rtcp_send_set_source(&leg->sr, NULL, 0);
+        parley_rtcp_send_set_source(&leg->core.sr, NULL, 0);
         return;
     }
 
-    parley_rtcp_send_set_source(&leg->sr, &sr, ts - sr.rtp_ts);
+    parley_rtcp_send_set_source(&leg->core.sr, &sr, ts - sr.rtp_ts);
 }
 
 
@@ -872,7 +849,7 @@ ngx_http_parley_legs_send(ngx_http_parley_pc_t *pc, uint64_t now)
 
         ngx_http_parley_leg_source(leg);
 
-        if (parley_rtcp_send_build_sr(&leg->sr, &w, now, ntp)
+        if (parley_rtcp_send_build_sr(&leg->core.sr, &w, now, ntp)
             != PARLEY_RTP_OK)
         {
             continue;

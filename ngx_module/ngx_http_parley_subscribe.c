@@ -74,6 +74,8 @@ static ngx_uint_t ngx_http_parley_keyframe_start(ngx_http_parley_track_t *t,
     uint8_t *buf, parley_rtp_header_t *h);
 static void ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg,
     uint8_t *buf, size_t len, parley_rtp_header_t *h, uint64_t meta);
+static int ngx_http_parley_leg_wants_keyframe(parley_leg_t *core,
+    uint32_t layer);
 static void ngx_http_parley_tracks_announce(ngx_http_parley_pc_t *pc);
 
 
@@ -749,21 +751,18 @@ ngx_http_parley_fan_out(ngx_http_parley_local_t *lt, uint8_t *buf,
 
 
 /*
- * One packet to one leg: a simulcast leg's switcher picks the layer and
- * numbers what it forwards; a single stream is renumbered by offsets.
- * Either way the leg sends each of its numbers once.
+ * One packet to one leg: parley_leg decides and writes it into the send
+ * slot; it is protected and queued here.
  */
 
 static void
 ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
     size_t len, parley_rtp_header_t *h, uint64_t meta)
 {
-    int                         twcc;
-    size_t                      out_len;
-    u_char                     *out;
-    uint32_t                    layer;
-    parley_simulcast_out_t      sout;
-    parley_simulcast_packet_t   sp;
+    int                   twcc;
+    size_t                out_len;
+    u_char               *out;
+    parley_leg_packet_t   p;
 
     /*
      * Only media reaches a leg: the publisher's retransmissions are written
@@ -775,84 +774,51 @@ ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
         return;
     }
 
-    if (!leg->simulcast) {
-        if (leg->paused) {
-            return;                 /* for bandwidth */
-        }
-
-        /* back from a pause: the picture starts again at a keyframe */
-
-        if (leg->resuming) {
-            if (!(parley_retransmit_meta_flags(meta)
-                  & PARLEY_RETRANSMIT_F_KEYFRAME))
-            {
-                (void) ngx_http_parley_leg_keyframe(leg, PARLEY_NONE);
-                return;
-            }
-
-            leg->resuming = 0;
-        }
-
-        if (parley_renumber_packet(&leg->rn, h->seq, h->ts, &sout.seq,
-                                   &sout.ts)
-            != PARLEY_RENUMBER_FORWARD)
-        {
-            return;
-        }
-
-    } else {
-        sp.layer = parley_retransmit_meta_layer(meta);
-        sp.seq = h->seq;
-        sp.ts = h->ts;
-        sp.marker = h->marker;
-        sp.keyframe_start = (parley_retransmit_meta_flags(meta)
-                             & PARLEY_RETRANSMIT_F_KEYFRAME) != 0;
-        sp.size = (uint32_t) h->payload_len;
-        sp.arrival_ms = ngx_current_msec;
-
-        if (parley_simulcast_packet(&leg->sw, &sp, &sout)
-            != PARLEY_SIMULCAST_FORWARD)
-        {
-            if (parley_simulcast_keyframe_request(&leg->sw, ngx_current_msec,
-                                                  &layer)
-                && !ngx_http_parley_leg_keyframe(leg, layer))
-            {
-                /* held back by the leg's own gap: due again */
-                parley_simulcast_forget_request(&leg->sw);
-            }
-
-            return;
-        }
-    }
-
-    /* a leg is never sent more than its budget, whatever comes in */
-
-    if (!parley_budget_take(&leg->budget, ngx_current_msec, len)) {
-        ngx_http_parley_count(rtp_over_budget);
-        return;
-    }
+    p.buf = buf;
+    p.len = len;
+    p.h = h;
+    p.layer = parley_retransmit_meta_layer(meta);
+    p.keyframe = (parley_retransmit_meta_flags(meta)
+                  & PARLEY_RETRANSMIT_F_KEYFRAME) != 0;
 
     out = ngx_http_parley_send_slot();
 
-    if (parley_forward_rewrite(&leg->map, buf, len, out,
+    switch (parley_leg_forward(&leg->core, &p, ngx_current_msec,
+                               ngx_http_parley_bandwidth_seq(leg->pc), out,
                                NGX_HTTP_PARLEY_UDP_BUF
                                - PARLEY_SRTP_TRAILER_ROOM,
-                               sout.seq, sout.ts,
-                               ngx_http_parley_bandwidth_seq(leg->pc),
-                               &out_len, &twcc)
-            == PARLEY_FORWARD_OK
-        && parley_peer_send_rtp(leg->pc->peer, out, out_len,
-                                NGX_HTTP_PARLEY_UDP_BUF)
-           == PARLEY_PEER_OK)
+                               &out_len, &twcc))
+    {
+    case PARLEY_LEG_SEND:
+        break;
+
+    case PARLEY_LEG_OVER_BUDGET:
+        ngx_http_parley_count(rtp_over_budget);
+        return;
+
+    default:
+        return;
+    }
+
+    if (parley_peer_send_rtp(leg->pc->peer, out, out_len,
+                             NGX_HTTP_PARLEY_UDP_BUF)
+        == PARLEY_PEER_OK)
     {
         if (twcc) {
             ngx_http_parley_bandwidth_sent(leg->pc, out_len);
         }
 
-        parley_rtcp_send_on_rtp(&leg->sr, sout.ts, h->payload_len,
-                                (uint64_t) ngx_current_msec * 1000);
         ngx_http_parley_count(rtp_out);
     }
+}
+
+
+/* parley_leg's keyframe callback: the glue that reaches the publisher */
+
+static int
+ngx_http_parley_leg_wants_keyframe(parley_leg_t *core, uint32_t layer)
+{
+    return ngx_http_parley_leg_keyframe(core->data, layer) != 0;
 }
 
 
@@ -1187,18 +1153,20 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
     leg->publisher = rec->publisher;
     leg->track_kind = rec->kind;
     leg->ssrc = numbers.ssrc;
-    leg->rtx_ssrc = numbers.rtx_ssrc;
-    leg->rtx_seq = numbers.rtx_seq;
+    leg->core.rtx_ssrc = numbers.rtx_ssrc;
+    leg->core.rtx_seq = numbers.rtx_seq;
+    leg->core.keyframe = ngx_http_parley_leg_wants_keyframe;
+    leg->core.data = leg;
     leg->fresh = 1;
-    leg->simulcast = (rec->layers > 1);
+    leg->core.simulcast = (rec->layers > 1);
 
     /*
      * A new track in the section starts unpaused, at its wish; a client
      * told it was paused hears otherwise at the next allocation.
      */
     leg->cap = PARLEY_NONE;
-    leg->paused = 0;
-    leg->resuming = 0;
+    leg->core.paused = 0;
+    leg->core.resuming = 0;
 
     /*
      * The section carries the same publisher's track of the same kind
@@ -1216,29 +1184,29 @@ ngx_http_parley_leg_start_locked(ngx_http_parley_leg_t *leg, uint32_t index,
      * SSRCs and sequence numbers the publisher chose: see parley_renumber.h.
      */
 
-    if (leg->simulcast) {
-        (void) parley_simulcast_init(&leg->sw, NULL, numbers.seq,
+    if (leg->core.simulcast) {
+        (void) parley_simulcast_init(&leg->core.sw, NULL, numbers.seq,
                                      numbers.ts);
 
         if (leg->wish_for) {
-            (void) parley_simulcast_set_target(&leg->sw, leg->wish);
+            (void) parley_simulcast_set_target(&leg->core.sw, leg->wish);
         }
 
     } else {
-        parley_renumber_init(&leg->rn, numbers.seq, numbers.ts);
+        parley_renumber_init(&leg->core.rn, numbers.seq, numbers.ts);
     }
 
-    if (leg->kind == PARLEY_SDP_VIDEO && leg->limiter == NULL) {
-        leg->limiter = ngx_alloc(sizeof(parley_retransmit_limiter_t),
-                                 leg->pc->timer.log);
+    if (leg->kind == PARLEY_SDP_VIDEO && leg->core.limiter == NULL) {
+        leg->core.limiter = ngx_alloc(sizeof(parley_retransmit_limiter_t),
+                                      leg->pc->timer.log);
     }
 
-    if (leg->limiter) {
+    if (leg->core.limiter) {
         /* a quarter of a 2.5 Mbit/s stream, a burst of 20 packets */
-        (void) parley_retransmit_limiter_init(leg->limiter, 80000, 24000);
+        (void) parley_retransmit_limiter_init(leg->core.limiter, 80000, 24000);
     }
 
-    parley_budget_init(&leg->budget, NGX_HTTP_PARLEY_LEG_BPS,
+    parley_budget_init(&leg->core.budget, NGX_HTTP_PARLEY_LEG_BPS,
                        NGX_HTTP_PARLEY_LEG_BURST, ngx_current_msec);
 
     ngx_http_parley_leg_map(leg, rec);
@@ -1285,8 +1253,8 @@ ngx_http_parley_leg_numbers(ngx_http_parley_pc_t *pc,
 
             if (other->ssrc == numbers->ssrc
                 || other->ssrc == numbers->rtx_ssrc
-                || other->rtx_ssrc == numbers->ssrc
-                || other->rtx_ssrc == numbers->rtx_ssrc)
+                || other->core.rtx_ssrc == numbers->ssrc
+                || other->core.rtx_ssrc == numbers->rtx_ssrc)
             {
                 break;
             }
@@ -1323,11 +1291,13 @@ ngx_http_parley_leg_map(ngx_http_parley_leg_t *leg, parley_track_t *rec)
     codec = &ngx_http_parley_codecs[leg->codec];
 
     if (codec->rtx_pt == PARLEY_SDP_NO_PT) {
-        leg->rtx_ssrc = 0;
+        leg->core.rtx_ssrc = 0;
     }
 
-    parley_forward_map_init(&leg->map, leg->ssrc, leg->rtx_ssrc);
-    leg->map.single_layer = 1;
+    leg->core.rtx_pt = (uint8_t) codec->rtx_pt;
+
+    parley_forward_map_init(&leg->core.map, leg->ssrc, leg->core.rtx_ssrc);
+    leg->core.map.single_layer = 1;
 
     /* every packet carries the leg's transport-wide number */
 
@@ -1337,22 +1307,22 @@ ngx_http_parley_leg_map(ngx_http_parley_leg_t *leg, parley_track_t *rec)
             && (ngx_http_parley_extmaps[k].kinds
                 & PARLEY_SDP_KIND_BIT(leg->kind)))
         {
-            leg->map.twcc_id = (uint8_t) ngx_http_parley_extmaps[k].id;
+            leg->core.map.twcc_id = (uint8_t) ngx_http_parley_extmaps[k].id;
         }
     }
 
-    (void) parley_forward_map_set_mid(&leg->map, leg->mid,
+    (void) parley_forward_map_set_mid(&leg->core.map, leg->mid,
                                       ngx_strlen(leg->mid));
 
     if (c == ngx_http_parley_ncodecs || rec->pt >= PARLEY_FORWARD_PT_COUNT) {
         return;
     }
 
-    leg->map.pt[rec->pt] = codec->pt;
+    leg->core.map.pt[rec->pt] = codec->pt;
 
-    if (rec->rtx_pt < PARLEY_FORWARD_PT_COUNT && leg->rtx_ssrc) {
-        leg->map.pt[rec->rtx_pt] = codec->rtx_pt;
-        leg->map.pt_is_rtx[rec->rtx_pt] = 1;
+    if (rec->rtx_pt < PARLEY_FORWARD_PT_COUNT && leg->core.rtx_ssrc) {
+        leg->core.map.pt[rec->rtx_pt] = codec->rtx_pt;
+        leg->core.map.pt_is_rtx[rec->rtx_pt] = 1;
     }
 
     /* extensions by kind: the publisher's id to the SFU's offered id */
@@ -1374,8 +1344,8 @@ ngx_http_parley_leg_map(ngx_http_parley_leg_t *leg, parley_track_t *rec)
                 && (ngx_http_parley_extmaps[k].kinds
                     & PARLEY_SDP_KIND_BIT(leg->kind)))
             {
-                leg->map.ext[id].id = (uint8_t) ngx_http_parley_extmaps[k].id;
-                leg->map.ext[id].kind = kind;
+                leg->core.map.ext[id].id = (uint8_t) ngx_http_parley_extmaps[k].id;
+                leg->core.map.ext[id].kind = kind;
             }
         }
     }
@@ -1507,7 +1477,7 @@ ngx_http_parley_offer_write(ngx_http_parley_pc_t *pc, ngx_str_t *text)
         *ngx_sprintf(streams[k], "p%uL", leg->publisher) = '\0';
 
         track->ssrc = leg->ssrc;
-        track->rtx_ssrc = leg->rtx_ssrc;
+        track->rtx_ssrc = leg->core.rtx_ssrc;
         track->cname = "parley";
         track->stream_id = (const char *) streams[k];
         track->track_id = (const char *) leg->mid;
@@ -1712,8 +1682,8 @@ ngx_http_parley_media_layer(ngx_http_parley_session_t *s, const char *mid,
          * client may not have had the offer that says so yet.
          */
 
-        if (leg->uid && leg->simulcast) {
-            (void) parley_simulcast_set_target(&leg->sw, layer);
+        if (leg->uid && leg->core.simulcast) {
+            (void) parley_simulcast_set_target(&leg->core.sw, layer);
         }
 
         /* kept for this publisher's next track in the section */
