@@ -622,6 +622,12 @@ ngx_http_parley_pc_start(ngx_http_parley_pc_t *pc, parley_peer_conf_t *conf,
         conf->nfingerprints = 1;
     }
 
+    /*
+     * No connection carries a data channel yet: once the browser's SRTP
+     * shows the handshake done, OpenSSL's 60 KB of the association go.
+     */
+    conf->shed_dtls = 1;
+
     conf->handler.data = pc;
     conf->handler.send = ngx_http_parley_peer_send;
     conf->handler.on_state = ngx_http_parley_peer_state;

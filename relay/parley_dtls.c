@@ -1319,7 +1319,7 @@ parley_dtls_write(parley_dtls_t *dtls, const uint8_t *buf, size_t len)
         return PARLEY_DTLS_ERR_INVAL;
     }
 
-    if (dtls->state != PARLEY_DTLS_CONNECTED) {
+    if (dtls->state != PARLEY_DTLS_CONNECTED || dtls->ssl == NULL) {
         return parley_dtls_count(dtls, PARLEY_DTLS_ERR_STATE);
     }
 
@@ -1347,7 +1347,9 @@ parley_dtls_write(parley_dtls_t *dtls, const uint8_t *buf, size_t len)
 size_t
 parley_dtls_data_mtu(const parley_dtls_t *dtls)
 {
-    if (dtls == NULL || dtls->state != PARLEY_DTLS_CONNECTED) {
+    if (dtls == NULL || dtls->state != PARLEY_DTLS_CONNECTED
+        || dtls->ssl == NULL)
+    {
         return 0;
     }
 
@@ -1376,8 +1378,9 @@ parley_dtls_close(parley_dtls_t *dtls)
      * RFC 5246 7.2.1: close_notify once the handshake is done; during it,
      * OpenSSL has no alert to send, and the peer's timers end it.
      */
-    if (dtls->state == PARLEY_DTLS_VERIFYING
-        || dtls->state == PARLEY_DTLS_CONNECTED)
+    if (dtls->ssl != NULL
+        && (dtls->state == PARLEY_DTLS_VERIFYING
+            || dtls->state == PARLEY_DTLS_CONNECTED))
     {
         (void) SSL_shutdown(dtls->ssl);
     }
@@ -1386,6 +1389,29 @@ parley_dtls_close(parley_dtls_t *dtls)
     rc = PARLEY_DTLS_OK;
 
     return parley_dtls_leave(dtls, rc);
+}
+
+
+parley_dtls_rc_t
+parley_dtls_shed(parley_dtls_t *dtls)
+{
+    if (dtls == NULL) {
+        return PARLEY_DTLS_ERR_INVAL;
+    }
+
+    if (dtls->state != PARLEY_DTLS_CONNECTED) {
+        return parley_dtls_count(dtls, PARLEY_DTLS_ERR_STATE);
+    }
+
+    if (dtls->ssl != NULL) {
+        /* frees the BIO, the buffers and the peer's certificate too */
+        SSL_free(dtls->ssl);
+        ERR_clear_error();
+        dtls->ssl = NULL;
+        dtls->stats.shed = 1;
+    }
+
+    return PARLEY_DTLS_OK;
 }
 
 
@@ -1552,9 +1578,10 @@ parley_dtls_send(parley_dtls_t *dtls, const uint8_t *buf, size_t len)
 static int
 parley_dtls_takes_records(const parley_dtls_t *dtls)
 {
-    return dtls->state == PARLEY_DTLS_CONNECTING
-           || dtls->state == PARLEY_DTLS_VERIFYING
-           || dtls->state == PARLEY_DTLS_CONNECTED;
+    return dtls->ssl != NULL
+           && (dtls->state == PARLEY_DTLS_CONNECTING
+               || dtls->state == PARLEY_DTLS_VERIFYING
+               || dtls->state == PARLEY_DTLS_CONNECTED);
 }
 
 

@@ -154,6 +154,7 @@ typedef struct {
     uint64_t  app_records_dropped; /* arrived before the fingerprint */
     uint64_t  retransmits;         /* flights resent on a timeout */
     uint64_t  errors[PARLEY_DTLS_NRESULTS];  /* by result; [OK] stays 0 */
+    unsigned  shed:1;              /* parley_dtls_shed() done */
 } parley_dtls_stats_t;
 
 
@@ -268,6 +269,18 @@ size_t parley_dtls_data_mtu(const parley_dtls_t *dtls);
 
 /* Sends close_notify (RFC 5246 7.2.1) if the handshake is done. */
 parley_dtls_rc_t parley_dtls_close(parley_dtls_t *dtls);
+
+/*
+ * For a connected association that carries nothing after its handshake
+ * (no data channel), once the caller knows that the peer has finished too
+ * (it has sent SRTP, which it may only after our last flight): OpenSSL's
+ * part, its record and handshake buffers (some 60 KB), is freed. The
+ * association stays CONNECTED for its state and stats; a datagram fed to
+ * it after that is counted and refused (ERR_STATE), nothing can be
+ * written, and closing sends no close_notify. PARLEY_DTLS_ERR_STATE
+ * before the handshake is done.
+ */
+parley_dtls_rc_t parley_dtls_shed(parley_dtls_t *dtls);
 
 parley_dtls_state_t parley_dtls_state(const parley_dtls_t *dtls);
 const parley_dtls_stats_t *parley_dtls_stats(const parley_dtls_t *dtls);

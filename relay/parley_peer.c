@@ -83,6 +83,7 @@ struct parley_peer_s {
     uint64_t                       nominated_ms;
     unsigned                       nominated_once:1;
     unsigned                       secure:1;
+    unsigned                       shed_dtls:1;  /* at the first SRTP */
 
     /* the first DTLS datagram, until an address has consent */
     parley_stun_addr_t             held_from;
@@ -130,6 +131,7 @@ static parley_peer_drop_t parley_peer_dtls_hold(parley_peer_t *peer,
     const parley_stun_addr_t *from, const uint8_t *buf, size_t len);
 static void parley_peer_dtls_release(parley_peer_t *peer);
 static int parley_peer_dtls_target(const parley_peer_t *peer);
+static void parley_peer_shed_dtls(parley_peer_t *peer);
 static parley_peer_drop_t parley_peer_srtp_in(parley_peer_t *peer,
     const parley_stun_addr_t *from, uint8_t *buf, size_t len, int rtcp);
 static parley_peer_drop_t parley_peer_srtp_drop(parley_srtp_rc_t rc);
@@ -338,6 +340,7 @@ parley_peer_create(parley_peer_t **out, parley_dtls_identity_t *identity,
                                  ? conf->handshake_timeout_ms
                                  : PARLEY_PEER_HANDSHAKE_TIMEOUT_MS;
     peer->srtp_window = conf->srtp_window;
+    peer->shed_dtls = conf->shed_dtls;
     peer->selected = -1;
     peer->dtls_from = -1;
     peer->alive_ms = now_ms;
@@ -944,6 +947,10 @@ parley_peer_srtp_in(parley_peer_t *peer, const parley_stun_addr_t *from,
         peer->stats.rtcp_in++;
         peer->stats.rtcp_bytes_in += n;
 
+        if (peer->shed_dtls) {
+            parley_peer_shed_dtls(peer);
+        }
+
         if (peer->handler.on_rtcp != NULL) {
             peer->handler.on_rtcp(peer->handler.data, buf, n);
         }
@@ -960,11 +967,29 @@ parley_peer_srtp_in(parley_peer_t *peer, const parley_stun_addr_t *from,
     peer->stats.rtp_in++;
     peer->stats.rtp_bytes_in += n;
 
+    if (peer->shed_dtls) {
+        parley_peer_shed_dtls(peer);
+    }
+
     if (peer->handler.on_rtp != NULL) {
         peer->handler.on_rtp(peer->handler.data, buf, n);
     }
 
     return parley_peer_drop(peer, PARLEY_PEER_DROP_NONE);
+}
+
+
+/*
+ * The browser's first authenticated SRTP or SRTCP: it has our last flight,
+ * so nothing of the handshake is to be resent, and no data channel needs
+ * the association after it.
+ */
+static void
+parley_peer_shed_dtls(parley_peer_t *peer)
+{
+    peer->shed_dtls = 0;
+
+    (void) parley_dtls_shed(peer->dtls);
 }
 
 

@@ -291,6 +291,15 @@ typedef struct {
     unsigned                          handshake_timeout_ms; /* 0: 30 s */
     unsigned                          srtp_window;          /* 0: default */
 
+    /*
+     * No data channel on this connection: the DTLS association is shed
+     * (parley_dtls_shed(), some 60 KB) at the first SRTP or SRTCP packet
+     * the browser sends, which proves it finished the handshake too.
+     * DTLS that arrives after is dropped; parley_peer_send_app_data()
+     * fails; closing sends no close_notify.
+     */
+    unsigned                          shed_dtls:1;
+
     parley_peer_handler_t             handler;
 } parley_peer_conf_t;
 

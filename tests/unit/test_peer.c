@@ -1770,6 +1770,78 @@ test_peer_dtls_client(void **state)
 
 
 /*
+ * A connection with no data channel sheds its DTLS association at the
+ * browser's first SRTP: not before (the browser may still need our last
+ * flight again), media goes on both ways after, DTLS that arrives later
+ * is refused and counted, nothing can be written, and closing is quiet.
+ */
+static void
+test_peer_sheds_dtls(void **state)
+{
+    loop_t                      l;
+    sfu_t                       sfu;
+    client_t                    c;
+    parley_peer_t              *peer;
+    parley_peer_conf_t          conf;
+    parley_dtls_fingerprint_t   fp;
+    const parley_dtls_stats_t  *ds;
+
+    (void) state;
+
+    sfu_skew_ms = 0;
+    sfu_init(&sfu, 4);
+    loop_init(&l, &sfu);
+    client_init(&c, &l, sfu.identity, PARLEY_DTLS_ROLE_CLIENT);
+    client_fingerprint(&c, &fp);
+
+    sfu_conf(&sfu, &conf);
+    client_credentials(&c, &conf.ice);
+    conf.fingerprints = &fp;
+    conf.nfingerprints = 1;
+    conf.shed_dtls = 1;
+
+    assert_int_equal(parley_peer_create(&peer, sfu.identity, &conf, sfu_now()),
+                     PARLEY_PEER_OK);
+    sfu.peers[0] = peer;
+    assert_int_equal(parley_endpoint_add_peer(sfu.endpoint, peer),
+                     PARLEY_ENDPOINT_OK);
+
+    connect_pair(&l, &sfu, &c, peer);
+    assert_true(loop_until(&l, both_secure, 3000));
+
+    ds = parley_peer_dtls_stats(peer);
+    assert_int_equal(ds->shed, 0);
+
+    /* the browser's first SRTP (exchange_media begins with it) sheds it */
+    exchange_media(&l, &sfu, &c, peer);
+    assert_int_equal(ds->shed, 1);
+    assert_int_equal(parley_dtls_state(c.dtls), PARLEY_DTLS_CONNECTED);
+
+    /* media after it, both ways */
+    client_send_burst(&l, 301, BURST);
+    assert_int_equal(sfu.rtp_bad, 0);
+
+    /* DTLS after it: refused and counted, never delivered */
+    wait_endpoint(&l, 1);
+    assert_int_equal(parley_dtls_write(c.dtls, (const uint8_t *) "late", 4),
+                     PARLEY_DTLS_OK);
+    assert_true(loop_until(&l, endpoint_seen, 2000));
+    assert_int_equal(sfu.app_data, 0);
+    assert_true(ds->errors[PARLEY_DTLS_ERR_STATE] >= 1);
+
+    assert_int_equal(parley_peer_send_app_data(peer, (const uint8_t *) "x", 1),
+                     PARLEY_PEER_ERR_DTLS);
+
+    parley_peer_close(peer);
+    assert_int_equal(sfu.state, PARLEY_PEER_CLOSED);
+
+    client_free(&c);
+    sfu_free(&sfu);
+    loop_free(&l);
+}
+
+
+/*
  * RFC 7675 5.1 end to end: libnice answers the SFU's freshness checks,
  * and that keeps the path; once libnice is gone, the peer fails within
  * the consent timeout of the last answer. The SFU's clock is moved on
@@ -3708,6 +3780,7 @@ main(void)
         cmocka_unit_test(test_consent_fresh_jitter),
         cmocka_unit_test(test_peer_end_to_end),
         cmocka_unit_test(test_peer_dtls_client),
+        cmocka_unit_test(test_peer_sheds_dtls),
         cmocka_unit_test(test_peer_consent),
     };
 
