@@ -253,6 +253,7 @@ struct peer_conn_s {
     peer_rx_ssrc_t             ssrcs[PEER_SSRCS_MAX];
     peer_stats_t              *stats;          /* shared by the process */
     uint64_t                   received;       /* this connection's */
+    uint64_t                   next_report_ms; /* a receiver report */
 
     /* --drop-every: the numbers dropped and asked for again */
     uint8_t                    rtx_apt[128];   /* RTX PT -> its codec's */

@@ -42,6 +42,7 @@ const char  *peer_local_address = "127.0.0.1";
 
 static void peer_conn_on_readable(void *owner, int fd, uint32_t events);
 static void peer_conn_fail(peer_conn_t *c, const char *why);
+static void peer_conn_report_tick(peer_conn_t *c, uint64_t now);
 
 
 parley_dtls_identity_t *
@@ -847,6 +848,7 @@ peer_conn_tick(peer_conn_t *c, uint64_t now)
         peer_media_tick(c, now);
         peer_second_tick(c, now);
         peer_bandwidth_tick(c, now);
+        peer_conn_report_tick(c, now);
     }
 
     /* RFC 7675 5.1: no authenticated answer for 30 s, consent is lost */
@@ -912,6 +914,34 @@ peer_conn_send_nack(peer_conn_t *c, uint32_t media_ssrc,
     c->stats->nacks_sent++;
 
     return 0;
+}
+
+
+/*
+ * A connection that receives media reports on it every second, as
+ * browsers do (RFC 3550 6.2): an empty receiver report is enough for the
+ * server, which learns from it that the handshake is done on this side.
+ */
+static void
+peer_conn_report_tick(peer_conn_t *c, uint64_t now)
+{
+    uint8_t               buf[PEER_PACKET_ROOM];
+    parley_rtcp_rr_t      rr;
+    parley_rtcp_writer_t  w;
+
+    if (c->received == 0 || now < c->next_report_ms) {
+        return;
+    }
+
+    c->next_report_ms = now + 1000;
+
+    memset(&rr, 0, sizeof(rr));
+    rr.ssrc = c->rtcp_ssrc;
+    parley_rtcp_writer_init(&w, buf, PEER_DATAGRAM_MAX);
+
+    if (parley_rtcp_build_rr(&w, &rr) == PARLEY_RTP_OK) {
+        (void) peer_conn_send_rtcp(c, buf, w.len);
+    }
 }
 
 
