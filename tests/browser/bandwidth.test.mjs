@@ -57,12 +57,14 @@ test('a subscriber behind a narrow link keeps audio and the low layer, and the h
   const link = await alice.getAttribute('#join-link', 'href');
   await enter(bob, link, 'Bob');
 
-  // Alice large on Bob's page, at her high encoding (640 wide or so)
+  // Alice large on Bob's page, at her high encoding: at least 640 wide,
+  // twice her low one's 320 (a quarter of her camera's width) or more,
+  // so that a start on the low encoding is not taken for the high
   let full = 0;
   await until(bob, 'Bob decodes Alice at her high encoding', async () => {
     const s = await latestSample(bob);
     if (s && s.width > full) full = s.width;
-    return s && s.width >= 320 && s.frames > 30;
+    return s && s.width >= 640 && s.frames > 30;
   }, SETTLE_MS);
 
   const port = await receivingPort(bob);
