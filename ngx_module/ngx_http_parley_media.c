@@ -681,6 +681,15 @@ ngx_http_parley_pc_create(ngx_http_parley_session_t *s,
         return NULL;
     }
 
+    /* a subscribe connection has none: 3 KB it would never use */
+    pc->tracks = ngx_calloc(NGX_HTTP_PARLEY_TRACKS
+                            * sizeof(ngx_http_parley_track_t),
+                            s->connection->log);
+    if (pc->tracks == NULL) {
+        ngx_http_parley_pc_free(pc);
+        return NULL;
+    }
+
     ngx_memzero(&conf, sizeof(parley_peer_conf_t));
 
     rc = ngx_http_parley_pc_start(pc, &conf, first);
@@ -1104,6 +1113,10 @@ ngx_http_parley_pc_free(ngx_http_parley_pc_t *pc)
         for (k = 0; k < PARLEY_SIMULCAST_LAYERS; k++) {
             ngx_free(pc->tracks[i].nack[k]);
         }
+    }
+
+    if (pc->tracks) {
+        ngx_free(pc->tracks);
     }
 
     ngx_http_parley_bandwidth_free(pc);

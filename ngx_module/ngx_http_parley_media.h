@@ -139,7 +139,8 @@ struct ngx_http_parley_pc_s {
     ngx_http_parley_pc_t        *next_touched;
 
     ngx_uint_t                   ntracks;           /* publisher */
-    ngx_http_parley_track_t      tracks[NGX_HTTP_PARLEY_TRACKS];
+    ngx_http_parley_track_t     *tracks;            /* publisher: room for
+                                                       NGX_HTTP_PARLEY_TRACKS */
 
     ngx_uint_t                   nlegs;             /* subscriber */
     ngx_http_parley_leg_t       *legs[NGX_HTTP_PARLEY_LEGS]; /* as offered */
