@@ -361,9 +361,7 @@ ngx_http_parley_bandwidth_pad(ngx_http_parley_pc_t *pc,
     ngx_memzero(out + 20, padding - 1);
     out[20 + padding - 1] = (u_char) padding;
 
-    if (parley_peer_send_rtp(pc->peer, out, len, NGX_HTTP_PARLEY_UDP_BUF)
-        != PARLEY_PEER_OK)
-    {
+    if (ngx_http_parley_send_rtp(pc->peer, len) != NGX_OK) {
         return NGX_ERROR;
     }
 

@@ -1234,21 +1234,6 @@ ngx_http_parley_peer_send(void *data, const struct sockaddr *to,
 
     m = &ngx_http_parley_media;
 
-    if (buf == ngx_http_parley_send_slot()
-        && tolen <= sizeof(struct sockaddr_storage))
-    {
-        ngx_memcpy(&m->addrs[m->nout], to, tolen);
-        m->msgs[m->nout].msg_hdr.msg_namelen = tolen;
-        m->iov[m->nout].iov_len = len;
-        m->nout++;
-
-        if (m->nout == NGX_HTTP_PARLEY_SEND_BATCH) {
-            ngx_http_parley_send_flush();
-        }
-
-        return;
-    }
-
     if (sendto(m->udp->fd, buf, len, 0, to, tolen) == -1) {
         if (ngx_socket_errno != NGX_EAGAIN) {
             ngx_http_parley_send_failed(m, "sendto()");
@@ -1282,6 +1267,45 @@ ngx_http_parley_send_failed(ngx_http_parley_media_t *m, const char *call)
                       "parley: %ui datagrams refused by the kernel since "
                       "the last such line; the last by %s", n, call);
     }
+}
+
+
+/*
+ * The packet the caller wrote into the send slot (ngx_http_parley_send_slot)
+ * for this peer, protected and queued for the next sendmmsg: the one way
+ * into the batch. NGX_DECLINED when the peer refuses it (no path, not
+ * secure, SRTP), counted in its stats.
+ */
+
+ngx_int_t
+ngx_http_parley_send_rtp(parley_peer_t *peer, size_t len)
+{
+    u_char                   *out;
+    socklen_t                 tolen;
+    const struct sockaddr    *to;
+    ngx_http_parley_media_t  *m;
+
+    m = &ngx_http_parley_media;
+    out = ngx_http_parley_send_slot();
+
+    if (parley_peer_protect_rtp(peer, out, &len, NGX_HTTP_PARLEY_UDP_BUF,
+                                &to, &tolen)
+            != PARLEY_PEER_OK
+        || tolen > sizeof(struct sockaddr_storage))
+    {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(&m->addrs[m->nout], to, tolen);
+    m->msgs[m->nout].msg_hdr.msg_namelen = tolen;
+    m->iov[m->nout].iov_len = len;
+    m->nout++;
+
+    if (m->nout == NGX_HTTP_PARLEY_SEND_BATCH) {
+        ngx_http_parley_send_flush();
+    }
+
+    return NGX_OK;
 }
 
 

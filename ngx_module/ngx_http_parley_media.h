@@ -228,6 +228,7 @@ parley_forward_ext_kind_t ngx_http_parley_ext_kind(const char *uri);
 ngx_int_t ngx_http_parley_random_chars(u_char *p, size_t n);
 ngx_int_t ngx_http_parley_random32(uint32_t *r);
 u_char *ngx_http_parley_send_slot(void);
+ngx_int_t ngx_http_parley_send_rtp(parley_peer_t *peer, size_t len);
 void ngx_http_parley_send_flush(void);
 
 /* ngx_http_parley_subscribe.c */

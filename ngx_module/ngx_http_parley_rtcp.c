@@ -399,10 +399,7 @@ ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
         return;
     }
 
-    if (parley_peer_send_rtp(leg->pc->peer, out, out_len,
-                             NGX_HTTP_PARLEY_UDP_BUF)
-        == PARLEY_PEER_OK)
-    {
+    if (ngx_http_parley_send_rtp(leg->pc->peer, out_len) == NGX_OK) {
         /* a retransmission takes the path's room as any packet does */
         if (twcc) {
             ngx_http_parley_bandwidth_sent(leg->pc, out_len);

@@ -800,10 +800,7 @@ ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
         return;
     }
 
-    if (parley_peer_send_rtp(leg->pc->peer, out, out_len,
-                             NGX_HTTP_PARLEY_UDP_BUF)
-        == PARLEY_PEER_OK)
-    {
+    if (ngx_http_parley_send_rtp(leg->pc->peer, out_len) == NGX_OK) {
         if (twcc) {
             ngx_http_parley_bandwidth_sent(leg->pc, out_len);
         }

@@ -181,6 +181,8 @@ static void parley_peer_fail(parley_peer_t *peer,
 static void parley_peer_end(parley_peer_t *peer, parley_peer_state_t state);
 
 static parley_peer_rc_t parley_peer_check_send(parley_peer_t *peer);
+static parley_peer_rc_t parley_peer_protect(parley_peer_t *peer, uint8_t *buf,
+    size_t *len, size_t cap, int rtcp);
 static void parley_peer_send_path(parley_peer_t *peer,
     const parley_peer_path_t *path, const uint8_t *buf, size_t len);
 static void parley_peer_send_addr(parley_peer_t *peer,
@@ -1960,6 +1962,26 @@ parley_peer_send_protected(parley_peer_t *peer, uint8_t *buf, size_t len,
 {
     size_t            n;
     parley_peer_rc_t  rc;
+
+    n = len;
+
+    rc = parley_peer_protect(peer, buf, &n, cap, rtcp);
+    if (rc != PARLEY_PEER_OK) {
+        return rc;
+    }
+
+    parley_peer_send_path(peer, &peer->paths[peer->selected], buf, n);
+
+    return PARLEY_PEER_OK;
+}
+
+
+/* Protected in place for the selected path, and counted. */
+static parley_peer_rc_t
+parley_peer_protect(parley_peer_t *peer, uint8_t *buf, size_t *len,
+    size_t cap, int rtcp)
+{
+    parley_peer_rc_t  rc;
     parley_srtp_rc_t  src;
 
     rc = parley_peer_check_send(peer);
@@ -1967,10 +1989,8 @@ parley_peer_send_protected(parley_peer_t *peer, uint8_t *buf, size_t len,
         return rc;
     }
 
-    n = len;
-
-    src = rtcp ? parley_srtp_protect_rtcp(&peer->srtp_out, buf, &n, cap)
-               : parley_srtp_protect_rtp(&peer->srtp_out, buf, &n, cap);
+    src = rtcp ? parley_srtp_protect_rtcp(&peer->srtp_out, buf, len, cap)
+               : parley_srtp_protect_rtp(&peer->srtp_out, buf, len, cap);
 
     if (src != PARLEY_SRTP_OK) {
         if (rtcp) {
@@ -1982,16 +2002,38 @@ parley_peer_send_protected(parley_peer_t *peer, uint8_t *buf, size_t len,
         return PARLEY_PEER_ERR_SRTP;
     }
 
-    parley_peer_send_path(peer, &peer->paths[peer->selected], buf, n);
-
     if (rtcp) {
         peer->stats.rtcp_out++;
-        peer->stats.rtcp_bytes_out += n;
+        peer->stats.rtcp_bytes_out += *len;
 
     } else {
         peer->stats.rtp_out++;
-        peer->stats.rtp_bytes_out += n;
+        peer->stats.rtp_bytes_out += *len;
     }
+
+    return PARLEY_PEER_OK;
+}
+
+
+parley_peer_rc_t
+parley_peer_protect_rtp(parley_peer_t *peer, uint8_t *buf, size_t *len,
+    size_t cap, const struct sockaddr **to, socklen_t *tolen)
+{
+    parley_peer_rc_t           rc;
+    const parley_peer_path_t  *path;
+
+    rc = parley_peer_protect(peer, buf, len, cap, 0);
+    if (rc != PARLEY_PEER_OK) {
+        return rc;
+    }
+
+    path = &peer->paths[peer->selected];
+
+    peer->stats.datagrams_out++;
+    peer->stats.bytes_out += *len;
+
+    *to = (const struct sockaddr *) &path->sa;
+    *tolen = path->salen;
 
     return PARLEY_PEER_OK;
 }

@@ -436,6 +436,16 @@ parley_peer_rc_t parley_peer_send_rtp(parley_peer_t *peer, uint8_t *buf,
 parley_peer_rc_t parley_peer_send_rtcp(parley_peer_t *peer, uint8_t *buf,
     size_t len, size_t cap);
 
+/*
+ * As parley_peer_send_rtp(), for a caller that sends many datagrams at
+ * once (sendmmsg): the packet is protected in place, *len becomes its
+ * protected length, and *to, *tolen say where it goes (the selected
+ * address, valid until the next call into the peer); the caller sends
+ * it. Counted as sent.
+ */
+parley_peer_rc_t parley_peer_protect_rtp(parley_peer_t *peer, uint8_t *buf,
+    size_t *len, size_t cap, const struct sockaddr **to, socklen_t *tolen);
+
 /* One DTLS application record (SCTP), at most one datagram's worth. */
 parley_peer_rc_t parley_peer_send_app_data(parley_peer_t *peer,
     const uint8_t *buf, size_t len);

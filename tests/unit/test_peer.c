@@ -1246,7 +1246,9 @@ exchange_media(loop_t *l, sfu_t *sfu, client_t *c, parley_peer_t *peer)
     size_t                      len;
     unsigned                    i;
     uint8_t                     buf[PACKET_ROOM];
+    socklen_t                   tolen;
     parley_rtcp_writer_t        w;
+    const struct sockaddr      *to;
     const parley_peer_stats_t  *st;
 
     /* 200 packets, seq 1..200, each decrypted byte for byte */
@@ -1274,11 +1276,21 @@ exchange_media(loop_t *l, sfu_t *sfu, client_t *c, parley_peer_t *peer)
     assert_int_equal(c->pli, 1);
     assert_int_equal(c->rtcp_bad, 0);
 
-    /* forwarded media to the browser */
+    /* forwarded media to the browser, half of it sent by the caller */
     for (i = 0; i < 20; i++) {
         len = make_rtp(buf, (uint16_t) (1000 + i), SFU_SSRC);
-        assert_int_equal(parley_peer_send_rtp(peer, buf, len, sizeof(buf)),
+
+        if (i % 2) {
+            assert_int_equal(parley_peer_send_rtp(peer, buf, len,
+                                                  sizeof(buf)),
+                             PARLEY_PEER_OK);
+            continue;
+        }
+
+        assert_int_equal(parley_peer_protect_rtp(peer, buf, &len,
+                                                 sizeof(buf), &to, &tolen),
                          PARLEY_PEER_OK);
+        sfu_send(sfu, to, tolen, buf, len);
     }
 
     want = 20;
