@@ -49,6 +49,7 @@
 #define PARLEY_OSSL_SHA1_BLOCK           64
 
 
+/* the EVP context first: parley_ossl_cipher_alloc() sets it */
 typedef struct {
     EVP_CIPHER_CTX              *ctx;
     uint8_t                      offset[16];    /* salt, low 16 bits 0 */
@@ -57,7 +58,6 @@ typedef struct {
 typedef struct {
     EVP_CIPHER_CTX              *ctx;
     int                          tag_len;
-    int                          encrypting;
 } parley_ossl_gcm_t;
 
 typedef struct {
@@ -67,6 +67,10 @@ typedef struct {
 } parley_ossl_hmac_t;
 
 
+static srtp_err_status_t parley_ossl_cipher_alloc(srtp_cipher_t **c,
+    const srtp_cipher_type_t *type, int key_len, int algorithm, size_t size);
+static srtp_err_status_t parley_ossl_cipher_free(srtp_cipher_t *c,
+    size_t size);
 static srtp_err_status_t parley_ossl_icm_alloc(srtp_cipher_t **c,
     int key_len, int tag_len);
 static srtp_err_status_t parley_ossl_icm_dealloc(srtp_cipher_t *c);
@@ -199,40 +203,36 @@ parley_srtp_ossl_install(void)
 }
 
 
-/* AES-128 in counter mode (RFC 3711 4.1.1) */
+/*
+ * A cipher of "type" and its state of "size" bytes, zeroed, whose first
+ * member is its EVP context (parley_ossl_icm_t and parley_ossl_gcm_t).
+ */
 
 static srtp_err_status_t
-parley_ossl_icm_alloc(srtp_cipher_t **c, int key_len, int tag_len)
+parley_ossl_cipher_alloc(srtp_cipher_t **c, const srtp_cipher_type_t *type,
+    int key_len, int algorithm, size_t size)
 {
-    srtp_cipher_t      *cipher;
-    parley_ossl_icm_t  *icm;
-
-    (void) tag_len;
-
-    if (key_len != PARLEY_OSSL_AES_128_KEY_LEN + PARLEY_OSSL_ICM_SALT_LEN) {
-        return srtp_err_status_bad_param;
-    }
+    void            *state;
+    srtp_cipher_t   *cipher;
+    EVP_CIPHER_CTX  *ctx;
 
     cipher = calloc(1, sizeof(srtp_cipher_t));
-    icm = calloc(1, sizeof(parley_ossl_icm_t));
+    state = calloc(1, size);
+    ctx = EVP_CIPHER_CTX_new();
 
-    if (cipher == NULL || icm == NULL) {
+    if (cipher == NULL || state == NULL || ctx == NULL) {
+        EVP_CIPHER_CTX_free(ctx);
         free(cipher);
-        free(icm);
+        free(state);
         return srtp_err_status_alloc_fail;
     }
 
-    icm->ctx = EVP_CIPHER_CTX_new();
-    if (icm->ctx == NULL) {
-        free(cipher);
-        free(icm);
-        return srtp_err_status_alloc_fail;
-    }
+    *(EVP_CIPHER_CTX **) state = ctx;
 
-    cipher->type = &parley_ossl_icm_128;
-    cipher->state = icm;
+    cipher->type = type;
+    cipher->state = state;
     cipher->key_len = key_len;
-    cipher->algorithm = SRTP_AES_ICM_128;
+    cipher->algorithm = algorithm;
 
     *c = cipher;
 
@@ -240,22 +240,44 @@ parley_ossl_icm_alloc(srtp_cipher_t **c, int key_len, int tag_len)
 }
 
 
+/* The keys go with it: the state is wiped before it is freed. */
+
 static srtp_err_status_t
-parley_ossl_icm_dealloc(srtp_cipher_t *c)
+parley_ossl_cipher_free(srtp_cipher_t *c, size_t size)
 {
-    parley_ossl_icm_t  *icm;
-
-    icm = c->state;
-
-    if (icm != NULL) {
-        EVP_CIPHER_CTX_free(icm->ctx);
-        OPENSSL_cleanse(icm, sizeof(parley_ossl_icm_t));
-        free(icm);
+    if (c->state != NULL) {
+        EVP_CIPHER_CTX_free(*(EVP_CIPHER_CTX **) c->state);
+        OPENSSL_cleanse(c->state, size);
+        free(c->state);
     }
 
     free(c);
 
     return srtp_err_status_ok;
+}
+
+
+/* AES-128 in counter mode (RFC 3711 4.1.1) */
+
+static srtp_err_status_t
+parley_ossl_icm_alloc(srtp_cipher_t **c, int key_len, int tag_len)
+{
+    (void) tag_len;
+
+    if (key_len != PARLEY_OSSL_AES_128_KEY_LEN + PARLEY_OSSL_ICM_SALT_LEN) {
+        return srtp_err_status_bad_param;
+    }
+
+    return parley_ossl_cipher_alloc(c, &parley_ossl_icm_128, key_len,
+                                    SRTP_AES_ICM_128,
+                                    sizeof(parley_ossl_icm_t));
+}
+
+
+static srtp_err_status_t
+parley_ossl_icm_dealloc(srtp_cipher_t *c)
+{
+    return parley_ossl_cipher_free(c, sizeof(parley_ossl_icm_t));
 }
 
 
@@ -329,7 +351,7 @@ parley_ossl_icm_crypt(void *state, uint8_t *buf, unsigned int *len)
 static srtp_err_status_t
 parley_ossl_gcm_alloc(srtp_cipher_t **c, int key_len, int tag_len)
 {
-    srtp_cipher_t      *cipher;
+    srtp_err_status_t   status;
     parley_ossl_gcm_t  *gcm;
 
     if (key_len != PARLEY_OSSL_AES_128_KEY_LEN + PARLEY_OSSL_GCM_SALT_LEN
@@ -338,30 +360,15 @@ parley_ossl_gcm_alloc(srtp_cipher_t **c, int key_len, int tag_len)
         return srtp_err_status_bad_param;
     }
 
-    cipher = calloc(1, sizeof(srtp_cipher_t));
-    gcm = calloc(1, sizeof(parley_ossl_gcm_t));
-
-    if (cipher == NULL || gcm == NULL) {
-        free(cipher);
-        free(gcm);
-        return srtp_err_status_alloc_fail;
+    status = parley_ossl_cipher_alloc(c, &parley_ossl_gcm_128, key_len,
+                                      SRTP_AES_GCM_128,
+                                      sizeof(parley_ossl_gcm_t));
+    if (status != srtp_err_status_ok) {
+        return status;
     }
 
-    gcm->ctx = EVP_CIPHER_CTX_new();
-    if (gcm->ctx == NULL) {
-        free(cipher);
-        free(gcm);
-        return srtp_err_status_alloc_fail;
-    }
-
+    gcm = (*c)->state;
     gcm->tag_len = tag_len;
-
-    cipher->type = &parley_ossl_gcm_128;
-    cipher->state = gcm;
-    cipher->key_len = key_len;
-    cipher->algorithm = SRTP_AES_GCM_128;
-
-    *c = cipher;
 
     return srtp_err_status_ok;
 }
@@ -370,19 +377,7 @@ parley_ossl_gcm_alloc(srtp_cipher_t **c, int key_len, int tag_len)
 static srtp_err_status_t
 parley_ossl_gcm_dealloc(srtp_cipher_t *c)
 {
-    parley_ossl_gcm_t  *gcm;
-
-    gcm = c->state;
-
-    if (gcm != NULL) {
-        EVP_CIPHER_CTX_free(gcm->ctx);
-        OPENSSL_cleanse(gcm, sizeof(parley_ossl_gcm_t));
-        free(gcm);
-    }
-
-    free(c);
-
-    return srtp_err_status_ok;
+    return parley_ossl_cipher_free(c, sizeof(parley_ossl_gcm_t));
 }
 
 
@@ -418,9 +413,9 @@ parley_ossl_gcm_set_iv(void *state, uint8_t *iv,
         return srtp_err_status_bad_param;
     }
 
-    gcm->encrypting = (direction == srtp_direction_encrypt);
-
-    if (!EVP_CipherInit_ex(gcm->ctx, NULL, NULL, NULL, iv, gcm->encrypting)) {
+    if (!EVP_CipherInit_ex(gcm->ctx, NULL, NULL, NULL, iv,
+                           direction == srtp_direction_encrypt))
+    {
         return srtp_err_status_init_fail;
     }
 

@@ -1197,6 +1197,23 @@ wait_endpoint(loop_t *l, unsigned n)
 }
 
 
+/* The SFU's peer for the browser's offer in "conf", in its endpoint. */
+static parley_peer_t *
+sfu_peer(sfu_t *sfu, const parley_peer_conf_t *conf)
+{
+    parley_peer_t  *peer;
+
+    assert_int_equal(parley_peer_create(&peer, sfu->identity, conf,
+                                        sfu_now()),
+                     PARLEY_PEER_OK);
+    sfu->peers[0] = peer;
+    assert_int_equal(parley_endpoint_add_peer(sfu->endpoint, peer),
+                     PARLEY_ENDPOINT_OK);
+
+    return peer;
+}
+
+
 /* End to end */
 
 
@@ -1655,11 +1672,7 @@ test_peer_end_to_end(void **state)
     conf.fingerprints = &fp;
     conf.nfingerprints = 1;
 
-    assert_int_equal(parley_peer_create(&peer, sfu.identity, &conf, sfu_now()),
-                     PARLEY_PEER_OK);
-    sfu.peers[0] = peer;
-    assert_int_equal(parley_endpoint_add_peer(sfu.endpoint, peer),
-                     PARLEY_ENDPOINT_OK);
+    peer = sfu_peer(&sfu, &conf);
     assert_int_equal(parley_peer_state(peer), PARLEY_PEER_NEW);
 
     /* nothing to send to before a nomination */
@@ -1746,11 +1759,7 @@ test_peer_dtls_client(void **state)
     conf.dtls_role = PARLEY_DTLS_ROLE_CLIENT;
     client_credentials(&c, &conf.ice);
 
-    assert_int_equal(parley_peer_create(&peer, sfu.identity, &conf, sfu_now()),
-                     PARLEY_PEER_OK);
-    sfu.peers[0] = peer;
-    assert_int_equal(parley_endpoint_add_peer(sfu.endpoint, peer),
-                     PARLEY_ENDPOINT_OK);
+    peer = sfu_peer(&sfu, &conf);
 
     /* the fingerprint comes with a later SDP, before the handshake ends */
     assert_int_equal(parley_peer_set_remote_fingerprints(peer, &fp, 1),
@@ -1812,11 +1821,7 @@ test_peer_sheds_dtls(void **state)
     conf.nfingerprints = 1;
     conf.shed_dtls = 1;
 
-    assert_int_equal(parley_peer_create(&peer, sfu.identity, &conf, sfu_now()),
-                     PARLEY_PEER_OK);
-    sfu.peers[0] = peer;
-    assert_int_equal(parley_endpoint_add_peer(sfu.endpoint, peer),
-                     PARLEY_ENDPOINT_OK);
+    peer = sfu_peer(&sfu, &conf);
 
     connect_pair(&l, &sfu, &c, peer);
     assert_true(loop_until(&l, both_secure, 3000));
@@ -1893,11 +1898,7 @@ test_peer_consent(void **state)
     conf.consent_timeout_ms = CONSENT_MS;
     conf.consent_interval_ms = CONSENT_MS / 5;
 
-    assert_int_equal(parley_peer_create(&peer, sfu.identity, &conf, sfu_now()),
-                     PARLEY_PEER_OK);
-    sfu.peers[0] = peer;
-    assert_int_equal(parley_endpoint_add_peer(sfu.endpoint, peer),
-                     PARLEY_ENDPOINT_OK);
+    peer = sfu_peer(&sfu, &conf);
 
     memset(&ice, 0, sizeof(ice));
     client_credentials(&c, &ice);
