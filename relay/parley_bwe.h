@@ -51,10 +51,7 @@
 #include "parley_rtcp.h"
 
 
-#define PARLEY_BWE_HISTORY          512    /* packets sent, a power of two:
-                                              over a second at 4 Mbit/s,
-                                              and feedback comes every
-                                              100 ms or so */
+#define PARLEY_BWE_HISTORY          1024   /* packets sent, a power of two */
 #define PARLEY_BWE_GROUP_US         5000   /* a burst of sends: one group */
 #define PARLEY_BWE_TREND_SAMPLES    20     /* groups the trend is over */
 #define PARLEY_BWE_DECREASE_GAP_US  200000 /* one cut per round trip or so */
@@ -73,7 +70,7 @@ typedef enum {
 
 
 /*
- * 12 bytes a packet, 6 KB a subscribe connection: the low 32 bits of the
+ * 12 bytes a packet, 12 KB a subscribe connection: the low 32 bits of the
  * extended number and of the send time are enough, for every packet
  * remembered was sent within the last PARLEY_BWE_HISTORY packets, and its
  * send time is rebuilt from the last one's (parley_bwe_send_us).
