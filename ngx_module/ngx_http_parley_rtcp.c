@@ -380,7 +380,7 @@ ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
 
     out = ngx_http_parley_send_slot();
 
-    rc = parley_leg_resend(&leg->core, &nack, &p, ngx_current_msec, now_us,
+    rc = parley_leg_resend(&leg->core, &nack, &p, ngx_current_msec,
                            ngx_http_parley_bandwidth_seq(leg->pc), out,
                            NGX_HTTP_PARLEY_UDP_BUF - PARLEY_SRTP_TRAILER_ROOM,
                            &out_len, &twcc);
@@ -405,6 +405,7 @@ ngx_http_parley_leg_resend(ngx_http_parley_leg_t *leg, uint16_t seq,
             ngx_http_parley_bandwidth_sent(leg->pc, out_len);
         }
 
+        parley_leg_resent(&leg->core, &nack, out_len, now_us);
         ngx_http_parley_count(nacks_answered);
     }
 }

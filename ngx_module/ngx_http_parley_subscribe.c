@@ -805,6 +805,7 @@ ngx_http_parley_leg_send(ngx_http_parley_leg_t *leg, uint8_t *buf,
             ngx_http_parley_bandwidth_sent(leg->pc, out_len);
         }
 
+        parley_leg_sent(&leg->core, h->payload_len, ngx_current_msec);
         ngx_http_parley_count(rtp_out);
     }
 }

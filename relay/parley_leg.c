@@ -43,9 +43,17 @@ parley_leg_forward(parley_leg_t *leg, const parley_leg_packet_t *p,
         return PARLEY_LEG_ERROR;
     }
 
-    parley_rtcp_send_on_rtp(&leg->sr, ts, p->h->payload_len, now_ms * 1000);
+    leg->sent_ts = ts;
 
     return PARLEY_LEG_SEND;
+}
+
+
+void
+parley_leg_sent(parley_leg_t *leg, size_t payload_len, uint64_t now_ms)
+{
+    parley_rtcp_send_on_rtp(&leg->sr, leg->sent_ts, payload_len,
+                            now_ms * 1000);
 }
 
 
@@ -147,8 +155,8 @@ parley_leg_nack(parley_leg_t *leg, uint16_t seq, uint64_t now_us,
 
 parley_leg_rc_t
 parley_leg_resend(parley_leg_t *leg, const parley_leg_nack_t *nack,
-    const parley_leg_packet_t *p, uint64_t now_ms, uint64_t now_us,
-    uint32_t twcc_seq, uint8_t *out, size_t cap, size_t *out_len, int *twcc)
+    const parley_leg_packet_t *p, uint64_t now_ms, uint32_t twcc_seq,
+    uint8_t *out, size_t cap, size_t *out_len, int *twcc)
 {
     size_t    len;
     uint32_t  ts;
@@ -183,7 +191,15 @@ parley_leg_resend(parley_leg_t *leg, const parley_leg_nack_t *nack,
         return PARLEY_LEG_OVER_BUDGET;
     }
 
-    parley_retransmit_sent(leg->limiter, nack->seq, *out_len, now_us);
-
     return PARLEY_LEG_SEND;
+}
+
+
+void
+parley_leg_resent(parley_leg_t *leg, const parley_leg_nack_t *nack,
+    size_t len, uint64_t now_us)
+{
+    if (leg->limiter != NULL) {
+        parley_retransmit_sent(leg->limiter, nack->seq, len, now_us);
+    }
 }

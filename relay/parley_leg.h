@@ -7,9 +7,9 @@
  * renumbering, a pause for bandwidth, the byte budget) and writes what
  * the subscriber receives into the caller's buffer: the header rewritten
  * for the leg's SDP, or, for a NACK'd number, a retransmission on the
- * leg's RTX stream. The caller protects and sends it. A packet the leg
- * returns as PARLEY_LEG_SEND counts as sent (sender report, limiter): one
- * the caller then fails to send is lost on the way, as on a network.
+ * leg's RTX stream. The caller protects and sends it, and says so
+ * (parley_leg_sent(), parley_leg_resent()): only what went out counts in
+ * the leg's sender reports and against its retransmission limiter.
  *
  * No I/O, no nginx, no shared memory: a keyframe the leg needs is asked
  * for through the keyframe callback, which knows the track's publisher.
@@ -87,6 +87,7 @@ struct parley_leg_s {
     uint16_t                      rtx_seq;
     parley_leg_keyframe_pt        keyframe;
     void                         *data;         /* the caller's */
+    uint32_t                      sent_ts;      /* of the last SEND */
     unsigned                      simulcast:1;
     unsigned                      paused:1;     /* for bandwidth */
     unsigned                      resuming:1;   /* one stream, back from a
@@ -103,6 +104,11 @@ struct parley_leg_s {
 parley_leg_rc_t parley_leg_forward(parley_leg_t *leg,
     const parley_leg_packet_t *p, uint64_t now_ms, uint32_t twcc_seq,
     uint8_t *out, size_t cap, size_t *out_len, int *twcc);
+
+/* The packet of the last PARLEY_LEG_SEND of parley_leg_forward() went out:
+ * its payload counts in the leg's sender reports (RFC 3550 6.4.1). */
+void parley_leg_sent(parley_leg_t *leg, size_t payload_len,
+    uint64_t now_ms);
 
 /*
  * A NACK of the leg's number "seq": PARLEY_LEG_SEND with *nack filled
@@ -121,8 +127,13 @@ parley_leg_rc_t parley_leg_nack(parley_leg_t *leg, uint16_t seq,
  */
 parley_leg_rc_t parley_leg_resend(parley_leg_t *leg,
     const parley_leg_nack_t *nack, const parley_leg_packet_t *p,
-    uint64_t now_ms, uint64_t now_us, uint32_t twcc_seq, uint8_t *out,
-    size_t cap, size_t *out_len, int *twcc);
+    uint64_t now_ms, uint32_t twcc_seq, uint8_t *out, size_t cap,
+    size_t *out_len, int *twcc);
+
+/* The retransmission of *nack, "len" bytes, went out: the limiter counts
+ * it, and will not resend the number again within the resend gap. */
+void parley_leg_resent(parley_leg_t *leg, const parley_leg_nack_t *nack,
+    size_t len, uint64_t now_us);
 
 
 #endif /* _PARLEY_LEG_H_INCLUDED_ */

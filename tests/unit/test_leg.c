@@ -178,6 +178,15 @@ test_single_stream_renumbered(void **state)
     packet(2, 0, 0);
     assert_int_equal(forward(10), PARLEY_LEG_HOLD);
     assert_int_equal(fx.asked, 0);
+
+    /* the sender reports count what the caller sent, not what it meant
+     * to: none of the five above was confirmed, the next one is */
+    assert_int_equal(fx.leg.sr.packets, 0);
+    packet(5, 0, 0);
+    assert_int_equal(forward(11), PARLEY_LEG_SEND);
+    parley_leg_sent(&fx.leg, fx.h.payload_len, 11);
+    assert_int_equal(fx.leg.sr.packets, 1);
+    assert_int_equal(fx.leg.sr.octets, 100);
 }
 
 
@@ -305,7 +314,7 @@ test_resend_as_rtx(void **state)
     assert_int_equal(nack.layer, 0);
 
     packet(1, 0, 0);
-    assert_int_equal(parley_leg_resend(&fx.leg, &nack, &fx.p, 5, 5000,
+    assert_int_equal(parley_leg_resend(&fx.leg, &nack, &fx.p, 5,
                                        PARLEY_FORWARD_TWCC_NONE, fx.out,
                                        OUT_CAP, &fx.out_len, &fx.twcc),
                      PARLEY_LEG_SEND);
@@ -317,8 +326,13 @@ test_resend_as_rtx(void **state)
     assert_int_equal(fx.out[12] << 8 | fx.out[13], 7001);     /* OSN */
     assert_int_equal(fx.leg.rtx_seq, RTX_SEQ + 1);
 
-    /* at once again: the limiter says not yet */
+    /* not sent (the socket refused it): the number may go again at once */
     assert_int_equal(parley_leg_nack(&fx.leg, 7001, 5001, &nack),
+                     PARLEY_LEG_SEND);
+
+    /* sent: at once again, the limiter says not yet */
+    parley_leg_resent(&fx.leg, &nack, fx.out_len, 5001);
+    assert_int_equal(parley_leg_nack(&fx.leg, 7001, 5002, &nack),
                      PARLEY_LEG_LIMITED);
 }
 
